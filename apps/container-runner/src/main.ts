@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { createLogger, loadConfig } from '@hub/config';
+import { EVENTS, RPC } from '@hub/contracts';
+import { connectNats, durableName, MessagingModule, runService } from '@hub/messaging';
+import {
+  CONTAINER_ENGINE,
+  createDockerClient,
+  DockerContainerEngine,
+  ImagePolicy,
+  OutputStore,
+  RUNNER_LOGGER,
+  RUNNER_SETTINGS,
+  RunnerHealth,
+  RunnerSettings,
+  RunnerSlots,
+  RunSession,
+} from '@hub/runner';
+import { RunnerEventsController } from './runner-events.controller';
+import { defaultSlots, RunnerConfigSchema } from './runner.config';
+
+@Module({ controllers: [RunnerEventsController] })
+class ContainerRunnerAppModule {}
+
+async function main() {
+  const config = loadConfig(RunnerConfigSchema);
+  const service = `container-runner-${config.HUB_RUNNER_ID}`;
+  const logger = createLogger('container-runner', config.LOG_LEVEL).child({ runnerId: config.HUB_RUNNER_ID });
+  const engine = new DockerContainerEngine(createDockerClient(config.DOCKER_HOST));
+  await engine.ping();
+  const slots = new RunnerSlots(defaultSlots(config));
+  const settings: RunnerSettings = {
+    runnerId: config.HUB_RUNNER_ID,
+    dataDir: config.HUB_DATA_DIR,
+    containerUser: config.HUB_CONTAINER_USER,
+    limits: {
+      memoryBytes: config.HUB_CONTAINER_MEMORY_MB * 1024 * 1024,
+      nanoCpus: Math.round(config.HUB_CONTAINER_CPUS * 1e9),
+      pids: config.HUB_CONTAINER_PIDS,
+    },
+    stopGraceSeconds: config.HUB_STOP_GRACE_SECONDS,
+    outputLimits: { maxFiles: config.HUB_MAX_OUTPUT_FILES, maxTotalBytes: config.HUB_MAX_OUTPUT_MB * 1024 * 1024 },
+    expectedImages: [config.HUB_DEFAULT_IMAGE],
+  };
+  const nc = await connectNats(config.NATS_URL, service, logger);
+  logger.info({ slots: slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES }, 'runner configured');
+  await runService({
+    // Each runner has its own durable consumers for cancellations (every runner must see them);
+    // ready sessions are shared through the common one, so runners split the work.
+    service,
+    nc,
+    logger,
+    module: {
+      module: ContainerRunnerAppModule,
+      imports: [MessagingModule.forConnection(nc)],
+      providers: [
+        RunSession,
+        RunnerHealth,
+        { provide: RunnerSlots, useValue: slots },
+        { provide: ImagePolicy, useValue: new ImagePolicy(config.HUB_ALLOWED_IMAGES) },
+        { provide: OutputStore, useValue: new OutputStore(nc) },
+        { provide: CONTAINER_ENGINE, useValue: engine },
+        { provide: RUNNER_SETTINGS, useValue: settings },
+        { provide: RUNNER_LOGGER, useValue: logger },
+      ],
+    },
+    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested],
+    rpc: [RPC.runnerHealth],
+    gated: { [EVENTS.sessionReady]: slots },
+    sharedDurables: { [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady) },
+  });
+}
+
+main().catch((error) => {
+  createLogger('container-runner').fatal({ err: error }, `container-runner failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

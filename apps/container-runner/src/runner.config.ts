@@ -1,0 +1,30 @@
+import { cpus, hostname, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { CommonConfigSchema } from '@hub/config';
+
+const MB = 1024 * 1024;
+
+export const RunnerConfigSchema = CommonConfigSchema.extend({
+  HUB_RUNNER_ID: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).default(`runner-${hostname()}`.slice(0, 64)),
+  /** Default: two containers per core, fewer if memory would not hold them at their limit. */
+  HUB_RUNNER_SLOTS: z.coerce.number().int().min(1).max(1000).optional(),
+  HUB_DATA_DIR: z.string().default('.hub/data').transform((dir) => resolve(dir)),
+  HUB_ALLOWED_IMAGES: z.string().default('hub/*'),
+  HUB_DEFAULT_IMAGE: z.string().default('hub/test-agent:latest'),
+  HUB_CONTAINER_USER: z.string().regex(/^[1-9]\d*:\d+$/, 'must be uid:gid of a non-root user, e.g. 1000:1000').default('1000:1000'),
+  HUB_CONTAINER_MEMORY_MB: z.coerce.number().int().min(16).default(2048),
+  HUB_CONTAINER_CPUS: z.coerce.number().min(0.1).max(64).default(1),
+  HUB_CONTAINER_PIDS: z.coerce.number().int().min(16).default(512),
+  HUB_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
+  HUB_MAX_OUTPUT_FILES: z.coerce.number().int().min(0).default(1000),
+  HUB_MAX_OUTPUT_MB: z.coerce.number().int().min(0).default(100),
+  DOCKER_HOST: z.string().optional(),
+});
+export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
+
+export function defaultSlots(config: RunnerConfig): number {
+  if (config.HUB_RUNNER_SLOTS) return config.HUB_RUNNER_SLOTS;
+  const byMemory = Math.floor(totalmem() / (config.HUB_CONTAINER_MEMORY_MB * MB));
+  return Math.max(1, Math.min(cpus().length * 2, byMemory));
+}

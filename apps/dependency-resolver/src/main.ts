@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { CommonConfigSchema, createLogger, loadConfig } from '@hub/config';
+import { EVENTS } from '@hub/contracts';
+import { connectNats, MessagingModule, runService } from '@hub/messaging';
+import { RESOLVER_LOGGER, ResolveDependencies } from '@hub/resolver';
+import { DependencyEventsController } from './dependency-events.controller';
+
+const SERVICE = 'dependency-resolver';
+
+@Module({ controllers: [DependencyEventsController] })
+class DependencyResolverAppModule {}
+
+async function main() {
+  const config = loadConfig(CommonConfigSchema);
+  const logger = createLogger(SERVICE, config.LOG_LEVEL);
+  const nc = await connectNats(config.NATS_URL, SERVICE, logger);
+  await runService({
+    service: SERVICE,
+    nc,
+    logger,
+    module: {
+      module: DependencyResolverAppModule,
+      imports: [MessagingModule.forConnection(nc)],
+      providers: [ResolveDependencies, { provide: RESOLVER_LOGGER, useValue: logger }],
+    },
+    events: [EVENTS.sessionStartRequested, EVENTS.sessionStatusChanged],
+    rpc: [],
+  });
+}
+
+main().catch((error) => {
+  createLogger(SERVICE).fatal({ err: error }, `${SERVICE} failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { OutputFileSchema, SessionTypeSchema } from '../sessions/session.schemas';
+import { SessionStatusSchema } from '../sessions/session-status';
+
+/**
+ * Every event Hub publishes on JetStream: its subject and the schema of its payload.
+ * This table is the contract. Publishers validate before they publish, consumers validate
+ * on receipt, and docs/events.md is generated from it.
+ */
+const sessionId = z.uuid();
+const orchestrationId = z.uuid();
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Why a container stopped (or never ran). The registry turns it into a final status. */
+export const ContainerExitCauseSchema = z.enum([
+  'exited',
+  'timed_out',
+  'cancelled',
+  'image_not_found',
+  'image_not_allowed',
+  'start_failed',
+  'container_lost',
+]);
+export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
+
+export const EVENT_CATALOG = {
+  'session.created': {
+    description: 'A session was recorded (status created).',
+    schema: z.object({
+      sessionId,
+      orchestrationId,
+      type: SessionTypeSchema,
+      image: z.string(),
+      dependsOn: z.array(sessionId),
+    }),
+  },
+  'session.start-requested': {
+    description: 'Someone asked a session to start; it is now waiting for its dependencies.',
+    schema: z.object({ sessionId, orchestrationId, dependsOn: z.array(sessionId) }),
+  },
+  'deps.resolved': {
+    description: 'Every dependency of the session completed: it may start.',
+    schema: z.object({ sessionId }),
+  },
+  'deps.failed': {
+    description: 'A dependency of the session ended without completing: it must not start.',
+    schema: z.object({
+      sessionId,
+      dependencyId: sessionId,
+      dependencyStatus: SessionStatusSchema,
+    }),
+  },
+  'session.ready': {
+    description: 'The session may start and waits for a runner slot. Runners take work from this subject.',
+    schema: z.object({ sessionId, orchestrationId }),
+  },
+  'container.started': {
+    description: "A runner started the session's container.",
+    schema: z.object({
+      sessionId,
+      attempt: z.number().int().min(1),
+      containerId: z.string().min(1),
+      runnerId: z.string().min(1),
+      startedAt: isoTime,
+    }),
+  },
+  'container.exited': {
+    description:
+      "The session's container stopped (or could not be started); its log and output files are stored.",
+    schema: z.object({
+      sessionId,
+      attempt: z.number().int().min(1),
+      containerId: z.string().nullable(),
+      runnerId: z.string().min(1),
+      cause: ContainerExitCauseSchema,
+      exitCode: z.number().int().nullable(),
+      oomKilled: z.boolean(),
+      durationMs: z.number().int().nonnegative(),
+      detail: z.string().max(2000).nullable(),
+      files: z.array(OutputFileSchema),
+      logBytes: z.number().int().nonnegative(),
+    }),
+  },
+  'session.cancel-requested': {
+    description: 'Someone asked to cancel a session that a runner has claimed.',
+    schema: z.object({ sessionId, runnerId: z.string().nullable() }),
+  },
+  'session.status-changed': {
+    description: 'A session moved from one status to another. Integrations subscribe to this one.',
+    schema: z.object({
+      sessionId,
+      orchestrationId,
+      from: SessionStatusSchema,
+      to: SessionStatusSchema,
+      reason: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      containerId: z.string().nullable(),
+      at: isoTime,
+    }),
+  },
+} as const;
+
+export type EventSubject = keyof typeof EVENT_CATALOG;
+export const EVENT_SUBJECTS = Object.keys(EVENT_CATALOG) as EventSubject[];
+
+export type EventPayload<S extends EventSubject> = z.infer<(typeof EVENT_CATALOG)[S]['schema']>;
+
+/** What travels on the wire: the payload wrapped with its id (also the JetStream message id). */
+export interface EventEnvelope<S extends EventSubject = EventSubject> {
+  id: string;
+  subject: S;
+  occurredAt: string;
+  data: EventPayload<S>;
+}
+
+/** A handler's argument: `EventOf<'container.exited'>`. */
+export type EventOf<S extends EventSubject> = EventEnvelope<S>;
+
+export function isEventSubject(subject: string): subject is EventSubject {
+  return Object.prototype.hasOwnProperty.call(EVENT_CATALOG, subject);
+}
+
+/** Subjects as constants, so that no service writes a subject as a string literal. */
+export const EVENTS = {
+  sessionCreated: 'session.created',
+  sessionStartRequested: 'session.start-requested',
+  depsResolved: 'deps.resolved',
+  depsFailed: 'deps.failed',
+  sessionReady: 'session.ready',
+  containerStarted: 'container.started',
+  containerExited: 'container.exited',
+  sessionCancelRequested: 'session.cancel-requested',
+  sessionStatusChanged: 'session.status-changed',
+} as const satisfies Record<string, EventSubject>;
+
+/** The JetStream stream that holds every event, and the subjects it captures. */
+export const EVENT_STREAM = {
+  name: 'HUB_EVENTS',
+  subjects: ['session.*', 'deps.*', 'container.*'],
+} as const;

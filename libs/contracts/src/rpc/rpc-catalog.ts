@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import {
+  CreateSessionRequestSchema,
+  ListSessionsQuerySchema,
+  SessionIdSchema,
+  SessionOutputSchema,
+  SessionPageSchema,
+  SessionRefSchema,
+  SessionViewSchema,
+} from '../sessions/session.schemas';
+import { SessionStatusSchema } from '../sessions/session-status';
+import { HealthReportSchema } from './health.schemas';
+
+/** What a runner needs to run a session it has claimed. Secrets are not in it: runners hold those. */
+export const SessionSpecSchema = z.object({
+  sessionId: z.string(),
+  orchestrationId: z.string(),
+  type: z.string(),
+  prompt: z.string(),
+  image: z.string(),
+  repository: z.string().nullable(),
+  branch: z.string().nullable(),
+  timeoutSeconds: z.number().int(),
+  attempt: z.number().int().min(1),
+});
+export type SessionSpec = z.infer<typeof SessionSpecSchema>;
+
+/**
+ * Request/reply subjects (core NATS, not JetStream): commands and queries that need an answer.
+ * Each has a request schema, validated by the responder, and a response schema, validated by the caller.
+ */
+export const RPC_CATALOG = {
+  'hub.registry.sessions.create': { request: CreateSessionRequestSchema, response: SessionViewSchema },
+  'hub.registry.sessions.start': { request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.cancel': { request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.get': { request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.list': { request: ListSessionsQuerySchema, response: SessionPageSchema },
+  'hub.registry.sessions.output': { request: SessionRefSchema, response: SessionOutputSchema },
+  'hub.registry.sessions.claim': {
+    request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
+    response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
+  },
+  'hub.registry.sessions.statuses': {
+    request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
+    response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
+  },
+  'hub.registry.sessions.dependents': {
+    request: z.strictObject({ sessionId: SessionIdSchema }),
+    response: z.object({
+      dependents: z.array(
+        z.object({
+          sessionId: z.string(),
+          status: SessionStatusSchema,
+          dependencies: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })),
+        }),
+      ),
+    }),
+  },
+  'hub.registry.health': { request: z.object({}), response: HealthReportSchema },
+  'hub.runner.health': { request: z.object({}), response: HealthReportSchema },
+} as const;
+
+export type RpcSubject = keyof typeof RPC_CATALOG;
+export type RpcRequest<S extends RpcSubject> = z.infer<(typeof RPC_CATALOG)[S]['request']>;
+export type RpcResponse<S extends RpcSubject> = z.infer<(typeof RPC_CATALOG)[S]['response']>;
+
+export const RPC = {
+  createSession: 'hub.registry.sessions.create',
+  startSession: 'hub.registry.sessions.start',
+  cancelSession: 'hub.registry.sessions.cancel',
+  getSession: 'hub.registry.sessions.get',
+  listSessions: 'hub.registry.sessions.list',
+  getSessionOutput: 'hub.registry.sessions.output',
+  claimSession: 'hub.registry.sessions.claim',
+  sessionStatuses: 'hub.registry.sessions.statuses',
+  sessionDependents: 'hub.registry.sessions.dependents',
+  registryHealth: 'hub.registry.health',
+  runnerHealth: 'hub.runner.health',
+} as const satisfies Record<string, RpcSubject>;
+
+export function isRpcSubject(subject: string): subject is RpcSubject {
+  return Object.prototype.hasOwnProperty.call(RPC_CATALOG, subject);
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** Every status a session can be in, in lifecycle order. */
+export const SESSION_STATUSES = [
+  'created',
+  'waiting',
+  'ready',
+  'starting',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'skipped',
+] as const;
+
+export const SessionStatusSchema = z.enum(SESSION_STATUSES);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+export const TERMINAL_STATUSES = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+export function isTerminal(status: SessionStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * The statuses a session may move to from each status. The registry refuses any other move,
+ * and the refusal is what a client sees as 409 (for instance starting a completed session).
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
+  created: ['waiting', 'cancelled', 'skipped'],
+  waiting: ['ready', 'cancelled', 'skipped'],
+  ready: ['starting', 'cancelled'],
+  starting: ['running', 'completed', 'failed', 'cancelled', 'timed_out'],
+  running: ['completed', 'failed', 'cancelled', 'timed_out'],
+  completed: [],
+  failed: [],
+  cancelled: [],
+  timed_out: [],
+  skipped: [],
+};
+
+/** The statuses from which a move to `to` is allowed. */
+export function statusesThatMayMoveTo(to: SessionStatus): SessionStatus[] {
+  return SESSION_STATUSES.filter((from) => ALLOWED_TRANSITIONS[from].includes(to));
+}

@@ -1,0 +1,59 @@
+import { AckPolicy, DeliverPolicy, JetStreamManager, nanos, RetentionPolicy, StorageType } from 'nats';
+import { EVENT_STREAM, EventSubject } from '@hub/contracts';
+
+/** How long JetStream remembers message ids to drop duplicates (outbox re-relays, runner retries). */
+const DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/** Creates the event stream, or brings an existing one to the configuration Hub expects. */
+export async function ensureEventStream(jsm: JetStreamManager): Promise<void> {
+  const config = {
+    name: EVENT_STREAM.name,
+    subjects: [...EVENT_STREAM.subjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  };
+  try {
+    await jsm.streams.info(EVENT_STREAM.name);
+    await jsm.streams.update(EVENT_STREAM.name, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.streams.add(config);
+  }
+}
+
+/**
+ * The durable consumer a service reads one subject through. NATS 2.9 allows one filter subject
+ * per consumer, so a service has one durable per subject it handles: `<service>--<subject>`.
+ */
+export function durableName(service: string, subject: EventSubject): string {
+  return `${service}--${subject.replace(/\./g, '_')}`;
+}
+
+export async function ensureDurableConsumer(
+  jsm: JetStreamManager,
+  durable: string,
+  subject: EventSubject,
+  ackWaitMs: number,
+): Promise<void> {
+  const config = {
+    durable_name: durable,
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: 1000,
+  };
+  try {
+    await jsm.consumers.info(EVENT_STREAM.name, durable);
+    await jsm.consumers.update(EVENT_STREAM.name, durable, { ack_wait: config.ack_wait });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.consumers.add(EVENT_STREAM.name, config);
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  const e = error as { code?: string; api_error?: { code?: number } } | undefined;
+  return e?.code === '404' || e?.api_error?.code === 404;
+}

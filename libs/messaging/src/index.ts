@@ -1,0 +1,7 @@
+export * from './nats-connection';
+export * from './event-stream';
+export * from './event-publisher';
+export * from './rpc-client';
+export * from './jetstream.server';
+export * from './messaging.module';
+export * from './run-service';

@@ -1,0 +1,190 @@
+import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { ConsumerMessages, JsMsg, Msg, NatsConnection, Subscription } from 'nats';
+import { lastValueFrom, Observable, throwError } from 'rxjs';
+import {
+  EVENT_STREAM,
+  EventSubject,
+  HubError,
+  parseEventEnvelope,
+  parseOrBadRequest,
+  RPC_CATALOG,
+  RpcError,
+  RpcSubject,
+} from '@hub/contracts';
+import { HubLogger } from '@hub/config';
+import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
+import { decodeJson, encodeJson } from './nats-connection';
+
+/** Lets a subject be read only while the service has room for more work (a runner's slots). */
+export interface CapacityGate {
+  waitForRoom(): Promise<void>;
+}
+
+export interface JetStreamServerOptions {
+  /** The service's name: prefix of its durable consumers and its request/reply queue group. */
+  service: string;
+  nc: NatsConnection;
+  logger: HubLogger;
+  /** Every event subject the service handles; asserted at boot to have exactly one handler each. */
+  events: readonly EventSubject[];
+  /** Every request/reply subject the service answers; asserted likewise. */
+  rpc: readonly RpcSubject[];
+  /** Durables shared with other services' instances (runners split ready sessions through one). */
+  sharedDurables?: Partial<Record<EventSubject, string>>;
+  /** Subjects pulled one message at a time, and only when their gate has room. */
+  gated?: Partial<Record<EventSubject, CapacityGate>>;
+  ackWaitMs?: number;
+  /** Turns infrastructure failures (database down) into errors a caller can act on. */
+  classifyError?: (error: unknown) => HubError | undefined;
+}
+
+/**
+ * A NestJS transport that binds `@EventPattern(subject)` handlers to JetStream durable consumers
+ * (validate on receipt, ack after the handler resolves, nak with backoff when it throws, term
+ * what is malformed) and `@MessagePattern(subject)` handlers to NATS request/reply.
+ */
+export class JetStreamServer extends Server implements CustomTransportStrategy {
+  private readonly feeds: ConsumerMessages[] = [];
+  private readonly subscriptions: Subscription[] = [];
+  private closed = false;
+
+  constructor(private readonly options: JetStreamServerOptions) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      this.assertEveryOwnedSubjectHasOneHandler();
+      const jsm = await this.options.nc.jetstreamManager();
+      await ensureEventStream(jsm);
+      for (const subject of this.options.events) {
+        const durable = this.options.sharedDurables?.[subject] ?? durableName(this.options.service, subject);
+        await ensureDurableConsumer(jsm, durable, subject, this.options.ackWaitMs ?? 60_000);
+        const gate = this.options.gated?.[subject];
+        if (gate) void this.pullWhenThereIsRoom(subject, durable, gate);
+        else await this.consume(subject, durable);
+      }
+      for (const subject of this.options.rpc) {
+        this.subscriptions.push(
+          this.options.nc.subscribe(subject, {
+            queue: this.options.service,
+            callback: (_error, msg) => void this.answer(subject, msg),
+          }),
+        );
+      }
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const feed of this.feeds) feed.stop();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  on(): void {
+    // Connection status is logged where the connection is made.
+  }
+
+  unwrap<T>(): T {
+    return this.options.nc as T;
+  }
+
+  private assertEveryOwnedSubjectHasOneHandler(): void {
+    const owned = new Set<string>([...this.options.events, ...this.options.rpc]);
+    const problems: string[] = [];
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (!owned.has(pattern)) problems.push(`handler for ${pattern}, which ${this.options.service} does not own`);
+      if ((handler as MessageHandler).next) problems.push(`more than one handler for ${pattern}`);
+    }
+    for (const subject of owned) {
+      if (!this.messageHandlers.has(subject)) problems.push(`no handler for ${subject}`);
+    }
+    if (problems.length) throw new Error(`${this.options.service} message handlers: ${problems.join('; ')}`);
+  }
+
+  private async consume(subject: EventSubject, durable: string): Promise<void> {
+    const consumer = await this.options.nc.jetstream().consumers.get(EVENT_STREAM.name, durable);
+    const feed = await consumer.consume({ max_messages: 256 });
+    this.feeds.push(feed);
+    void (async () => {
+      for await (const msg of feed) await this.deliver(subject, msg);
+    })();
+  }
+
+  private async pullWhenThereIsRoom(subject: EventSubject, durable: string, gate: CapacityGate): Promise<void> {
+    const consumer = await this.options.nc.jetstream().consumers.get(EVENT_STREAM.name, durable);
+    while (!this.closed) {
+      await gate.waitForRoom();
+      const msg = await consumer.next({ expires: 5_000 }).catch(async (error: Error) => {
+        this.options.logger.warn({ subject, err: error.message }, 'pull failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return null;
+      });
+      if (msg && !this.closed) await this.deliver(subject, msg);
+    }
+  }
+
+  private async deliver(subject: EventSubject, msg: JsMsg): Promise<void> {
+    const logger = this.options.logger;
+    let event;
+    try {
+      event = parseEventEnvelope(subject, decodeJson(msg.data));
+    } catch (error) {
+      logger.error({ subject, streamSeq: msg.seq, problem: (error as Error).message }, 'malformed event terminated');
+      msg.term();
+      return;
+    }
+    try {
+      const handler = this.getHandlerByPattern(subject) as MessageHandler;
+      await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
+      msg.ack();
+    } catch (error) {
+      const delayMs = Math.min(250 * 2 ** Math.min(msg.info.redeliveryCount, 7), 30_000);
+      logger.warn(
+        { subject, eventId: event.id, attempt: msg.info.redeliveryCount, retryInMs: delayMs, err: (error as Error).message },
+        'event handler failed; will be redelivered',
+      );
+      msg.nak(delayMs);
+    }
+  }
+
+  private async answer(subject: RpcSubject, msg: Msg): Promise<void> {
+    try {
+      let raw: unknown;
+      try {
+        raw = decodeJson(msg.data);
+      } catch {
+        throw new HubError('bad_request', 'request is not valid JSON');
+      }
+      const request = parseOrBadRequest(RPC_CATALOG[subject].request, raw, 'request');
+      const handler = this.getHandlerByPattern(subject) as MessageHandler;
+      const data = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
+      msg.respond(encodeJson({ ok: true, data }));
+    } catch (error) {
+      msg.respond(encodeJson({ ok: false, error: this.toRpcError(subject, error) }));
+    }
+  }
+
+  private toRpcError(subject: RpcSubject, error: unknown): RpcError {
+    if (error instanceof HubError) return error.toRpcError();
+    const classified = this.options.classifyError?.(error);
+    if (classified) return classified.toRpcError();
+    this.options.logger.error({ subject, err: error }, 'request failed unexpectedly');
+    return { code: 'internal', message: `${this.options.service} failed to handle ${subject}: ${(error as Error)?.message}` };
+  }
+}
+
+/**
+ * Nest wraps handler errors for RPC into a generic "Internal server error"; this filter lets the
+ * original error reach JetStreamServer, which turns a HubError into the answer the caller sees.
+ */
+@Catch()
+export class RethrowRpcErrors implements RpcExceptionFilter {
+  catch(error: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => error);
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NatsConnection } from 'nats';
+import { z } from 'zod';
+import {
+  HubError,
+  RPC_CATALOG,
+  RpcErrorSchema,
+  RpcRequest,
+  RpcResponse,
+  RpcSubject,
+  unavailable,
+} from '@hub/contracts';
+import { decodeJson, encodeJson, NATS_CONNECTION } from './nats-connection';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+const ResultSchema = z.union([
+  z.object({ ok: z.literal(true), data: z.unknown() }),
+  z.object({ ok: z.literal(false), error: RpcErrorSchema }),
+]);
+
+/** Which service answers each request subject, to say who is missing when nobody answers. */
+const responderOf = (subject: RpcSubject) => (subject.startsWith('hub.runner.') ? 'container-runner' : 'session-registry');
+
+/**
+ * Calls another service over NATS request/reply. The answer is validated against the contract;
+ * an error answer is rethrown as the HubError it was; no answer becomes `unavailable`.
+ */
+@Injectable()
+export class RpcClient {
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+
+  async call<S extends RpcSubject>(
+    subject: S,
+    request: RpcRequest<S>,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<RpcResponse<S>> {
+    let reply;
+    try {
+      reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs });
+    } catch (error) {
+      throw this.noAnswer(subject, error, timeoutMs);
+    }
+    const result = ResultSchema.parse(decodeJson(reply.data));
+    if (!result.ok) throw new HubError(result.error.code, result.error.message, result.error.details);
+    return RPC_CATALOG[subject].response.parse(result.data) as RpcResponse<S>;
+  }
+
+  private noAnswer(subject: RpcSubject, error: unknown, timeoutMs: number): HubError {
+    const code = (error as { code?: string }).code;
+    const service = responderOf(subject);
+    if (code === '503') {
+      return unavailable(`${service} is not running: nobody answers ${subject} on NATS`);
+    }
+    if (code === 'TIMEOUT') {
+      return unavailable(`${service} did not answer ${subject} within ${timeoutMs} ms`);
+    }
+    return unavailable(`NATS request ${subject} failed: ${(error as Error).message}`);
+  }
+}

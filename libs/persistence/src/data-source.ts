@@ -1,0 +1,31 @@
+import { DataSource } from 'typeorm';
+import { OrchestrationEntity } from './entities/orchestration.entity';
+import { OutboxEventEntity } from './entities/outbox-event.entity';
+import { SessionDependencyEntity } from './entities/session-dependency.entity';
+import { SessionEntity } from './entities/session.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, OutboxEventEntity];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+/** The registry's database. Migrations, never `synchronize`, shape the schema. */
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
+  });
+}
+
+/** Connects and applies pending migrations; returns the names of those it applied. */
+export async function openDatabase(url: string, poolSize?: number): Promise<DataSource> {
+  const dataSource = createDataSource(url, poolSize);
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  return dataSource;
+}

@@ -1,0 +1,5 @@
+export * from './entities/orchestration.entity';
+export * from './entities/session.entity';
+export * from './entities/session-dependency.entity';
+export * from './entities/outbox-event.entity';
+export * from './data-source';

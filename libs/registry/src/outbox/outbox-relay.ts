@@ -1,0 +1,76 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventEnvelope } from '@hub/contracts';
+import { EventPublisher } from '@hub/messaging';
+import { HubLogger } from '@hub/config';
+import { REGISTRY_LOGGER } from '../registry.tokens';
+
+const BATCH_SIZE = 500;
+const SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * Publishes outbox rows to JetStream in the order they were written, then marks them published.
+ * Kicked after every commit so events leave at once; a periodic sweep catches whatever a crash or a
+ * NATS outage left behind. JetStream drops a re-published row by its message id.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationShutdown {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: EventPublisher,
+    @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), SWEEP_INTERVAL_MS);
+    this.kick();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Relays what is pending now. Concurrent kicks coalesce into one more pass. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error) => this.logger.warn({ err: (error as Error).message }, 'outbox relay pass failed; will retry'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves once everything written so far has been published. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while ((await this.relayBatch()) === BATCH_SIZE);
+  }
+
+  private async relayBatch(): Promise<number> {
+    return this.dataSource.transaction(async (em) => {
+      const rows: { seq: string; envelope: EventEnvelope }[] = await em.query(
+        `SELECT seq, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [BATCH_SIZE],
+      );
+      if (!rows.length) return 0;
+      for (const row of rows) await this.publisher.publishEnvelope(row.envelope);
+      await em.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
+      return rows.length;
+    });
+  }
+}

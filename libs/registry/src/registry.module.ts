@@ -1,0 +1,43 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HubLogger } from '@hub/config';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { REGISTRY_LOGGER, REGISTRY_SETTINGS, RegistrySettings } from './registry.tokens';
+import { CancelSession } from './sessions/cancel-session.use-case';
+import { ClaimSession } from './sessions/claim-session.use-case';
+import { CreateSession } from './sessions/create-session.use-case';
+import { RecordContainerOutcome } from './sessions/record-container-outcome.use-case';
+import { RecordDependencyOutcome } from './sessions/record-dependency-outcome.use-case';
+import { SessionQueries } from './sessions/session-queries';
+import { SessionTransitions } from './sessions/session-transitions';
+import { StartSession } from './sessions/start-session.use-case';
+import { SessionStore } from './store/session-store';
+
+const USE_CASES = [
+  CreateSession,
+  StartSession,
+  CancelSession,
+  ClaimSession,
+  RecordDependencyOutcome,
+  RecordContainerOutcome,
+  SessionQueries,
+];
+
+@Module({})
+export class RegistryModule {
+  static forRoot(dataSource: DataSource, settings: RegistrySettings, logger: HubLogger): DynamicModule {
+    return {
+      module: RegistryModule,
+      providers: [
+        { provide: DataSource, useValue: dataSource },
+        { provide: REGISTRY_SETTINGS, useValue: settings },
+        { provide: REGISTRY_LOGGER, useValue: logger },
+        SessionStore,
+        OutboxRelay,
+        SessionTransitions,
+        ...USE_CASES,
+      ],
+      exports: [SessionStore, OutboxRelay, ...USE_CASES],
+    };
+  }
+}

@@ -1,0 +1,7 @@
+export const REGISTRY_LOGGER = Symbol('REGISTRY_LOGGER');
+export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
+
+export interface RegistrySettings {
+  defaultImage: string;
+  defaultTimeoutSeconds: number;
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { conflict, isTerminal, notFound, SessionView } from '@hub/contracts';
+import { newEvent } from '../outbox/new-event';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { toSessionView } from '../store/session-record';
+import { SessionStore } from '../store/session-store';
+import { SessionTransitions } from './session-transitions';
+
+/**
+ * Cancels a session. One that has no container yet is cancelled at once; one a runner holds gets
+ * `session.cancel-requested`, and becomes `cancelled` when the runner reports its container gone.
+ */
+@Injectable()
+export class CancelSession {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly transitions: SessionTransitions,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async execute(sessionId: string): Promise<SessionView> {
+    const session = await this.store.transaction(async (tx) => {
+      const cancelled = await this.transitions.moveWithin(tx, {
+        sessionId,
+        from: ['created', 'waiting', 'ready'],
+        to: 'cancelled',
+        reason: 'cancelled on request',
+        changes: { finishedAt: new Date() },
+      });
+      if (cancelled) return cancelled;
+      const current = await tx.getSession(sessionId);
+      if (!current) throw notFound('session', sessionId);
+      if (isTerminal(current.status)) {
+        throw conflict(`cannot cancel session ${sessionId}: it already ended ${current.status}`, {
+          status: current.status,
+        });
+      }
+      await tx.appendEvents([newEvent('session.cancel-requested', { sessionId, runnerId: current.runnerId })]);
+      return current;
+    });
+    this.relay.kick();
+    return toSessionView(session);
+  }
+}

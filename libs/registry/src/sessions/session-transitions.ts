@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { conflict, EventEnvelope, notFound, SessionStatus, statusesThatMayMoveTo } from '@hub/contracts';
+import { HubLogger } from '@hub/config';
+import { newEvent } from '../outbox/new-event';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { REGISTRY_LOGGER } from '../registry.tokens';
+import { SessionChanges, SessionRecord } from '../store/session-record';
+import { SessionStore, SessionTransaction } from '../store/session-store';
+
+export interface Transition {
+  sessionId: string;
+  to: SessionStatus;
+  /** Statuses the move is accepted from; by default every status the lifecycle allows it from. */
+  from?: readonly SessionStatus[];
+  reason: string | null;
+  changes?: SessionChanges;
+  /** Further events that happen with the move (written to the outbox in the same transaction). */
+  alsoEmit?: (session: SessionRecord) => EventEnvelope[];
+}
+
+/**
+ * The one way a session's status changes: a compare-and-set, its `session.status-changed` event and
+ * any further events, committed together, then relayed. A redelivered message finds the session
+ * already moved and changes nothing.
+ */
+@Injectable()
+export class SessionTransitions {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly relay: OutboxRelay,
+    @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
+  ) {}
+
+  /** Moves a session if it may; returns the moved session, or null when it was not in a `from` status. */
+  async move(transition: Transition): Promise<SessionRecord | null> {
+    const moved = await this.store.transaction((tx) => this.moveWithin(tx, transition));
+    if (moved) this.relay.kick();
+    return moved;
+  }
+
+  /** Like move, but a session that cannot move is an error the caller sees (404 or 409). */
+  async moveOrExplain(transition: Transition, action: string): Promise<SessionRecord> {
+    const moved = await this.move(transition);
+    if (moved) return moved;
+    const current = await this.store.getSession(transition.sessionId);
+    if (!current) throw notFound('session', transition.sessionId);
+    throw conflict(`cannot ${action} session ${current.id}: it is ${current.status}`, { status: current.status });
+  }
+
+  async moveWithin(tx: SessionTransaction, t: Transition): Promise<SessionRecord | null> {
+    const from = t.from ?? statusesThatMayMoveTo(t.to);
+    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes });
+    if (!result) return null;
+    const { record, previousStatus } = result;
+    await tx.appendEvents([
+      newEvent('session.status-changed', {
+        sessionId: record.id,
+        orchestrationId: record.orchestrationId,
+        from: previousStatus,
+        to: record.status,
+        reason: t.reason,
+        exitCode: record.exitCode,
+        containerId: record.containerId,
+        at: new Date().toISOString(),
+      }),
+      ...(t.alsoEmit?.(record) ?? []),
+    ]);
+    this.logger.info(
+      {
+        sessionId: record.id,
+        from: previousStatus,
+        to: record.status,
+        reason: t.reason,
+        containerId: record.containerId,
+        exitCode: record.exitCode,
+        attempt: record.attempt,
+      },
+      `session ${previousStatus} -> ${record.status}`,
+    );
+    return record;
+  }
+}

@@ -1,0 +1,64 @@
+import type { OutputFile, SessionStatus, SessionView } from '@hub/contracts';
+
+/** A session as the registry holds it. */
+export interface SessionRecord {
+  id: string;
+  seq: string;
+  orchestrationId: string;
+  name: string | null;
+  type: string;
+  prompt: string;
+  image: string;
+  repository: string | null;
+  branch: string | null;
+  timeoutSeconds: number;
+  status: SessionStatus;
+  statusReason: string | null;
+  exitCode: number | null;
+  oomKilled: boolean | null;
+  containerId: string | null;
+  runnerId: string | null;
+  attempt: number;
+  outputFiles: OutputFile[];
+  logBytes: number | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  dependsOn: string[];
+}
+
+/** Fields a transition may set besides the status. */
+export interface SessionChanges {
+  statusReason?: string | null;
+  exitCode?: number | null;
+  oomKilled?: boolean | null;
+  containerId?: string | null;
+  runnerId?: string | null;
+  outputFiles?: OutputFile[];
+  logBytes?: number | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  incrementAttempt?: boolean;
+}
+
+export function toSessionView(record: SessionRecord): SessionView {
+  return {
+    id: record.id,
+    orchestrationId: record.orchestrationId,
+    name: record.name,
+    type: record.type,
+    status: record.status,
+    statusReason: record.statusReason,
+    exitCode: record.exitCode,
+    containerId: record.containerId,
+    image: record.image,
+    repository: record.repository,
+    branch: record.branch,
+    timeoutSeconds: record.timeoutSeconds,
+    dependsOn: record.dependsOn,
+    attempt: record.attempt,
+    createdAt: record.createdAt.toISOString(),
+    startedAt: record.startedAt?.toISOString() ?? null,
+    finishedAt: record.finishedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,2 @@
+export * from './dependency-decision';
+export * from './resolve-dependencies.use-case';

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventOf, isTerminal, RPC, SessionStatus } from '@hub/contracts';
+import { EventPublisher, RpcClient } from '@hub/messaging';
+import { HubLogger } from '@hub/config';
+import { decide } from './dependency-decision';
+
+export const RESOLVER_LOGGER = Symbol('RESOLVER_LOGGER');
+
+/**
+ * Decides when a session may start (`deps.resolved`) or must not (`deps.failed`): when it is asked
+ * to start, and again each time one of its dependencies ends. Decisions carry a deterministic
+ * event id, so deciding twice publishes once.
+ */
+@Injectable()
+export class ResolveDependencies {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly publisher: EventPublisher,
+    @Inject(RESOLVER_LOGGER) private readonly logger: HubLogger,
+  ) {}
+
+  async onStartRequested(event: EventOf<'session.start-requested'>): Promise<void> {
+    const { sessionId, dependsOn } = event.data;
+    const { statuses } = dependsOn.length
+      ? await this.rpc.call(RPC.sessionStatuses, { sessionIds: dependsOn })
+      : { statuses: [] };
+    await this.apply(sessionId, statuses);
+  }
+
+  async onStatusChanged(event: EventOf<'session.status-changed'>): Promise<void> {
+    if (!isTerminal(event.data.to)) return;
+    const { dependents } = await this.rpc.call(RPC.sessionDependents, { sessionId: event.data.sessionId });
+    for (const dependent of dependents) {
+      // A dependent nobody asked to start yet only learns of a failure; success waits for its start.
+      const decision = decide(dependent.dependencies);
+      if (dependent.status === 'created' && decision.kind !== 'failed') continue;
+      await this.apply(dependent.sessionId, dependent.dependencies);
+    }
+  }
+
+  private async apply(sessionId: string, dependencies: { sessionId: string; status: SessionStatus }[]) {
+    const decision = decide(dependencies);
+    if (decision.kind === 'resolved') {
+      await this.publisher.publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+      this.logger.info({ sessionId, dependencies: dependencies.length }, 'dependencies resolved');
+    } else if (decision.kind === 'failed') {
+      const { dependencyId, dependencyStatus } = decision;
+      await this.publisher.publish('deps.failed', { sessionId, dependencyId, dependencyStatus }, `deps.failed:${sessionId}`);
+      this.logger.info({ sessionId, dependencyId, dependencyStatus }, 'dependency failed: session must not start');
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The runner's view of a container engine. The Docker implementation lives in ../docker;
+ * use cases depend only on this interface.
+ */
+export interface ContainerLimits {
+  memoryBytes: number;
+  nanoCpus: number;
+  pids: number;
+}
+
+export interface ContainerInput {
+  /** Directory name under /hub/inputs/ inside the container. */
+  name: string;
+  /** Host directory mounted read-only there. */
+  hostPath: string;
+}
+
+export interface ContainerLaunch {
+  sessionId: string;
+  attempt: number;
+  image: string;
+  env: Record<string, string>;
+  /** Host directory mounted read-write at /hub/output. */
+  outputDir: string;
+  inputs: ContainerInput[];
+  limits: ContainerLimits;
+  /** uid:gid the agent runs as; never root. */
+  user: string;
+  runnerId: string;
+}
+
+export type ImageStatus = 'present' | 'missing';
+
+export interface ContainerExit {
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+export interface SessionContainer {
+  containerId: string;
+  sessionId: string;
+  attempt: number;
+  runnerId: string | null;
+  running: boolean;
+}
+
+export interface ContainerEngine {
+  /** Whether the image is on the engine. Never pulls. */
+  imageStatus(image: string): Promise<ImageStatus>;
+  /**
+   * Creates the session's container (hardened; name derived from session id and attempt; labels
+   * hub.session, hub.attempt, hub.runner). If a container of that name already exists, returns its id.
+   */
+  create(launch: ContainerLaunch): Promise<string>;
+  start(containerId: string): Promise<void>;
+  /** Resolves when the container has stopped. */
+  wait(containerId: string): Promise<ContainerExit>;
+  /** SIGTERM, then SIGKILL after graceSeconds. No error if it already stopped. */
+  stop(containerId: string, graceSeconds: number): Promise<void>;
+  /** stdout and stderr as the container wrote them. */
+  readLog(containerId: string): Promise<Buffer>;
+  /** Removes the container (forced). No error if it is already gone. */
+  remove(containerId: string): Promise<void>;
+  /** Every container labelled hub.session on this engine. */
+  listSessionContainers(): Promise<SessionContainer[]>;
+  /** Throws with an explanation when the engine cannot be reached or used. */
+  ping(): Promise<void>;
+}

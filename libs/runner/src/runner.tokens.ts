@@ -1,0 +1,19 @@
+import type { ContainerLimits } from './ports/container-engine.port';
+import type { OutputLimits } from './output/collect-output';
+
+export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
+export const RUNNER_LOGGER = Symbol('RUNNER_LOGGER');
+export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
+
+export interface RunnerSettings {
+  runnerId: string;
+  /** Host directory under which each attempt's output directory is made. */
+  dataDir: string;
+  /** uid:gid the agent runs as. */
+  containerUser: string;
+  limits: ContainerLimits;
+  stopGraceSeconds: number;
+  outputLimits: OutputLimits;
+  /** The images the health check expects to find. */
+  expectedImages: string[];
+}

@@ -1,0 +1,229 @@
+import { chown, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { ContainerExitCause, EventOf, EventPayload, RPC, SessionSpec } from '@hub/contracts';
+import { EventPublisher, RpcClient } from '@hub/messaging';
+import { HubLogger } from '@hub/config';
+import { collectOutput } from '../output/collect-output';
+import { OutputStore } from '../output/output-store';
+import { ContainerEngine } from '../ports/container-engine.port';
+import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { RunnerSlots } from '../slots/runner-slots';
+import { ImagePolicy } from './image-policy';
+
+interface SessionInHand {
+  spec: SessionSpec;
+  containerId: string | null;
+  /** Set when the runner itself stops the container: why it stopped. */
+  stopCause: ContainerExitCause | null;
+}
+
+type ExitReport = Omit<EventPayload<'container.exited'>, 'sessionId' | 'attempt' | 'runnerId' | 'durationMs'>;
+
+/**
+ * Runs ready sessions: claim, create (hardened), start, watch with the time limit, collect the log
+ * and output, remove the container, report. Every path ends in `container.exited`, so no session is
+ * left waiting on a container that never came.
+ */
+@Injectable()
+export class RunSession {
+  private readonly inHand = new Map<string, SessionInHand>();
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly publisher: EventPublisher,
+    private readonly outputs: OutputStore,
+    private readonly slots: RunnerSlots,
+    private readonly policy: ImagePolicy,
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
+    @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
+  ) {}
+
+  /** Takes a slot, claims the session and starts running it; returns once the claim is settled. */
+  async onReady(event: EventOf<'session.ready'>): Promise<void> {
+    const { sessionId } = event.data;
+    this.slots.take();
+    let claim;
+    try {
+      claim = await this.rpc.call(RPC.claimSession, { sessionId, runnerId: this.settings.runnerId });
+    } catch (error) {
+      this.slots.release();
+      throw error;
+    }
+    if (!claim.claimed || !claim.spec) {
+      this.slots.release();
+      this.logger.debug({ sessionId }, 'session not claimed: no longer ready');
+      return;
+    }
+    void this.run(claim.spec).finally(() => this.slots.release());
+  }
+
+  /** Stops the container of a session this runner holds; the exit is then reported as cancelled. */
+  async onCancelRequested(event: EventOf<'session.cancel-requested'>): Promise<void> {
+    const session = this.inHand.get(event.data.sessionId);
+    if (!session) return;
+    this.logger.info({ sessionId: session.spec.sessionId, containerId: session.containerId }, 'cancelling session');
+    await this.stop(session, 'cancelled', this.settings.stopGraceSeconds);
+  }
+
+  /** Sessions this runner is running now. */
+  get sessionsInHand(): number {
+    return this.inHand.size;
+  }
+
+  private async run(spec: SessionSpec): Promise<void> {
+    const startedAt = Date.now();
+    const session: SessionInHand = { spec, containerId: null, stopCause: null };
+    this.inHand.set(spec.sessionId, session);
+    const log = this.logger.child({ sessionId: spec.sessionId, attempt: spec.attempt, image: spec.image });
+    let report: ExitReport;
+    try {
+      report = await this.runContainer(session, log);
+    } catch (error) {
+      const detail = (error as Error).message;
+      log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
+      if (session.containerId) await this.engine.remove(session.containerId).catch(() => undefined);
+      report = exitWithoutContainer('start_failed', detail, session.containerId);
+    } finally {
+      this.inHand.delete(spec.sessionId);
+    }
+    await this.report(spec, report, Date.now() - startedAt, log);
+  }
+
+  private async runContainer(session: SessionInHand, log: HubLogger): Promise<ExitReport> {
+    const { spec } = session;
+    if (!this.policy.allows(spec.image)) {
+      return exitWithoutContainer(
+        'image_not_allowed',
+        `image ${spec.image} is not on this runner's allow-list (HUB_ALLOWED_IMAGES=${this.policy.allowList})`,
+      );
+    }
+    if ((await this.engine.imageStatus(spec.image)) === 'missing') {
+      return exitWithoutContainer(
+        'image_not_found',
+        `image ${spec.image} is not present on the runner's Docker engine; build or load it there first`,
+      );
+    }
+    const outputDir = await this.prepareOutputDir(spec);
+    const containerId = await this.engine.create({
+      sessionId: spec.sessionId,
+      attempt: spec.attempt,
+      image: spec.image,
+      env: this.environmentOf(spec),
+      outputDir,
+      inputs: [],
+      limits: this.settings.limits,
+      user: this.settings.containerUser,
+      runnerId: this.settings.runnerId,
+    });
+    session.containerId = containerId;
+    log.info({ containerId }, 'container created');
+    if (session.stopCause) {
+      await this.engine.remove(containerId);
+      return exitWithoutContainer(session.stopCause, 'stopped before its container started', containerId);
+    }
+    await this.engine.start(containerId);
+    log.info({ containerId }, 'container started');
+    await this.publishUntilSent(log, () =>
+      this.publisher.publish(
+        'container.started',
+        {
+          sessionId: spec.sessionId,
+          attempt: spec.attempt,
+          containerId,
+          runnerId: this.settings.runnerId,
+          startedAt: new Date().toISOString(),
+        },
+        `container.started:${spec.sessionId}:${spec.attempt}`,
+      ),
+    );
+    const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), spec.timeoutSeconds * 1000);
+    const exit = await this.engine.wait(containerId).finally(() => clearTimeout(timer));
+    const logContent = await this.engine.readLog(containerId);
+    const { files, skipped } = await collectOutput(outputDir, this.settings.outputLimits);
+    await this.outputs.putLog(spec.sessionId, logContent);
+    for (const file of files) await this.outputs.putFile(spec.sessionId, file.path, file.content);
+    await this.engine.remove(containerId);
+    const cause = session.stopCause ?? 'exited';
+    log.info(
+      { containerId, exitCode: exit.exitCode, oomKilled: exit.oomKilled, cause, files: files.length },
+      'container exited and removed',
+    );
+    return {
+      cause,
+      exitCode: exit.exitCode,
+      oomKilled: exit.oomKilled,
+      containerId,
+      detail: describeStop(cause, spec, skipped),
+      files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+      logBytes: logContent.length,
+    };
+  }
+
+  private async stop(session: SessionInHand, cause: ContainerExitCause, graceSeconds: number): Promise<void> {
+    if (session.stopCause) return;
+    session.stopCause = cause;
+    if (!session.containerId) return;
+    this.logger.info({ sessionId: session.spec.sessionId, containerId: session.containerId, cause }, 'stopping container');
+    await this.engine.stop(session.containerId, graceSeconds).catch((error) =>
+      this.logger.warn({ containerId: session.containerId, err: (error as Error).message }, 'stop failed'),
+    );
+  }
+
+  private async report(spec: SessionSpec, report: ExitReport, durationMs: number, log: HubLogger): Promise<void> {
+    await this.publishUntilSent(log, () =>
+      this.publisher.publish(
+        'container.exited',
+        { ...report, sessionId: spec.sessionId, attempt: spec.attempt, runnerId: this.settings.runnerId, durationMs },
+        `container.exited:${spec.sessionId}:${spec.attempt}`,
+      ),
+    );
+  }
+
+  /** A fact the registry must learn: retried until JetStream has it (NATS may be restarting). */
+  private async publishUntilSent(log: HubLogger, publish: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await publish();
+      } catch (error) {
+        const delay = Math.min(100 * 2 ** attempt, 5_000);
+        log.warn({ err: (error as Error).message, retryInMs: delay }, 'publish failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async prepareOutputDir(spec: SessionSpec): Promise<string> {
+    const dir = join(this.settings.dataDir, 'sessions', spec.sessionId, `attempt-${spec.attempt}`, 'output');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const [uid, gid] = this.settings.containerUser.split(':').map(Number);
+    await chown(dir, uid, gid ?? uid);
+    return dir;
+  }
+
+  private environmentOf(spec: SessionSpec): Record<string, string> {
+    return {
+      HUB_SESSION_ID: spec.sessionId,
+      HUB_ORCHESTRATION_ID: spec.orchestrationId,
+      HUB_SESSION_TYPE: spec.type,
+      HUB_PROMPT: spec.prompt,
+      HUB_ATTEMPT: String(spec.attempt),
+      HUB_INPUTS: '',
+      ...(spec.repository ? { HUB_REPOSITORY: spec.repository } : {}),
+      ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
+    };
+  }
+}
+
+function exitWithoutContainer(cause: ContainerExitCause, detail: string, containerId: string | null = null): ExitReport {
+  return { cause, exitCode: null, oomKilled: false, containerId, detail, files: [], logBytes: 0 };
+}
+
+function describeStop(cause: ContainerExitCause, spec: SessionSpec, skipped: string[]): string | null {
+  const parts: string[] = [];
+  if (cause === 'timed_out') parts.push(`${spec.timeoutSeconds}s`);
+  if (skipped.length) parts.push(`output files not kept: ${skipped.slice(0, 10).join(', ')}`);
+  return parts.length ? parts.join('; ').slice(0, 2000) : null;
+}
