@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { createLogger, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
-import { connectNats, durableName, MessagingModule, runService } from '@hub/messaging';
+import { connectNats, durableName, MessagingModule, OutputStore, runService } from '@hub/messaging';
 import {
   CONTAINER_ENGINE,
   createDockerClient,
   DockerContainerEngine,
   ImagePolicy,
-  OutputStore,
   RUNNER_LOGGER,
   RUNNER_SETTINGS,
   RunnerHealth,

@@ -6,3 +6,7 @@ export * from './postgres-database';
 export * from './nats-server';
 export * from './docker-engine';
 export * from './service-user';
+export * from './hub-service';
+export * from './hub-stack';
+export * from './stack-state';
+export * from './log-file';

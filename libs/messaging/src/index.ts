@@ -5,3 +5,4 @@ export * from './rpc-client';
 export * from './jetstream.server';
 export * from './messaging.module';
 export * from './run-service';
+export * from './output-store';

@@ -4,7 +4,6 @@ export * from './slots/runner-slots';
 export * from './sessions/image-policy';
 export * from './sessions/run-session.use-case';
 export * from './sessions/runner-health';
-export * from './output/output-store';
 export * from './output/collect-output';
 export * from './docker/docker-container-engine';
 export * from './docker/docker-client';

@@ -24,8 +24,10 @@ export const SessionTypeSchema = z
   .max(64)
   .regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case label such as analysis or implementation');
 
+export const DEFAULT_SESSION_TYPE = 'implementation';
+
 export const CreateSessionRequestSchema = z.strictObject({
-  type: SessionTypeSchema,
+  type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
   prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_LENGTH),
   image: ImageRefSchema.optional(),
   orchestrationId: OrchestrationIdSchema.optional(),

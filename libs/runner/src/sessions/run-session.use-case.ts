@@ -5,7 +5,7 @@ import { ContainerExitCause, EventOf, EventPayload, RPC, SessionSpec } from '@hu
 import { EventPublisher, RpcClient } from '@hub/messaging';
 import { HubLogger } from '@hub/config';
 import { collectOutput } from '../output/collect-output';
-import { OutputStore } from '../output/output-store';
+import { OutputStore } from '@hub/messaging';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';

@@ -1,0 +1,141 @@
+import { containersOf, docker, waitUntil } from './support/docker';
+import { startTestStack, type TestStack } from './support/test-stack';
+
+describe('a session runs end to end: gateway → registry → resolver → runner → Docker', () => {
+  let hub: TestStack;
+
+  beforeAll(async () => {
+    hub = await startTestStack();
+  }, 180_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it('completes, with its log and its output files, and leaves no container behind', async () => {
+    const created = await hub.api.createSession({
+      type: 'analysis',
+      prompt: 'echo hello; echo done > /hub/output/result.txt',
+      start: true,
+    });
+    expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const session = await hub.api.waitForStatus(created.id);
+    expect(session).toMatchObject({ status: 'completed', exitCode: 0, type: 'analysis' });
+    expect(session.startedAt).not.toBeNull();
+    expect(session.finishedAt).not.toBeNull();
+
+    const log = await hub.api.request('GET', `/api/v1/sessions/${created.id}/logs`);
+    expect(log.status).toBe(200);
+    expect(log.text).toContain('hello');
+
+    const output = await hub.api.request('GET', `/api/v1/sessions/${created.id}/output`);
+    expect(output.body).toMatchObject({ exitCode: 0, files: [{ path: 'result.txt', size: 5 }] });
+    expect(output.body.files[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    const file = await hub.api.request('GET', `/api/v1/sessions/${created.id}/output/files/result.txt`);
+    expect(file.status).toBe(200);
+    expect(file.text).toBe('done\n');
+
+    expect(await containersOf(created.id)).toEqual([]);
+  });
+
+  it('gives the agent the session environment', async () => {
+    const created = await hub.api.createSession({
+      type: 'review',
+      prompt: 'echo "id=$HUB_SESSION_ID type=$HUB_SESSION_TYPE orch=$HUB_ORCHESTRATION_ID"',
+      start: true,
+    });
+    const session = await hub.api.waitForStatus(created.id);
+    const log = await hub.api.request('GET', `/api/v1/sessions/${created.id}/logs`);
+    expect(log.text).toContain(`id=${session.id} type=review orch=${session.orchestrationId}`);
+  });
+
+  it('fails with the exit code and a reason when the agent exits non-zero', async () => {
+    const created = await hub.api.createSession({ type: 'testing', prompt: 'echo failing >&2; exit 3', start: true });
+    const session = await hub.api.waitForStatus(created.id);
+    expect(session.status).toBe('failed');
+    expect(session.exitCode).toBe(3);
+    expect(session.statusReason).toMatch(/exit(ed)? .*code 3/);
+    const log = await hub.api.request('GET', `/api/v1/sessions/${created.id}/logs`);
+    expect(log.text).toContain('failing');
+  });
+
+  it('times out a session past its time limit and removes its container', async () => {
+    const created = await hub.api.createSession({ type: 'analysis', prompt: 'sleep 30', timeoutSeconds: 2, start: true });
+    const began = Date.now();
+    const session = await hub.api.waitForStatus(created.id, undefined, 20_000);
+    expect(session.status).toBe('timed_out');
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(await containersOf(created.id)).toEqual([]);
+  });
+
+  it('cancels a running session: its container is stopped and removed', async () => {
+    const created = await hub.api.createSession({ type: 'analysis', prompt: 'echo started; sleep 60', start: true });
+    await hub.api.waitForStatus(created.id, ['running']);
+    expect(await containersOf(created.id)).toHaveLength(1);
+
+    const cancel = await hub.api.request('POST', `/api/v1/sessions/${created.id}/cancel`);
+    expect(cancel.status).toBe(202);
+    const session = await hub.api.waitForStatus(created.id, undefined, 20_000);
+    expect(session.status).toBe('cancelled');
+    expect(await containersOf(created.id)).toEqual([]);
+  });
+
+  it('fails at once with image_not_found when the image is not on the engine', async () => {
+    const began = Date.now();
+    const created = await hub.api.createSession({ type: 'analysis', prompt: 'true', image: 'hub/not-built-here:1', start: true });
+    const session = await hub.api.waitForStatus(created.id, undefined, 10_000);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect(session.status).toBe('failed');
+    expect(session.statusReason).toContain('image_not_found');
+    expect(await containersOf(created.id)).toEqual([]);
+  });
+
+  it('fails with image_not_allowed for an image outside the allow-list, without creating a container', async () => {
+    const created = await hub.api.createSession({ type: 'analysis', prompt: 'true', image: 'busybox:latest', start: true });
+    const session = await hub.api.waitForStatus(created.id, undefined, 10_000);
+    expect(session.status).toBe('failed');
+    expect(session.statusReason).toContain('image_not_allowed');
+    expect(await containersOf(created.id)).toEqual([]);
+  });
+
+  it('runs the container hardened and labelled while the session runs', async () => {
+    const created = await hub.api.createSession({ type: 'analysis', prompt: 'id -u > /hub/output/uid; sleep 60', start: true });
+    const running = await hub.api.waitForStatus(created.id, ['running']);
+    const [info] = await containersOf(created.id);
+    expect(info.Labels['hub.session']).toBe(created.id);
+    expect(running.containerId).toBe(info.Id);
+
+    const inspect = await docker.getContainer(info.Id).inspect();
+    expect(inspect.Name).toContain(created.id);
+    expect(inspect.Config.User).toBe('1000:1000');
+    expect(inspect.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(inspect.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    expect(inspect.HostConfig.NetworkMode).toBe('none');
+    expect(inspect.HostConfig.Privileged).toBe(false);
+    expect(inspect.HostConfig.PidsLimit).toBeGreaterThan(0);
+    expect(inspect.HostConfig.Memory).toBeGreaterThan(0);
+    expect(inspect.HostConfig.NanoCpus).toBeGreaterThan(0);
+    const mounts = inspect.Mounts.map((mount) => mount.Destination);
+    expect(mounts).toContain('/hub/output');
+    expect(mounts.some((destination) => destination.includes('docker.sock'))).toBe(false);
+
+    await hub.api.request('POST', `/api/v1/sessions/${created.id}/cancel`);
+    await hub.api.waitForStatus(created.id, ['cancelled'], 20_000);
+    const output = await hub.api.request('GET', `/api/v1/sessions/${created.id}/output/files/uid`);
+    expect(output.text.trim()).toBe('1000');
+    await waitUntil('the container is removed', async () => (await containersOf(created.id)).length === 0);
+  });
+
+  it('runs sessions in parallel and leaves no container behind once all are done', async () => {
+    const sessions = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) => hub.api.createSession({ type: 'implementation', prompt: `echo run ${n}; sleep 0.5`, start: true })),
+    );
+    for (const session of sessions) {
+      expect((await hub.api.waitForStatus(session.id)).status).toBe('completed');
+    }
+    const leftovers = await docker.listContainers({ all: true, filters: { label: ['hub.session'] } });
+    const ours = new Set(sessions.map((s) => s.id));
+    expect(leftovers.filter((c) => ours.has(c.Labels['hub.session']))).toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { startTestStack, type TestStack } from './support/test-stack';
+
+interface StatusChanged {
+  id: string;
+  subject: string;
+  data: { sessionId: string; from: string | null; to: string; reason: string | null; at: string };
+}
+
+describe('every transition is a session.status-changed event integrations can read', () => {
+  let hub: TestStack;
+  let nc: NatsConnection;
+  const jc = JSONCodec<StatusChanged>();
+
+  beforeAll(async () => {
+    hub = await startTestStack();
+    nc = await connect({ servers: hub.stack.natsUrl });
+  }, 180_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await hub?.stop();
+  });
+
+  it('a plain NATS subscriber sees each transition as it happens, in order', async () => {
+    const seen: StatusChanged[] = [];
+    const subscription = nc.subscribe('session.status-changed');
+    void (async () => {
+      for await (const message of subscription) seen.push(jc.decode(message.data));
+    })();
+    await nc.flush();
+
+    const session = await hub.api.createSession({ type: 'analysis', prompt: 'echo hi', start: true });
+    await hub.api.waitForStatus(session.id);
+    await new Promise((r) => setTimeout(r, 300));
+    subscription.unsubscribe();
+
+    const transitions = seen.filter((e) => e.data.sessionId === session.id).map((e) => `${e.data.from}->${e.data.to}`);
+    expect(transitions).toEqual([
+      'created->waiting',
+      'waiting->ready',
+      'ready->starting',
+      'starting->running',
+      'running->completed',
+    ]);
+  });
+
+  it('the JetStream stream keeps every transition once, in order, for a reader that comes later', async () => {
+    const failing = await hub.api.createSession({ type: 'testing', prompt: 'exit 7', start: true });
+    await hub.api.waitForStatus(failing.id);
+
+    const js = nc.jetstream();
+    const consumer = await js.consumers.get('HUB_EVENTS', { filterSubjects: ['session.status-changed'] });
+    const events: StatusChanged[] = [];
+    const info = await (await nc.jetstreamManager()).streams.info('HUB_EVENTS');
+    const messages = await consumer.fetch({ max_messages: info.state.messages, expires: 2_000 });
+    for await (const message of messages) {
+      events.push(jc.decode(message.data));
+      if (message.info.pending === 0) break;
+    }
+
+    const ofSession = events.filter((e) => e.data.sessionId === failing.id);
+    expect(ofSession.map((e) => e.data.to)).toEqual(['waiting', 'ready', 'starting', 'running', 'failed']);
+    expect(ofSession[4].data.reason).toContain('7');
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    const times = ofSession.map((e) => Date.parse(e.data.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});

@@ -1,0 +1,70 @@
+import type { SessionPage, SessionStatus, SessionView } from '@hub/contracts';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  text: string;
+  contentType: string | null;
+}
+
+const TERMINAL: SessionStatus[] = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
+
+/** A client of the gateway's REST API, as any user would write one. */
+export class HubApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: logs and output files
+    }
+    return { status: response.status, body: parsed as T, text, contentType: response.headers.get('content-type') };
+  }
+
+  async createSession(request: Record<string, unknown>): Promise<SessionView> {
+    const response = await this.request<SessionView>('POST', '/api/v1/sessions', request);
+    if (response.status !== 201) throw new Error(`create session: HTTP ${response.status} ${response.text}`);
+    return response.body;
+  }
+
+  async getSession(id: string): Promise<SessionView> {
+    const response = await this.request<SessionView>('GET', `/api/v1/sessions/${id}`);
+    if (response.status !== 200) throw new Error(`get session ${id}: HTTP ${response.status} ${response.text}`);
+    return response.body;
+  }
+
+  async listSessions(query: Record<string, string | number> = {}): Promise<SessionPage> {
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    const response = await this.request<SessionPage>('GET', `/api/v1/sessions${qs ? `?${qs}` : ''}`);
+    if (response.status !== 200) throw new Error(`list sessions: HTTP ${response.status} ${response.text}`);
+    return response.body;
+  }
+
+  /** Polls until the session has one of `statuses` (default: any terminal one). */
+  async waitForStatus(id: string, statuses: SessionStatus[] = TERMINAL, timeoutMs = 60_000): Promise<SessionView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const session = await this.getSession(id);
+      if (statuses.includes(session.status)) return session;
+      if (TERMINAL.includes(session.status) || Date.now() > deadline) {
+        throw new Error(`session ${id} is ${session.status} (${session.statusReason}), expected ${statuses.join('|')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

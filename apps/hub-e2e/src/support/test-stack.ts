@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startHubStack, type HubStack } from '@hub/infra';
+import { HubApi } from './hub-api';
+
+const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
+
+export interface TestStack {
+  stack: HubStack;
+  api: HubApi;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole Hub for one spec file, in a temporary state directory: real PostgreSQL, nats-server -js,
+ * the four services as processes, the real Docker engine and the locally built test agent image.
+ */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  execFileSync('bash', [join(WORKSPACE_ROOT, 'images/test-agent/build.sh')], { stdio: 'ignore' });
+  const stateDir = await mkdtemp(join(tmpdir(), 'hub-e2e-'));
+  const stack = await startHubStack({
+    workspaceRoot: WORKSPACE_ROOT,
+    stateDir,
+    durable: false,
+    apiToken: randomBytes(16).toString('hex'),
+    env: { HUB_RUNNER_SLOTS: '4', HUB_STOP_GRACE_SECONDS: '2', LOG_LEVEL: 'info', ...env },
+  });
+  return {
+    stack,
+    api: new HubApi(stack.gatewayUrl, stack.apiToken),
+    async stop() {
+      await stack.stop();
+      if (!process.env['HUB_E2E_KEEP']) await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// The example `npm run hub` runs: one session in the test agent image that prints, works for a
+// moment and writes an output file. It follows the session until it ends and prints its log and
+// output, the way any client of the REST API would.
+//
+// Run on its own against a running Hub:
+//   HUB_URL=http://127.0.0.1:8080 HUB_API_TOKEN=$(cat .hub/api-token) \
+//   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register examples/hello-session.ts
+
+const TERMINAL = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
+
+const PROMPT = [
+  'echo "hello from session $HUB_SESSION_ID"',
+  'for step in 1 2 3; do echo "working... step $step"; sleep 0.3; done',
+  'echo "the answer is 42" > /hub/output/result.txt',
+  'echo done',
+].join('; ');
+
+interface Session {
+  id: string;
+  status: string;
+  statusReason: string | null;
+  exitCode: number | null;
+}
+
+export async function runHelloExample(baseUrl: string, token: string, print: (line: string) => void): Promise<void> {
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response;
+  };
+
+  print('[example] POST /api/v1/sessions  (type "analysis", image hub/test-agent:latest, start: true)');
+  let session = (await (
+    await api('/sessions', { method: 'POST', body: JSON.stringify({ type: 'analysis', prompt: PROMPT, start: true }) })
+  ).json()) as Session;
+  print(`[example] session ${session.id}: ${session.status}`);
+
+  const deadline = Date.now() + 120_000;
+  let last = session.status;
+  while (!TERMINAL.includes(session.status)) {
+    if (Date.now() > deadline) throw new Error(`session ${session.id} still ${session.status} after 120 s`);
+    await new Promise((r) => setTimeout(r, 100));
+    session = (await (await api(`/sessions/${session.id}`)).json()) as Session;
+    if (session.status !== last) {
+      print(`[example] session ${session.id}: ${last} -> ${session.status}${session.statusReason ? ` (${session.statusReason})` : ''}`);
+      last = session.status;
+    }
+  }
+
+  print('[example] its log:');
+  for (const line of (await (await api(`/sessions/${session.id}/logs`)).text()).trimEnd().split('\n')) print(`  | ${line}`);
+  const output = (await (await api(`/sessions/${session.id}/output`)).json()) as { files: { path: string; size: number }[] };
+  for (const file of output.files) {
+    const content = await (await api(`/sessions/${session.id}/output/files/${file.path}`)).text();
+    print(`[example] output file ${file.path} (${file.size} bytes): ${content.trim()}`);
+  }
+  if (session.status !== 'completed') {
+    throw new Error(`the example session ended ${session.status}: ${session.statusReason ?? 'no reason given'}`);
+  }
+  print(`[example] completed with exit code ${session.exitCode}`);
+}
+
+if (require.main === module) {
+  const url = process.env['HUB_URL'] ?? 'http://127.0.0.1:8080';
+  runHelloExample(url, process.env['HUB_API_TOKEN'] ?? '', console.log).catch((error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}

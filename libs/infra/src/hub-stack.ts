@@ -1,0 +1,97 @@
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HUB_SERVICES, HubService, type HubServiceName } from './hub-service';
+import { startNatsServer, type NatsServer } from './nats-server';
+import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
+import { freePort } from './free-port';
+
+export interface HubStackOptions {
+  workspaceRoot: string;
+  /** Where PostgreSQL data, the JetStream store, logs and session outputs live. */
+  stateDir: string;
+  /** Use this PostgreSQL instead of starting one. */
+  databaseUrl?: string;
+  /** Use this NATS instead of starting one. */
+  natsUrl?: string;
+  /** Gateway port; a free one when omitted. */
+  gatewayPort?: number;
+  /** The API token; when omitted the gateway reads or generates <stateDir>/api-token. */
+  apiToken?: string;
+  /** false for tests: PostgreSQL without fsync. */
+  durable?: boolean;
+  /** Extra environment for every service (e.g. HUB_RUNNER_SLOTS). */
+  env?: Record<string, string>;
+}
+
+export interface HubStack {
+  gatewayUrl: string;
+  apiToken: string;
+  databaseUrl: string;
+  natsUrl: string;
+  postgres?: PostgresCluster;
+  nats?: NatsServer;
+  services: Record<HubServiceName, HubService>;
+  logDir: string;
+  /** Stops the services, then NATS and PostgreSQL if this stack started them. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PostgreSQL and NATS (unless given) and the four services, each as its own process,
+ * the way `npm run hub` runs them and the end-to-end tests drive them.
+ */
+export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
+  const stateDir = resolve(options.stateDir);
+  const logDir = join(stateDir, 'logs');
+  const postgres = options.databaseUrl
+    ? undefined
+    : await startPostgresCluster({ dataDir: join(stateDir, 'postgres'), fsync: options.durable ?? true });
+  const nats = options.natsUrl ? undefined : await startNatsServer({ storeDir: join(stateDir, 'nats') });
+  const databaseUrl = options.databaseUrl ?? postgres!.url;
+  const natsUrl = options.natsUrl ?? nats!.url;
+  const gatewayPort = options.gatewayPort ?? (await freePort());
+
+  const env: Record<string, string> = {
+    NATS_URL: natsUrl,
+    DATABASE_URL: databaseUrl,
+    HUB_PORT: String(gatewayPort),
+    ...(options.apiToken ? { HUB_API_TOKEN: options.apiToken } : {}),
+    HUB_STATE_DIR: stateDir,
+    HUB_DATA_DIR: join(stateDir, 'data'),
+    ...options.env,
+  };
+  const services = Object.fromEntries(
+    HUB_SERVICES.map((name) => [
+      name,
+      new HubService({ name, workspaceRoot: options.workspaceRoot, env, logFile: join(logDir, `${name}.log`) }),
+    ]),
+  ) as Record<HubServiceName, HubService>;
+
+  const stopInfrastructure = async () => {
+    await nats?.stop();
+    await postgres?.stop();
+  };
+  const stopServices = () => Promise.allSettled(Object.values(services).map((service) => service.stop()));
+  try {
+    await Promise.all(Object.values(services).map((service) => service.start()));
+  } catch (error) {
+    await stopServices();
+    await stopInfrastructure();
+    throw error;
+  }
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    apiToken: options.apiToken ?? (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim(),
+    databaseUrl,
+    natsUrl,
+    postgres,
+    nats,
+    services,
+    logDir,
+    async stop() {
+      await stopServices();
+      await stopInfrastructure();
+    },
+  };
+}

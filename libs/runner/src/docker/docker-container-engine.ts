@@ -1,0 +1,289 @@
+import type Docker from 'dockerode';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerInput,
+  ContainerLaunch,
+  ImageStatus,
+  SessionContainer,
+} from '../ports/container-engine.port';
+import { describeDockerEndpoint } from './docker-client';
+
+export const LABEL_SESSION = 'hub.session';
+export const LABEL_ATTEMPT = 'hub.attempt';
+export const LABEL_RUNNER = 'hub.runner';
+
+const OUTPUT_DIR = '/hub/output';
+const INPUTS_DIR = '/hub/inputs';
+const PING_TIMEOUT_MS = 5_000;
+const NON_ROOT_USER = /^[1-9]\d*:\d+$/;
+const INPUT_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
+
+export function sessionContainerName(sessionId: string, attempt: number): string {
+  return `hub-session-${sessionId}-a${attempt}`;
+}
+
+/** ContainerEngine on a Docker engine (through dockerode). Never pulls images. */
+export class DockerContainerEngine implements ContainerEngine {
+  constructor(private readonly docker: Docker) {}
+
+  async imageStatus(image: string): Promise<ImageStatus> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return 'present';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'missing';
+      throw dockerError(`inspecting image ${image}`, error);
+    }
+  }
+
+  async create(launch: ContainerLaunch): Promise<string> {
+    const name = sessionContainerName(launch.sessionId, launch.attempt);
+    const options = containerOptions(name, launch);
+    try {
+      const container = await this.docker.createContainer(options);
+      return container.id;
+    } catch (error) {
+      if (statusOf(error) !== 409) throw dockerError(`creating container ${name} from image ${launch.image}`, error);
+    }
+    return this.existingContainerId(name, launch);
+  }
+
+  async start(containerId: string): Promise<void> {
+    // 304: already started.
+    await dockerCall(`starting container ${containerId}`, () => this.docker.getContainer(containerId).start(), [304]);
+  }
+
+  async wait(containerId: string): Promise<ContainerExit> {
+    const container = this.docker.getContainer(containerId);
+    await dockerCall(`waiting for container ${containerId}`, () => container.wait());
+    // The exit code from /wait lacks the OOM flag; inspect has both.
+    const info = await dockerCall(`inspecting container ${containerId}`, () => container.inspect());
+    return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
+  }
+
+  async stop(containerId: string, graceSeconds: number): Promise<void> {
+    // 304: not running; 404: already gone.
+    await dockerCall(
+      `stopping container ${containerId}`,
+      () => this.docker.getContainer(containerId).stop({ t: graceSeconds }),
+      [304, 404],
+    );
+  }
+
+  async readLog(containerId: string): Promise<Buffer> {
+    const raw: unknown = await dockerCall(`reading the log of container ${containerId}`, () =>
+      this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false }),
+    );
+    if (!Buffer.isBuffer(raw)) throw new Error(`Docker: the log of container ${containerId} did not come back as bytes`);
+    return demultiplexLog(raw);
+  }
+
+  async remove(containerId: string): Promise<void> {
+    try {
+      // v: anonymous volumes an image may declare would otherwise outlive every session.
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusOf(error) === 404 || isRemovalInProgress(error)) return;
+      throw dockerError(`removing container ${containerId}`, error);
+    }
+  }
+
+  async listSessionContainers(): Promise<SessionContainer[]> {
+    const containers = await dockerCall('listing session containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: [LABEL_SESSION] } }),
+    );
+    return containers.map(toSessionContainer);
+  }
+
+  async ping(): Promise<void> {
+    const where = describeDockerEndpoint(this.docker);
+    try {
+      await withTimeout(this.docker.ping(), PING_TIMEOUT_MS);
+    } catch (error) {
+      throw new Error(`Docker engine not reachable at ${where}: ${unreachableReason(error)}`, { cause: error });
+    }
+  }
+
+  /** After a 409 on create: the container of that name, provided it is this launch's. */
+  private async existingContainerId(name: string, launch: ContainerLaunch): Promise<string> {
+    const info = await dockerCall(`inspecting existing container ${name}`, () => this.docker.getContainer(name).inspect());
+    const labels = info.Config.Labels ?? {};
+    if (labels[LABEL_SESSION] !== launch.sessionId || labels[LABEL_ATTEMPT] !== String(launch.attempt)) {
+      throw new Error(
+        `Docker: a container named ${name} (${info.Id}) exists but is not labelled as session ${launch.sessionId} attempt ${launch.attempt}`,
+      );
+    }
+    return info.Id;
+  }
+}
+
+export function containerOptions(name: string, launch: ContainerLaunch): Docker.ContainerCreateOptions {
+  assertNonRootUser(launch.user);
+  return {
+    name,
+    Image: launch.image,
+    User: launch.user,
+    Env: environment(launch.env),
+    Labels: {
+      [LABEL_SESSION]: launch.sessionId,
+      [LABEL_ATTEMPT]: String(launch.attempt),
+      [LABEL_RUNNER]: launch.runnerId,
+    },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    NetworkDisabled: true,
+    HostConfig: hardenedHostConfig(launch),
+  };
+}
+
+function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
+  const { memoryBytes, nanoCpus, pids } = launch.limits;
+  return {
+    Privileged: false,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    NetworkMode: 'none',
+    PidsLimit: pids,
+    Memory: memoryBytes,
+    MemorySwap: memoryBytes,
+    NanoCpus: nanoCpus,
+    // /workspace lives in the image's writable layer (agents clone into it), so the root
+    // filesystem stays writable; /tmp is tmpfs, whose pages count against the memory limit.
+    ReadonlyRootfs: false,
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${memoryBytes}` },
+    Init: true,
+    AutoRemove: false,
+    IpcMode: 'private',
+    Binds: binds(launch.outputDir, launch.inputs),
+  };
+}
+
+function binds(outputDir: string, inputs: ContainerInput[]): string[] {
+  const output = `${hostPath(outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
+  return [output, ...inputs.map(inputBind)];
+}
+
+function inputBind(input: ContainerInput): string {
+  if (!INPUT_NAME.test(input.name)) {
+    throw new Error(`input name "${input.name}" is not a plain directory name (letters, digits, . _ -)`);
+  }
+  return `${hostPath(input.hostPath, `input ${input.name}`)}:${INPUTS_DIR}/${input.name}:ro`;
+}
+
+/** Bind specs are colon-separated, and relative sources would be taken as volume names. */
+function hostPath(path: string, what: string): string {
+  if (!path.startsWith('/') || /[:,]/.test(path)) {
+    throw new Error(`${what} ${path} must be an absolute host path without ':' or ','`);
+  }
+  return path;
+}
+
+function environment(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => {
+    if (!key || key.includes('=')) throw new Error(`environment variable name "${key}" is invalid`);
+    return `${key}=${value}`;
+  });
+}
+
+function assertNonRootUser(user: string): void {
+  if (!NON_ROOT_USER.test(user)) {
+    throw new Error(`container user "${user}" must be uid:gid of a non-root user, e.g. 1000:1000`);
+  }
+}
+
+function toSessionContainer(info: Docker.ContainerInfo): SessionContainer {
+  const labels = info.Labels ?? {};
+  return {
+    containerId: info.Id,
+    sessionId: labels[LABEL_SESSION],
+    attempt: Number.parseInt(labels[LABEL_ATTEMPT] ?? '', 10) || 0,
+    runnerId: labels[LABEL_RUNNER] || null,
+    running: info.State === 'running',
+  };
+}
+
+/**
+ * Docker's non-TTY log stream is framed: 8-byte header (stream byte, 3 zero bytes, big-endian
+ * length) then the payload. Joins the payloads in order. A stream that is not framed (a TTY
+ * container's) is returned as it is.
+ */
+export function demultiplexLog(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset < raw.length) {
+    if (!isFrameHeader(raw, offset)) return offset === 0 ? raw : Buffer.concat([...parts, raw.subarray(offset)]);
+    const start = offset + 8;
+    const end = Math.min(start + raw.readUInt32BE(offset + 4), raw.length);
+    parts.push(raw.subarray(start, end));
+    offset = end;
+  }
+  return Buffer.concat(parts);
+}
+
+function isFrameHeader(raw: Buffer, offset: number): boolean {
+  return offset + 8 <= raw.length && raw[offset] <= 2 && raw[offset + 1] === 0 && raw[offset + 2] === 0 && raw[offset + 3] === 0;
+}
+
+/** Runs a Docker call; the listed HTTP statuses count as success, anything else becomes a described Error. */
+async function dockerCall<T>(action: string, run: () => Promise<T>, okStatuses: number[] = []): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (okStatuses.includes(statusOf(error) ?? -1)) return undefined as T;
+    throw dockerError(action, error);
+  }
+}
+
+interface DockerodeError {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: unknown } | null;
+  message?: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as DockerodeError | undefined)?.statusCode;
+}
+
+function isRemovalInProgress(error: unknown): boolean {
+  return statusOf(error) === 409 && /already in progress/i.test(detailOf(error));
+}
+
+function detailOf(error: unknown): string {
+  const { json, message } = (error ?? {}) as DockerodeError;
+  if (typeof json?.message === 'string') return json.message;
+  return (message ?? String(error)).trim();
+}
+
+function dockerError(action: string, error: unknown): Error {
+  const { statusCode, code } = (error ?? {}) as DockerodeError;
+  const status = statusCode ? `HTTP ${statusCode}: ` : code ? `${code}: ` : '';
+  return new Error(`Docker: ${action} failed: ${status}${detailOf(error)}`, { cause: error });
+}
+
+function unreachableReason(error: unknown): string {
+  const { code, statusCode } = (error ?? {}) as DockerodeError;
+  switch (code) {
+    case 'ENOENT':
+      return 'the socket does not exist: the Docker engine (dockerd) is not running or not installed. Start dockerd, or set DOCKER_HOST to a running engine';
+    case 'ECONNREFUSED':
+      return 'connection refused: dockerd is not running (or the socket is stale). Start dockerd, or set DOCKER_HOST to a running engine';
+    case 'EACCES':
+      return 'permission denied on the socket. Run as root or as a member of the "docker" group';
+    case 'ETIMEDOUT':
+      return `no answer within ${PING_TIMEOUT_MS} ms: dockerd is hung or overloaded. Check dockerd's log and restart it`;
+  }
+  const status = statusCode ? `/_ping answered HTTP ${statusCode}: ` : '';
+  return `${status}${detailOf(error)}. Check that dockerd is running and DOCKER_HOST points at it`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
