@@ -50,7 +50,7 @@ describe('every transition is a session.status-changed event integrations can re
     await hub.api.waitForStatus(failing.id);
 
     const js = nc.jetstream();
-    const consumer = await js.consumers.get('HUB_EVENTS', { filterSubjects: ['session.status-changed'] });
+    const consumer = await js.consumers.get('HUB_EVENTS', { filterSubjects: 'session.status-changed' });
     const events: StatusChanged[] = [];
     const info = await (await nc.jetstreamManager()).streams.info('HUB_EVENTS');
     const messages = await consumer.fetch({ max_messages: info.state.messages, expires: 2_000 });

@@ -10,3 +10,4 @@ export * from './hub-service';
 export * from './hub-stack';
 export * from './stack-state';
 export * from './log-file';
+export * from './temp-dir';

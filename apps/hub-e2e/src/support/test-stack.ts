@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startHubStack, type HubStack } from '@hub/infra';
+import { makeTempDir, startHubStack, type HubStack } from '@hub/infra';
 import { HubApi } from './hub-api';
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
@@ -20,7 +19,7 @@ export interface TestStack {
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
   execFileSync('bash', [join(WORKSPACE_ROOT, 'images/test-agent/build.sh')], { stdio: 'ignore' });
-  const stateDir = await mkdtemp(join(tmpdir(), 'hub-e2e-'));
+  const stateDir = await makeTempDir('hub-e2e');
   const stack = await startHubStack({
     workspaceRoot: WORKSPACE_ROOT,
     stateDir,

@@ -1,0 +1,153 @@
+// The registry's use cases against real PostgreSQL (with the real migrations) and real NATS:
+// compare-and-set transitions, atomic claims, idempotent handling of redelivered events, and the
+// outbox that carries every transition to JetStream.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { connect, NatsConnection } from 'nats';
+import { DataSource } from 'typeorm';
+import { createLogger } from '@hub/config';
+import { EventOf, HubError } from '@hub/contracts';
+import { ensureEventStream, MessagingModule } from '@hub/messaging';
+import { openDatabase } from '@hub/persistence';
+import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { ClaimSession } from './claim-session.use-case';
+import { CreateSession } from './create-session.use-case';
+import { RecordContainerOutcome } from './record-container-outcome.use-case';
+import { RecordDependencyOutcome } from './record-dependency-outcome.use-case';
+import { SessionQueries } from './session-queries';
+import { StartSession } from './start-session.use-case';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { RegistryModule } from '../registry.module';
+
+describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
+  let dir: string;
+  let postgres: PostgresCluster;
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let dataSource: DataSource;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    dir = await makeTempDir('hub-registry');
+    [postgres, nats] = await Promise.all([
+      startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false }),
+      startNatsServer({ storeDir: join(dir, 'nats') }),
+    ]);
+    nc = await connect({ servers: nats.url });
+    await ensureEventStream(await nc.jetstreamManager());
+    dataSource = await openDatabase(postgres.url);
+    app = await NestFactory.createApplicationContext(
+      {
+        module: class RegistryTestModule {},
+        imports: [
+          MessagingModule.forConnection(nc),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', defaultTimeoutSeconds: 60 }, createLogger('test', 'silent')),
+        ],
+      },
+      { logger: false },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await dataSource?.destroy();
+    await nc?.close();
+    await nats?.stop();
+    await postgres?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const outboxCount = async () => Number((await dataSource.query('SELECT count(*) AS n FROM outbox'))[0].n);
+  const exited = (sessionId: string, exitCode: number): EventOf<'container.exited'> => ({
+    id: `container.exited:${sessionId}:1`,
+    subject: 'container.exited',
+    occurredAt: new Date().toISOString(),
+    data: {
+      sessionId,
+      attempt: 1,
+      runnerId: 'r1',
+      containerId: 'c'.repeat(64),
+      cause: 'exited',
+      exitCode,
+      oomKilled: false,
+      durationMs: 10,
+      detail: null,
+      files: [],
+      logBytes: 0,
+    },
+  });
+
+  async function readySession() {
+    const session = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true });
+    await app.get(RecordDependencyOutcome).resolved({
+      id: `deps.resolved:${session.id}`,
+      subject: 'deps.resolved',
+      occurredAt: new Date().toISOString(),
+      data: { sessionId: session.id },
+    });
+    return session;
+  }
+
+  it('lets exactly one of many concurrent runners claim a ready session', async () => {
+    const session = await readySession();
+    const claims = await Promise.all(
+      ['r1', 'r2', 'r3', 'r4', 'r5'].map((runner) => app.get(ClaimSession).execute(session.id, runner)),
+    );
+    expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
+    const view = await app.get(SessionQueries).get(session.id);
+    expect(view).toMatchObject({ status: 'starting', attempt: 1 });
+  });
+
+  it('applies a redelivered container.exited once: same status, no second event', async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    await app.get(RecordContainerOutcome).exited(exited(session.id, 4));
+    const events = await outboxCount();
+    const first = await app.get(SessionQueries).get(session.id);
+    expect(first).toMatchObject({ status: 'failed', exitCode: 4 });
+
+    await app.get(RecordContainerOutcome).exited(exited(session.id, 4));
+    await app.get(RecordContainerOutcome).exited(exited(session.id, 0));
+    expect(await app.get(SessionQueries).get(session.id)).toEqual(first);
+    expect(await outboxCount()).toBe(events);
+  });
+
+  it('refuses to start a finished session with a conflict naming its status, and changes nothing', async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    await app.get(RecordContainerOutcome).exited(exited(session.id, 0));
+    const before = await app.get(SessionQueries).get(session.id);
+    await expect(app.get(StartSession).execute(session.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('completed') });
+    expect(await app.get(SessionQueries).get(session.id)).toEqual(before);
+  });
+
+  it('rejects a dependency on an unknown session and stores nothing', async () => {
+    const before = await app.get(SessionQueries).list({});
+    const error = await app
+      .get(CreateSession)
+      .execute({ type: 'analysis', prompt: 'true', dependsOn: ['00000000-0000-4000-8000-000000000000'] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HubError);
+    expect((error as HubError).code).toBe('bad_request');
+    expect(await app.get(SessionQueries).list({})).toEqual(before);
+  });
+
+  it('relays every transition from the outbox to JetStream, in order, with the event id as message id', async () => {
+    const session = await readySession();
+    await app.get(OutboxRelay).flush();
+    const jsm = await nc.jetstreamManager();
+    const stream = await jsm.streams.info('HUB_EVENTS');
+    const consumer = await nc.jetstream().consumers.get('HUB_EVENTS', { filterSubjects: 'session.status-changed' });
+    const seen: { id: string; data: { sessionId: string; to: string } }[] = [];
+    const batch = await consumer.fetch({ max_messages: stream.state.messages, expires: 1_000 });
+    for await (const message of batch) {
+      seen.push(message.json());
+      expect(message.headers?.get('Nats-Msg-Id')).toBe(seen[seen.length - 1].id);
+      if (message.info.pending === 0) break;
+    }
+    expect(seen.filter((e) => e.data.sessionId === session.id).map((e) => e.data.to)).toEqual(['waiting', 'ready']);
+    expect(Number((await dataSource.query('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL'))[0].n)).toBe(0);
+  });
+});
