@@ -4,6 +4,7 @@ import { ConsumerMessages, JsMsg, Msg, NatsConnection, Subscription } from 'nats
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import {
   EVENT_STREAM,
+  ErrorCode,
   EventSubject,
   HubError,
   parseEventEnvelope,
@@ -17,6 +18,8 @@ import { durableName, ensureDurableConsumer, ensureEventStream } from './event-s
 import { decodeJson, encodeJson } from './nats-connection';
 
 /** Lets a subject be read only while the service has room for more work (a runner's slots). */
+const PERMANENT_FAILURES = new Set<ErrorCode>(['bad_request', 'not_found', 'conflict']);
+
 export interface CapacityGate {
   waitForRoom(): Promise<void>;
 }
@@ -143,6 +146,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
       msg.ack();
     } catch (error) {
+      if (error instanceof HubError && PERMANENT_FAILURES.has(error.code)) {
+        // Retrying cannot help (the event contradicts what is stored): drop it, saying why.
+        logger.error({ subject, eventId: event.id, code: error.code, err: error.message }, 'event refused; terminated');
+        msg.term();
+        return;
+      }
       const delayMs = Math.min(250 * 2 ** Math.min(msg.info.redeliveryCount, 7), 30_000);
       logger.warn(
         { subject, eventId: event.id, attempt: msg.info.redeliveryCount, retryInMs: delayMs, err: (error as Error).message },

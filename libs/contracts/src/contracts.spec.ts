@@ -1,0 +1,69 @@
+import { ALLOWED_TRANSITIONS, isTerminal, SESSION_STATUSES } from './sessions/session-status';
+import { CreateSessionRequestSchema, ListSessionsQuerySchema } from './sessions/session.schemas';
+import { InvalidEventError, parseEventEnvelope, validateEventPayload } from './events/event-validation';
+import { parseOrBadRequest } from './validation';
+import { HubError } from './rpc/rpc-result';
+
+describe('session statuses', () => {
+  it('never leave a terminal status', () => {
+    for (const status of SESSION_STATUSES.filter(isTerminal)) expect(ALLOWED_TRANSITIONS[status]).toEqual([]);
+  });
+
+  it('reach a terminal status from every non-terminal one', () => {
+    const reachesEnd = (status: (typeof SESSION_STATUSES)[number], seen = new Set<string>()): boolean =>
+      isTerminal(status) ||
+      ALLOWED_TRANSITIONS[status].some((next) => !seen.has(next) && reachesEnd(next, new Set([...seen, status])));
+    for (const status of SESSION_STATUSES) expect({ status, ends: reachesEnd(status) }).toEqual({ status, ends: true });
+  });
+
+  it('follow the lifecycle created → waiting → ready → starting → running → completed', () => {
+    const path = ['created', 'waiting', 'ready', 'starting', 'running', 'completed'] as const;
+    for (let i = 0; i < path.length - 1; i++) expect(ALLOWED_TRANSITIONS[path[i]]).toContain(path[i + 1]);
+  });
+});
+
+describe('request validation', () => {
+  it('names every bad field and why', () => {
+    const error = (() => {
+      try {
+        parseOrBadRequest(CreateSessionRequestSchema, { timeoutSeconds: 0, colour: 'red' }, 'request');
+      } catch (e) {
+        return e as HubError;
+      }
+      throw new Error('accepted a bad request');
+    })();
+    expect(error.code).toBe('bad_request');
+    expect(error.message).toContain('prompt: is required');
+    expect(error.message).toContain('timeoutSeconds');
+    expect(error.message).toContain('colour: is not a known field');
+  });
+
+  it('defaults the session type and accepts a minimal request', () => {
+    expect(CreateSessionRequestSchema.parse({ prompt: 'echo hi' })).toEqual({ prompt: 'echo hi', type: 'implementation' });
+  });
+
+  it('caps the page size at 500 and reads query strings as numbers', () => {
+    expect(ListSessionsQuerySchema.parse({ limit: '500' }).limit).toBe(500);
+    expect(ListSessionsQuerySchema.safeParse({ limit: '501' }).success).toBe(false);
+  });
+});
+
+describe('event validation', () => {
+  const envelope = {
+    id: 'e1',
+    subject: 'deps.resolved',
+    occurredAt: new Date().toISOString(),
+    data: { sessionId: '7f1c2a4e-8d9b-4c3a-9e2f-1a2b3c4d5e6f' },
+  };
+
+  it('accepts a well-formed event', () => {
+    expect(parseEventEnvelope('deps.resolved', envelope).data).toEqual(envelope.data);
+  });
+
+  it('refuses a payload that does not match its subject, an unknown subject, or a mislabelled envelope', () => {
+    expect(() => validateEventPayload('container.exited', { sessionId: 'x' })).toThrow(InvalidEventError);
+    expect(() => parseEventEnvelope('deps.unknown', envelope)).toThrow(/unknown subject/);
+    expect(() => parseEventEnvelope('deps.failed', envelope)).toThrow(/envelope names subject deps.resolved/);
+    expect(() => parseEventEnvelope('deps.resolved', { ...envelope, data: {} })).toThrow(InvalidEventError);
+  });
+});

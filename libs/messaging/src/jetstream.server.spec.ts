@@ -1,0 +1,122 @@
+// The JetStream transport against a real nats-server -js: validation on receipt, ack after the
+// handler, redelivery of what failed, termination of what is malformed or refused, and the boot-time
+// check that every owned subject has exactly one handler.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { connect, JSONCodec, NatsConnection } from 'nats';
+import { createLogger } from '@hub/config';
+import { EventOf, EVENTS, HubError } from '@hub/contracts';
+import { makeTempDir, startNatsServer, type NatsServer } from '@hub/infra';
+import { EventPublisher } from './event-publisher';
+import { JetStreamServer, RethrowRpcErrors } from './jetstream.server';
+
+const received: EventOf<'deps.resolved'>[] = [];
+let failuresToGo = 0;
+
+@Controller()
+class ProbeController {
+  @EventPattern(EVENTS.depsResolved)
+  async onDepsResolved(@Payload() event: EventOf<'deps.resolved'>) {
+    if (event.data.sessionId.startsWith('00000000')) throw new HubError('conflict', 'refused on purpose');
+    if (failuresToGo > 0) {
+      failuresToGo--;
+      throw new Error('transient failure');
+    }
+    received.push(event);
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+class ProbeModule {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function eventually(check: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+describe('JetStreamServer (real nats-server -js)', () => {
+  let dir: string;
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let app: INestMicroservice;
+  const logger = createLogger('probe', 'silent');
+
+  beforeAll(async () => {
+    dir = await makeTempDir('hub-messaging');
+    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
+    nc = await connect({ servers: nats.url });
+    app = await NestFactory.createMicroservice(ProbeModule, {
+      strategy: new JetStreamServer({ service: 'probe', nc, logger, events: [EVENTS.depsResolved], rpc: [], ackWaitMs: 5_000 }),
+      logger: false,
+    });
+    app.useGlobalFilters(new RethrowRpcErrors());
+    await app.listen();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const publisher = () => new EventPublisher(nc);
+  const consumerInfo = async () => (await nc.jetstreamManager()).consumers.info('HUB_EVENTS', 'probe--deps_resolved');
+
+  it('delivers a valid event to its handler once and acks it', async () => {
+    const sessionId = '7f1c2a4e-8d9b-4c3a-9e2f-1a2b3c4d5e6f';
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`); // duplicate id: dropped
+    await eventually(() => received.some((e) => e.data.sessionId === sessionId));
+    await sleep(300);
+    expect(received.filter((e) => e.data.sessionId === sessionId)).toHaveLength(1);
+    expect((await consumerInfo()).num_ack_pending).toBe(0);
+  });
+
+  it('refuses to publish a payload that breaks the contract', async () => {
+    await expect(publisher().publish('deps.resolved', { sessionId: 'nope' } as never, 'bad-1')).rejects.toThrow(/sessionId/);
+  });
+
+  it('terminates a malformed message on receipt without calling the handler', async () => {
+    const before = received.length;
+    const jc = JSONCodec();
+    await nc.jetstream().publish('deps.resolved', jc.encode({ id: 'm1', subject: 'deps.resolved', occurredAt: 'yesterday', data: {} }));
+    await nc.jetstream().publish('deps.resolved', new TextEncoder().encode('{not json'));
+    await sleep(500);
+    const info = await consumerInfo();
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(0);
+    expect(received.length).toBe(before);
+  });
+
+  it('redelivers an event whose handler failed until it succeeds', async () => {
+    failuresToGo = 2;
+    const sessionId = '1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b';
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+    await eventually(() => received.some((e) => e.data.sessionId === sessionId), 15_000);
+    expect(failuresToGo).toBe(0);
+  });
+
+  it('terminates an event its handler refuses for good (a HubError conflict) instead of retrying it', async () => {
+    const sessionId = '00000000-5f60-4718-8a9b-0c1d2e3f4a5b';
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+    await sleep(800);
+    expect((await consumerInfo()).num_ack_pending).toBe(0);
+  });
+
+  it('will not boot a service whose owned subject has no handler', async () => {
+    const broken = await NestFactory.createMicroservice(ProbeModule, {
+      strategy: new JetStreamServer({ service: 'broken', nc, logger, events: [EVENTS.depsResolved, EVENTS.depsFailed], rpc: [] }),
+      logger: false,
+    });
+    await expect(broken.listen()).rejects.toThrow(/deps.failed/);
+    await broken.close().catch(() => undefined);
+  });
+});
