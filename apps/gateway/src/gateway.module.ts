@@ -1,0 +1,13 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { NatsConnection } from 'nats';
+import { HubLogger } from '@hub/config';
+import { GatewayHttpModule } from '@hub/gateway-http';
+import { HealthController } from './health.controller';
+import { SessionsController } from './sessions.controller';
+
+@Module({ controllers: [SessionsController, HealthController] })
+export class GatewayModule {
+  static forRoot(nc: NatsConnection, logger: HubLogger): DynamicModule {
+    return { module: GatewayModule, imports: [GatewayHttpModule.forRoot(nc, logger)] };
+  }
+}

@@ -1,0 +1,483 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { connect, NatsConnection, Subscription } from 'nats';
+import pino from 'pino';
+import { RPC, RpcError, RpcSubject, SessionOutput, SessionView } from '@hub/contracts';
+import { createGatewayHttpApp } from '@hub/gateway-http';
+import { startNatsServer, type NatsServer } from '@hub/infra';
+import { decodeJson, encodeJson, ensureEventStream, OutputStore } from '@hub/messaging';
+import { GatewayModule } from './gateway.module';
+
+/**
+ * The gateway as it runs: the Nest HTTP app in this process, on a real nats-server. The test plays
+ * the session-registry and the container-runner by answering their request subjects on NATS.
+ */
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+type Answer = { ok: true; data: unknown } | { ok: false; error: RpcError };
+
+/** A NATS peer that answers request subjects the way a Hub service does, and keeps what it got. */
+class TestResponder {
+  readonly received: { subject: string; request: unknown }[] = [];
+  private subscriptions: Subscription[] = [];
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  async answer(subject: RpcSubject, reply: (request: any) => Answer): Promise<void> {
+    this.subscriptions.push(
+      this.nc.subscribe(subject, {
+        callback: (_error, msg) => {
+          const request = decodeJson(msg.data);
+          this.received.push({ subject, request });
+          msg.respond(encodeJson(reply(request)));
+        },
+      }),
+    );
+    await this.nc.flush();
+  }
+
+  requestsTo(subject: RpcSubject): unknown[] {
+    return this.received.filter((r) => r.subject === subject).map((r) => r.request);
+  }
+
+  async reset(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+    this.received.length = 0;
+    await this.nc.flush();
+  }
+}
+
+const sessionView = (overrides: Partial<SessionView> = {}): SessionView => ({
+  id: randomUUID(),
+  orchestrationId: randomUUID(),
+  name: null,
+  type: 'analysis',
+  status: 'created',
+  statusReason: null,
+  exitCode: null,
+  containerId: null,
+  image: 'hub/test-agent:latest',
+  repository: null,
+  branch: null,
+  timeoutSeconds: 3600,
+  dependsOn: [],
+  attempt: 0,
+  createdAt: new Date().toISOString(),
+  startedAt: null,
+  finishedAt: null,
+  ...overrides,
+});
+
+const ok = (data: unknown): Answer => ({ ok: true, data });
+const fail = (code: RpcError['code'], message: string): Answer => ({ ok: false, error: { code, message } });
+
+describe('gateway HTTP API', () => {
+  let natsServer: NatsServer;
+  let storeDir: string;
+  let gatewayNc: NatsConnection;
+  let registryNc: NatsConnection;
+  let registry: TestResponder;
+  let app: NestExpressApplication;
+  let baseUrl: string;
+  const logLines: string[] = [];
+
+  beforeAll(async () => {
+    storeDir = await mkdtemp(join(tmpdir(), 'hub-gateway-test-'));
+    natsServer = await startNatsServer({ storeDir });
+    const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
+    gatewayNc = await connect({ servers: natsServer.url, name: 'gateway' });
+    registryNc = await connect({ servers: natsServer.url, name: 'test-registry' });
+    registry = new TestResponder(registryNc);
+    app = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger), {
+      apiToken: TOKEN,
+      maxBodyBytes: 1024 * 1024,
+      logger,
+    });
+    await app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+
+  afterEach(() => registry.reset());
+
+  afterAll(async () => {
+    await app?.close();
+    await gatewayNc?.close();
+    await registryNc?.close();
+    await natsServer?.stop();
+    await rm(storeDir, { recursive: true, force: true });
+  });
+
+  async function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}) {
+    const raw = typeof init.body === 'string' ? init.body : init.body === undefined ? undefined : JSON.stringify(init.body);
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(raw === undefined ? {} : { 'content-type': 'application/json' }),
+        ...init.headers,
+      },
+      body: raw,
+    });
+    const text = await response.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // logs and files are not JSON
+    }
+    return { status: response.status, body, text, headers: response.headers };
+  }
+
+  /** A GET whose path goes out byte for byte (fetch would resolve `..` segments first). */
+  function rawGet(path: string): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(baseUrl);
+      const req = httpRequest({ hostname, port, path, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  describe('authentication', () => {
+    it('answers 401 without a token, with a wrong one, or with another scheme, and asks no service', async () => {
+      await registry.answer(RPC.createSession, () => ok(sessionView()));
+      for (const authorization of ['', 'Bearer wrong-token', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
+        const response = await call('POST', '/api/v1/sessions', { body: { prompt: 'x' }, headers: { authorization } });
+        expect({ authorization, status: response.status }).toEqual({ authorization, status: 401 });
+        expect(response.body).toEqual({ error: 'unauthorized', message: expect.any(String) });
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      expect(registry.requestsTo(RPC.createSession)).toEqual([]);
+    });
+
+    it('checks the token before reading the body, and on unknown /api/v1 routes too', async () => {
+      const huge = await call('POST', '/api/v1/sessions', { body: { prompt: 'x'.repeat(2 * 1024 * 1024) }, headers: { authorization: '' } });
+      expect(huge.status).toBe(401);
+      expect((await call('GET', '/api/v1/nothing-here', { headers: { authorization: '' } })).status).toBe(401);
+    });
+
+    it('needs no token for /health/live', async () => {
+      const response = await fetch(`${baseUrl}/health/live`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+    });
+  });
+
+  describe('POST /api/v1/sessions', () => {
+    it('sends a valid request to the registry and answers 201 with the session', async () => {
+      const created = sessionView({ type: 'review' });
+      await registry.answer(RPC.createSession, () => ok(created));
+      const request = { type: 'review', prompt: 'echo hi', timeoutSeconds: 60, dependsOn: [randomUUID()], start: true };
+
+      const response = await call('POST', '/api/v1/sessions', { body: request });
+
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual(created);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(registry.requestsTo(RPC.createSession)).toEqual([request]);
+    });
+
+    it('answers 400 naming the field for a bad body, and asks the registry nothing', async () => {
+      await registry.answer(RPC.createSession, () => ok(sessionView()));
+      const cases: [unknown, string][] = [
+        [{ type: 'analysis' }, 'prompt'],
+        [{ type: 'analysis', prompt: '' }, 'prompt'],
+        [{ type: 'analysis', prompt: 'x', timeoutSeconds: -1 }, 'timeoutSeconds'],
+        [{ type: 'analysis', prompt: 'x', timeoutSeconds: 'soon' }, 'timeoutSeconds'],
+        [{ type: 'analysis', prompt: 'x', surprise: true }, 'surprise'],
+        [{ type: 'analysis', prompt: 'x', dependsOn: ['nope'] }, 'dependsOn.0'],
+        [{ type: 'Not A Type!', prompt: 'x' }, 'type'],
+        [[1, 2, 3], 'body'],
+      ];
+      for (const [body, field] of cases) {
+        const response = await call('POST', '/api/v1/sessions', { body });
+        expect({ body, status: response.status }).toEqual({ body, status: 400 });
+        expect(response.body.error).toBe('bad_request');
+        expect(response.body.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+        expect(response.body.details).toContainEqual({ path: field, message: expect.any(String) });
+      }
+      const missing = await call('POST', '/api/v1/sessions', { body: { type: 'analysis' } });
+      expect(missing.body).toEqual({
+        error: 'bad_request',
+        message: 'prompt: is required',
+        details: [{ path: 'prompt', message: 'is required' }],
+      });
+      expect(registry.requestsTo(RPC.createSession)).toEqual([]);
+    });
+
+    it('answers 400 for malformed JSON, 413 for a body over the limit, 415 for another content type', async () => {
+      await registry.answer(RPC.createSession, () => ok(sessionView()));
+      const malformed = await call('POST', '/api/v1/sessions', { body: '{"type": "analysis", "prompt": ' });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body).toEqual({ error: 'bad_request', message: expect.stringMatching(/^body is not valid JSON: /) });
+
+      const huge = await call('POST', '/api/v1/sessions', { body: { type: 'analysis', prompt: 'x'.repeat(2 * 1024 * 1024) } });
+      expect(huge.status).toBe(413);
+      expect(huge.body).toEqual({ error: 'payload_too_large', message: 'request body is larger than the limit of 1048576 bytes' });
+
+      const text = await call('POST', '/api/v1/sessions', { body: 'prompt=x', headers: { 'content-type': 'text/plain' } });
+      expect(text.status).toBe(415);
+      expect(text.body.error).toBe('unsupported_media_type');
+
+      const none = await call('POST', '/api/v1/sessions');
+      expect(none.status).toBe(400);
+      expect(none.body.message).toMatch(/^body: /);
+      expect(registry.requestsTo(RPC.createSession)).toEqual([]);
+    });
+
+    it('answers 503 saying which service is down when no registry answers', async () => {
+      const response = await call('POST', '/api/v1/sessions', { body: { type: 'analysis', prompt: 'x' } });
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({
+        error: 'unavailable',
+        message: `session-registry is not running: nobody answers ${RPC.createSession} on NATS`,
+      });
+    });
+  });
+
+  describe('one session', () => {
+    it('answers 400 naming the id for an id that is not a UUID, before asking anyone', async () => {
+      await registry.answer(RPC.getSession, () => ok(sessionView()));
+      for (const [method, path] of [
+        ['GET', '/api/v1/sessions/not-an-id'],
+        ['POST', '/api/v1/sessions/123/start'],
+        ['POST', '/api/v1/sessions/123/cancel'],
+        ['GET', '/api/v1/sessions/123/logs'],
+        ['GET', '/api/v1/sessions/123/output'],
+        ['GET', '/api/v1/sessions/123/output/files/a.txt'],
+      ]) {
+        const response = await call(method, path);
+        expect({ path, status: response.status }).toEqual({ path, status: 400 });
+        expect(response.body).toEqual({
+          error: 'bad_request',
+          message: 'id: must be a session id (a UUID)',
+          details: [{ path: 'id', message: 'must be a session id (a UUID)' }],
+        });
+      }
+      expect(registry.received).toEqual([]);
+    });
+
+    it('passes the registry answer on: the session, 404 for not_found, 409 for conflict, 202 for start and cancel', async () => {
+      const known = sessionView({ status: 'completed' });
+      const unknownId = randomUUID();
+      await registry.answer(RPC.getSession, ({ sessionId }) =>
+        sessionId === known.id ? ok(known) : fail('not_found', `session ${sessionId} does not exist`),
+      );
+      await registry.answer(RPC.startSession, () => fail('conflict', `session ${known.id} is completed: it cannot start`));
+      await registry.answer(RPC.cancelSession, ({ sessionId }) => ok({ ...known, id: sessionId, status: 'cancelled' }));
+
+      expect(await call('GET', `/api/v1/sessions/${known.id}`)).toMatchObject({ status: 200, body: known });
+      expect(await call('GET', `/api/v1/sessions/${unknownId}`)).toMatchObject({
+        status: 404,
+        body: { error: 'not_found', message: `session ${unknownId} does not exist` },
+      });
+      expect(await call('POST', `/api/v1/sessions/${known.id}/start`)).toMatchObject({
+        status: 409,
+        body: { error: 'conflict', message: `session ${known.id} is completed: it cannot start` },
+      });
+      expect(await call('POST', `/api/v1/sessions/${known.id}/cancel`)).toMatchObject({ status: 202, body: { status: 'cancelled' } });
+      expect(registry.requestsTo(RPC.startSession)).toEqual([{ sessionId: known.id }]);
+    });
+
+    it('answers 500 without details when a service answers something outside the contract', async () => {
+      await registry.answer(RPC.getSession, () => ok({ id: 'half a session' }));
+      const response = await call('GET', `/api/v1/sessions/${randomUUID()}`);
+      expect(response).toMatchObject({ status: 500, body: { error: 'internal', message: 'internal error' } });
+      expect(logLines.some((line) => line.includes('"msg":"unexpected error"') && line.includes('"stack"'))).toBe(true);
+    });
+  });
+
+  describe('GET /api/v1/sessions', () => {
+    it('validates the query, converts the page size, and passes it to the registry', async () => {
+      await registry.answer(RPC.listSessions, () => ok({ items: [], nextCursor: null }));
+      const orchestrationId = randomUUID();
+      const response = await call('GET', `/api/v1/sessions?limit=20&status=running&orchestrationId=${orchestrationId}`);
+      expect(response).toMatchObject({ status: 200, body: { items: [], nextCursor: null } });
+      expect(registry.requestsTo(RPC.listSessions)).toEqual([{ limit: 20, status: 'running', orchestrationId }]);
+    });
+
+    it('answers 400 naming the parameter for a bad or unknown one', async () => {
+      await registry.answer(RPC.listSessions, () => ok({ items: [], nextCursor: null }));
+      for (const [query, field] of [
+        ['limit=501', 'limit'],
+        ['limit=0', 'limit'],
+        ['limit=abc', 'limit'],
+        ['limit=1&limit=2', 'limit'],
+        ['status=sleeping', 'status'],
+        ['orchestrationId=42', 'orchestrationId'],
+        ['cursor=%00', 'cursor'],
+        ['colour=blue', 'colour'],
+        ['filter[status]=running', 'filter'],
+      ]) {
+        const response = await call('GET', `/api/v1/sessions?${query}`);
+        expect({ query, status: response.status }).toEqual({ query, status: 400 });
+        expect(response.body.message).toMatch(new RegExp(`^${field.replace(/[[\]]/g, '\\$&')}`));
+      }
+      expect(registry.requestsTo(RPC.listSessions)).toEqual([]);
+    });
+  });
+
+  describe('logs and output files', () => {
+    const store = () => new OutputStore(registryNc);
+
+    it('serves the log as text once stored, and says why there is none before', async () => {
+      const running = sessionView({ status: 'running' });
+      const done = sessionView({ status: 'completed' });
+      await registry.answer(RPC.getSession, ({ sessionId }) => ok(sessionId === running.id ? running : done));
+      await store().putLog(done.id, Buffer.from('hello\nworld\n'));
+
+      const notYet = await call('GET', `/api/v1/sessions/${running.id}/logs`);
+      expect(notYet.status).toBe(404);
+      expect(notYet.body).toEqual({ error: 'not_found', message: expect.stringMatching(/^no log yet: session .* is running/) });
+
+      const log = await call('GET', `/api/v1/sessions/${done.id}/logs`);
+      expect(log.status).toBe(200);
+      expect(log.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(log.text).toBe('hello\nworld\n');
+    });
+
+    it('answers 404 for the log of an unknown session', async () => {
+      const id = randomUUID();
+      await registry.answer(RPC.getSession, () => fail('not_found', `session ${id} does not exist`));
+      expect(await call('GET', `/api/v1/sessions/${id}/logs`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    });
+
+    it('serves only files in the output listing, with a type from their extension', async () => {
+      const id = randomUUID();
+      const output: SessionOutput = {
+        sessionId: id,
+        status: 'completed',
+        exitCode: 0,
+        files: [
+          { path: 'result.txt', size: 5, sha256: 'a'.repeat(64) },
+          { path: 'dir/data.json', size: 8, sha256: 'b'.repeat(64) },
+          { path: 'image.png', size: 3, sha256: 'c'.repeat(64) },
+        ],
+      };
+      await registry.answer(RPC.getSessionOutput, () => ok(output));
+      await store().putFile(id, 'result.txt', Buffer.from('done\n'));
+      await store().putFile(id, 'dir/data.json', Buffer.from('{"a": 1}'));
+      await store().putFile(id, 'image.png', Buffer.from([0x89, 0x50, 0x4e]));
+      await store().putFile(id, 'secret.txt', Buffer.from('not listed'));
+
+      expect(await call('GET', `/api/v1/sessions/${id}/output`)).toMatchObject({ status: 200, body: output });
+      const text = await call('GET', `/api/v1/sessions/${id}/output/files/result.txt`);
+      expect([text.status, text.text, text.headers.get('content-type')]).toEqual([200, 'done\n', 'text/plain; charset=utf-8']);
+      const json = await call('GET', `/api/v1/sessions/${id}/output/files/dir/data.json`);
+      expect([json.status, json.text, json.headers.get('content-type')]).toEqual([200, '{"a": 1}', 'application/json; charset=utf-8']);
+      const png = await call('GET', `/api/v1/sessions/${id}/output/files/image.png`);
+      expect([png.status, png.headers.get('content-type'), png.headers.get('x-content-type-options')]).toEqual([
+        200,
+        'application/octet-stream',
+        'nosniff',
+      ]);
+      const unlisted = await call('GET', `/api/v1/sessions/${id}/output/files/secret.txt`);
+      expect(unlisted.status).toBe(404);
+      expect(unlisted.body).toEqual({ error: 'not_found', message: `output file secret.txt of session ${id} does not exist` });
+    });
+
+    it('answers 400 for a path that could leave the output directory, before asking anyone', async () => {
+      const id = randomUUID();
+      await registry.answer(RPC.getSessionOutput, () => ok({ sessionId: id, status: 'completed', exitCode: 0, files: [] }));
+      for (const path of ['../../etc/passwd', 'a/../../b', '..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'a.txt%00.png', '..%5C..%5Cx']) {
+        const response = await rawGet(`/api/v1/sessions/${id}/output/files/${path}`);
+        expect({ path, status: response.status }).toEqual({ path, status: 400 });
+        expect(response.body.error).toBe('bad_request');
+        expect(response.body.message).toMatch(/^path: /);
+      }
+      expect(registry.received).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('answers unknown routes with a JSON 404 naming the route', async () => {
+      expect(await call('GET', '/api/v1/nothing-here?x=1')).toMatchObject({
+        status: 404,
+        body: { error: 'not_found', message: 'no route GET /api/v1/nothing-here' },
+      });
+      expect(await call('DELETE', '/api/v1/sessions')).toMatchObject({ status: 404, body: { error: 'not_found' } });
+      expect(await call('GET', '/nowhere')).toMatchObject({ status: 404, body: { message: 'no route GET /nowhere' } });
+    });
+
+    it('logs each request with method, path, status and duration, and never the token', async () => {
+      await call('GET', '/api/v1/sessions/not-an-id');
+      const line = logLines.map((l) => JSON.parse(l)).find((l) => l.msg === 'http request' && l.path === '/api/v1/sessions/not-an-id');
+      expect(line).toMatchObject({ method: 'GET', status: 400, ms: expect.any(Number) });
+      expect(logLines.join('\n')).not.toContain(TOKEN);
+    });
+  });
+
+  describe('GET /health/ready', () => {
+    it('answers 503 naming each missing piece and how to start it', async () => {
+      const response = await fetch(`${baseUrl}/health/ready`);
+      const body = (await response.json()) as { status: string; checks: { name: string; ok: boolean; detail: string; fix?: string }[] };
+      expect(response.status).toBe(503);
+      expect(body.status).toBe('unavailable');
+      const check = (name: string) => body.checks.find((c) => c.name === name);
+      expect(check('nats')).toMatchObject({ ok: true });
+      expect(check('jetstream stream HUB_EVENTS')).toMatchObject({ ok: false, detail: 'the event stream does not exist yet' });
+      expect(check('session-registry')).toEqual({
+        name: 'session-registry',
+        ok: false,
+        detail: `session-registry is not running: nobody answers ${RPC.registryHealth} on NATS`,
+        fix: expect.stringContaining('npm run hub'),
+      });
+      expect(check('container-runner')).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining('container-runner is not running'),
+        fix: expect.stringContaining('npm run hub'),
+      });
+    });
+
+    it('answers 200 with every service check when all are there', async () => {
+      await ensureEventStream(await registryNc.jetstreamManager());
+      await registry.answer(RPC.registryHealth, () =>
+        ok({ service: 'session-registry', checks: [{ name: 'postgresql', ok: true, detail: 'connected' }] }),
+      );
+      await registry.answer(RPC.runnerHealth, () =>
+        ok({
+          service: 'container-runner r1',
+          checks: [
+            { name: 'docker', ok: true, detail: 'engine reachable' },
+            { name: 'image hub/test-agent:latest', ok: true, detail: 'present' },
+          ],
+        }),
+      );
+      const response = await fetch(`${baseUrl}/health/ready`);
+      const body = (await response.json()) as { status: string; checks: { name: string; ok: boolean }[] };
+      expect(response.status).toBe(200);
+      expect(body.status).toBe('ok');
+      expect(body.checks.map((c) => c.name)).toEqual([
+        'nats',
+        'jetstream stream HUB_EVENTS',
+        'session-registry',
+        'session-registry/postgresql',
+        'container-runner',
+        'container-runner/docker',
+        'container-runner/image hub/test-agent:latest',
+      ]);
+    });
+
+    it('passes a failing check of a service on with its fix', async () => {
+      await ensureEventStream(await registryNc.jetstreamManager());
+      await registry.answer(RPC.registryHealth, () =>
+        ok({ service: 'session-registry', checks: [{ name: 'postgresql', ok: false, detail: 'refused', fix: 'start PostgreSQL' }] }),
+      );
+      await registry.answer(RPC.runnerHealth, () => ok({ service: 'container-runner r1', checks: [] }));
+      const response = await fetch(`${baseUrl}/health/ready`);
+      const body = (await response.json()) as { checks: unknown[] };
+      expect(response.status).toBe(503);
+      expect(body.checks).toContainEqual({ name: 'session-registry/postgresql', ok: false, detail: 'refused', fix: 'start PostgreSQL' });
+    });
+  });
+});

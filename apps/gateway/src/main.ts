@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { createLogger, loadConfig } from '@hub/config';
+import { createGatewayHttpApp, loadApiToken } from '@hub/gateway-http';
+import { connectNats } from '@hub/messaging';
+import { GatewayConfigSchema } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+
+const SERVICE = 'gateway';
+
+async function main() {
+  const config = loadConfig(GatewayConfigSchema);
+  const logger = createLogger(SERVICE, config.LOG_LEVEL);
+  const { token } = await loadApiToken({ configured: config.HUB_API_TOKEN, stateDir: config.HUB_STATE_DIR, logger });
+  const nc = await connectNats(config.NATS_URL, SERVICE, logger);
+  const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger), {
+    apiToken: token,
+    maxBodyBytes: config.HUB_MAX_BODY_BYTES,
+    logger,
+  });
+  await app.listen(config.HUB_PORT, config.HUB_HOST);
+  const { port } = app.getHttpServer().address() as { port: number };
+  logger.info(`gateway listening on http://${config.HUB_HOST}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'gateway stopping');
+    await app.close();
+    await nc.drain().catch(() => undefined);
+    logger.info('gateway stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  createLogger(SERVICE).fatal({ err: error }, `${SERVICE} failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

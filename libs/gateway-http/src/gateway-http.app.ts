@@ -1,0 +1,43 @@
+import { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import type { RequestHandler } from 'express';
+import { HubLogger, PinoNestLogger } from '@hub/config';
+import { apiTokenGuard } from './api-token.guard';
+import { API_PREFIX } from './gateway-http.tokens';
+import { HttpErrorFilter } from './http-error.filter';
+import { jsonBody } from './json-body.middleware';
+import { requestLog } from './request-log.middleware';
+
+/** Browsers must not guess a type for output files served as application/octet-stream. */
+const noSniff: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  next();
+};
+
+export interface GatewayHttpOptions {
+  apiToken: string;
+  maxBodyBytes: number;
+  logger: HubLogger;
+}
+
+/**
+ * Creates the gateway's Nest app around `rootModule` (its controllers), not yet listening. Order
+ * matters: request log, then the token check on /api/v1, then the JSON body (with our own limit;
+ * Nest's parser is off), then the routes; every error reaches HttpErrorFilter.
+ */
+export async function createGatewayHttpApp(rootModule: DynamicModule, options: GatewayHttpOptions): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    logger: new PinoNestLogger(options.logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestLog(options.logger));
+  app.use(noSniff);
+  app.use(`/${API_PREFIX}`, apiTokenGuard(options.apiToken));
+  app.use(...jsonBody(options.maxBodyBytes));
+  app.useGlobalFilters(new HttpErrorFilter(options.logger));
+  return app;
+}

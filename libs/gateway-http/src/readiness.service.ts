@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NatsConnection } from 'nats';
+import { EVENT_STREAM, HealthCheck, RPC } from '@hub/contracts';
+import { isNotFound, NATS_CONNECTION, RpcClient } from '@hub/messaging';
+
+/** Health checks answer fast or count as failed: a readiness probe must not hang. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+
+const START_HUB = 'start Hub with `npm run hub` (it starts NATS, PostgreSQL and every service)';
+
+export interface ReadinessReport {
+  status: 'ok' | 'unavailable';
+  checks: HealthCheck[];
+}
+
+/**
+ * Can the gateway serve requests: NATS reachable, the event stream there, and a session-registry
+ * and a container-runner answering their health requests (with their own checks: PostgreSQL,
+ * Docker, images). Every check runs at once, each bounded by HEALTH_TIMEOUT_MS.
+ */
+@Injectable()
+export class Readiness {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async report(): Promise<ReadinessReport> {
+    const groups = await Promise.all([
+      this.nats(),
+      this.eventStream(),
+      this.service('session-registry', RPC.registryHealth),
+      this.service('container-runner', RPC.runnerHealth),
+    ]);
+    const checks = groups.flat();
+    return { status: checks.every((check) => check.ok) ? 'ok' : 'unavailable', checks };
+  }
+
+  private async nats(): Promise<HealthCheck[]> {
+    try {
+      const rtt = await withTimeout(this.nc.rtt(), 'NATS did not answer a ping');
+      return [{ name: 'nats', ok: true, detail: `connected to ${this.nc.getServer()} (round trip ${rtt} ms)` }];
+    } catch (error) {
+      return [{ name: 'nats', ok: false, detail: `not connected: ${(error as Error).message}`, fix: START_HUB }];
+    }
+  }
+
+  private async eventStream(): Promise<HealthCheck[]> {
+    const name = `jetstream stream ${EVENT_STREAM.name}`;
+    try {
+      const jsm = await withTimeout(this.nc.jetstreamManager({ timeout: HEALTH_TIMEOUT_MS }), 'JetStream did not answer');
+      const info = await withTimeout(jsm.streams.info(EVENT_STREAM.name), 'JetStream did not answer');
+      return [{ name, ok: true, detail: `${info.state.messages} events stored` }];
+    } catch (error) {
+      if (isNotFound(error)) {
+        return [{ name, ok: false, detail: 'the event stream does not exist yet', fix: `the session-registry creates it when it starts: ${START_HUB}` }];
+      }
+      return [{ name, ok: false, detail: `JetStream unavailable: ${(error as Error).message}`, fix: 'run nats-server with JetStream enabled (-js); `npm run hub` does' }];
+    }
+  }
+
+  private async service(service: string, subject: typeof RPC.registryHealth | typeof RPC.runnerHealth): Promise<HealthCheck[]> {
+    try {
+      const report = await this.rpc.call(subject, {}, HEALTH_TIMEOUT_MS);
+      return [
+        { name: service, ok: true, detail: `${report.service} answered` },
+        ...report.checks.map((check) => ({ ...check, name: `${service}/${check.name}` })),
+      ];
+    } catch (error) {
+      return [{ name: service, ok: false, detail: (error as Error).message, fix: START_HUB }];
+    }
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

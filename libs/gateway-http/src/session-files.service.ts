@@ -1,0 +1,59 @@
+import { extname } from 'node:path';
+import { Injectable, StreamableFile } from '@nestjs/common';
+import { HubError, isTerminal, notFound, RPC, SessionView, unavailable } from '@hub/contracts';
+import { OutputStore, RpcClient } from '@hub/messaging';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** The Content-Type an output file is served with: a few text types, else opaque bytes. */
+export const contentTypeOf = (path: string) => CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * Why a session has no log. The runner stores the log when the container exits, so a session that
+ * has not finished has none yet, and one that ended without running (skipped, cancelled early) never will.
+ */
+export function noLogMessage(session: SessionView): string {
+  return isTerminal(session.status)
+    ? `no log: session ${session.id} is ${session.status} and left no log (its container never ran or its log was not stored)`
+    : `no log yet: session ${session.id} is ${session.status}; its log is stored when its container exits`;
+}
+
+/**
+ * A session's log and output files, read from the output store (the gateway only reads it).
+ * The registry is asked first, so an unknown session is a 404 from the registry, and an output
+ * file is served only if the session's output listing has that exact path.
+ */
+@Injectable()
+export class SessionFiles {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly store: OutputStore,
+  ) {}
+
+  async log(sessionId: string): Promise<StreamableFile> {
+    const session = await this.rpc.call(RPC.getSession, { sessionId });
+    const log = await this.read(() => this.store.getLog(sessionId));
+    if (!log) throw new HubError('not_found', noLogMessage(session));
+    return new StreamableFile(log, { type: 'text/plain; charset=utf-8' });
+  }
+
+  async file(sessionId: string, path: string): Promise<StreamableFile> {
+    const output = await this.rpc.call(RPC.getSessionOutput, { sessionId });
+    if (!output.files.some((file) => file.path === path)) throw notFound(`output file ${path} of session`, sessionId);
+    const content = await this.read(() => this.store.getFile(sessionId, path));
+    if (!content) throw new HubError('not_found', `output file ${path} of session ${sessionId} is listed but not in the output store`);
+    return new StreamableFile(content, { type: contentTypeOf(path) });
+  }
+
+  private async read(get: () => Promise<Buffer | null>): Promise<Buffer | null> {
+    try {
+      return await get();
+    } catch (error) {
+      throw unavailable(`cannot read the output store (NATS JetStream): ${(error as Error).message}`);
+    }
+  }
+}
