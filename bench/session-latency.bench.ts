@@ -38,7 +38,7 @@ async function main() {
   execFileSync('bash', [resolve(root, 'images/test-agent/build.sh')], { stdio: 'ignore' });
   const stateDir = await makeTempDir('hub-bench');
   const token = randomBytes(16).toString('hex');
-  const stack = await startHubStack({ workspaceRoot: root, stateDir, durable: false, apiToken: token, env: { LOG_LEVEL: 'warn' } });
+  const stack = await startHubStack({ workspaceRoot: root, stateDir, durable: false, apiToken: token, env: { LOG_LEVEL: 'info' } });
   const nc = await connect({ servers: stack.natsUrl });
   const jc = JSONCodec<{ data: { sessionId: string; to: string; at: string } }>();
   const transitions = new Map<string, Map<string, number>>();

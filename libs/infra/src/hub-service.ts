@@ -38,7 +38,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class HubService {
   private child: ChildProcess | undefined;
 
-  constructor(private readonly options: HubServiceOptions) {}
+  constructor(private readonly options: HubServiceOptions) {
+    const level = options.env['LOG_LEVEL'] ?? process.env['LOG_LEVEL'];
+    if (level && !['info', 'debug', 'trace'].includes(level)) {
+      // Readiness is read from the service's "started" log line, which is logged at info.
+      throw new Error(`LOG_LEVEL=${level}: the stack needs info or lower to see when ${options.name} is ready`);
+    }
+  }
 
   get name(): HubServiceName {
     return this.options.name;

@@ -31,10 +31,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('hub-registry');
-    [postgres, nats] = await Promise.all([
-      startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false }),
-      startNatsServer({ storeDir: join(dir, 'nats') }),
-    ]);
+    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
+    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
     nc = await connect({ servers: nats.url });
     await ensureEventStream(await nc.jetstreamManager());
     dataSource = await openDatabase(postgres.url);
