@@ -4,8 +4,9 @@ import { HubLogger } from '@hub/config';
 import { GatewayHttpModule } from '@hub/gateway-http';
 import { HealthController } from './health.controller';
 import { SessionsController } from './sessions.controller';
+import { OrchestrationsController } from './orchestrations.controller';
 
-@Module({ controllers: [SessionsController, HealthController] })
+@Module({ controllers: [SessionsController, OrchestrationsController, HealthController] })
 export class GatewayModule {
   static forRoot(nc: NatsConnection, logger: HubLogger): DynamicModule {
     return { module: GatewayModule, imports: [GatewayHttpModule.forRoot(nc, logger)] };

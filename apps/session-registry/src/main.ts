@@ -8,11 +8,14 @@ import { classifyRegistryError, OutboxRelay, RegistryModule } from '@hub/registr
 import { RegistryConfigSchema } from './registry.config';
 import { RegistryHealthController } from './registry-health.controller';
 import { SessionCommandsController } from './session-commands.controller';
+import { OrchestrationCommandsController } from './orchestration-commands.controller';
 import { SessionEventsController } from './session-events.controller';
 
 const SERVICE = 'session-registry';
 
-@Module({ controllers: [SessionCommandsController, SessionEventsController, RegistryHealthController] })
+@Module({
+  controllers: [SessionCommandsController, OrchestrationCommandsController, SessionEventsController, RegistryHealthController],
+})
 class SessionRegistryAppModule {}
 
 async function main() {
@@ -31,7 +34,11 @@ async function main() {
         MessagingModule.forConnection(nc),
         RegistryModule.forRoot(
           dataSource,
-          { defaultImage: config.HUB_DEFAULT_IMAGE, defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS },
+          {
+            defaultImage: config.HUB_DEFAULT_IMAGE,
+            defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
+            retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,
+          },
           logger,
         ),
       ],
@@ -47,6 +54,11 @@ async function main() {
       RPC.getSessionOutput,
       RPC.sessionStatuses,
       RPC.sessionDependents,
+      RPC.createOrchestration,
+      RPC.startOrchestration,
+      RPC.cancelOrchestration,
+      RPC.getOrchestration,
+      RPC.listOrchestrations,
       RPC.registryHealth,
     ],
     classifyError: classifyRegistryError,

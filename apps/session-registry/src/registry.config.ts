@@ -6,5 +6,6 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   HUB_DEFAULT_IMAGE: z.string().default('hub/test-agent:latest'),
   HUB_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
+  HUB_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;

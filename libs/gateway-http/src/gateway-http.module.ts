@@ -5,6 +5,7 @@ import { MessagingModule, OutputStore } from '@hub/messaging';
 import { GATEWAY_LOGGER } from './gateway-http.tokens';
 import { Readiness } from './readiness.service';
 import { SessionFiles } from './session-files.service';
+import { OrchestrationViews } from './orchestration-views.service';
 
 /** What the gateway's controllers use: the RPC client (via MessagingModule), session files, readiness. */
 @Module({})
@@ -18,8 +19,9 @@ export class GatewayHttpModule {
         { provide: OutputStore, useValue: new OutputStore(nc) },
         SessionFiles,
         Readiness,
+        OrchestrationViews,
       ],
-      exports: [MessagingModule, GATEWAY_LOGGER, SessionFiles, Readiness],
+      exports: [MessagingModule, GATEWAY_LOGGER, SessionFiles, Readiness, OrchestrationViews],
     };
   }
 }

@@ -11,3 +11,4 @@ export * from './zod-validation.pipe';
 export * from './output-path.pipe';
 export * from './session-files.service';
 export * from './readiness.service';
+export * from './orchestration-views.service';

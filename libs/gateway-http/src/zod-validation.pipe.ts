@@ -1,6 +1,6 @@
 import { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { badRequest, describeIssues, SessionIdSchema } from '@hub/contracts';
+import { badRequest, describeIssues, OrchestrationIdSchema, SessionIdSchema } from '@hub/contracts';
 
 /**
  * Validates a body, a query or one route parameter with a contract schema. A failure is a
@@ -24,3 +24,6 @@ export class ZodValidationPipe<T extends z.ZodType> implements PipeTransform<unk
 
 /** `@Param('id', SessionIdPipe)`: 400 "id: must be a session id (a UUID)" for anything else. */
 export const SessionIdPipe = new ZodValidationPipe(SessionIdSchema);
+
+/** `@Param('id', OrchestrationIdPipe)`: 400 for anything but a UUID. */
+export const OrchestrationIdPipe = new ZodValidationPipe(OrchestrationIdSchema);

@@ -3,6 +3,7 @@ export * from './event-stream';
 export * from './event-publisher';
 export * from './rpc-client';
 export * from './jetstream.server';
+export * from './deferred-delivery';
 export * from './messaging.module';
 export * from './run-service';
 export * from './output-store';

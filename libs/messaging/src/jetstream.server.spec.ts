@@ -1,6 +1,6 @@
 // The JetStream transport against a real nats-server -js: validation on receipt, ack after the
-// handler, redelivery of what failed, termination of what is malformed or refused, and the boot-time
-// check that every owned subject has exactly one handler.
+// handler, redelivery of what failed or was deferred, termination of what is malformed or refused,
+// and the boot-time check that every owned subject has exactly one handler.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Controller, INestMicroservice, Module } from '@nestjs/common';
@@ -10,17 +10,29 @@ import { connect, JSONCodec, NatsConnection } from 'nats';
 import { createLogger } from '@hub/config';
 import { EventOf, EVENTS, HubError } from '@hub/contracts';
 import { makeTempDir, startNatsServer, type NatsServer } from '@hub/infra';
+import { DeferredDelivery } from './deferred-delivery';
 import { EventPublisher } from './event-publisher';
 import { JetStreamServer, RethrowRpcErrors } from './jetstream.server';
 
 const received: EventOf<'deps.resolved'>[] = [];
 let failuresToGo = 0;
+/** Sessions whose next delivery is deferred, with the delay asked for. */
+const deferOnce = new Map<string, number>();
+/** When each session's event reached the handler, in order. */
+const deliveredAt = new Map<string, number[]>();
 
 @Controller()
 class ProbeController {
   @EventPattern(EVENTS.depsResolved)
   async onDepsResolved(@Payload() event: EventOf<'deps.resolved'>) {
-    if (event.data.sessionId.startsWith('00000000')) throw new HubError('conflict', 'refused on purpose');
+    const { sessionId } = event.data;
+    deliveredAt.set(sessionId, [...(deliveredAt.get(sessionId) ?? []), Date.now()]);
+    if (sessionId.startsWith('00000000')) throw new HubError('conflict', 'refused on purpose');
+    const deferMs = deferOnce.get(sessionId);
+    if (deferMs !== undefined) {
+      deferOnce.delete(sessionId);
+      throw new DeferredDelivery(deferMs, 'not yet, on purpose');
+    }
     if (failuresToGo > 0) {
       failuresToGo--;
       throw new Error('transient failure');
@@ -102,6 +114,20 @@ describe('JetStreamServer (real nats-server -js)', () => {
     await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
     await eventually(() => received.some((e) => e.data.sessionId === sessionId), 15_000);
     expect(failuresToGo).toBe(0);
+  });
+
+  it('hands a deferred event back after the delay asked for, then handles it once', async () => {
+    const sessionId = '2c3d4e5f-6071-4829-9bac-1d2e3f4a5b6c';
+    deferOnce.set(sessionId, 1_500);
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+    await eventually(() => received.some((e) => e.data.sessionId === sessionId), 10_000);
+    const [first, second] = deliveredAt.get(sessionId)!;
+    expect(second - first).toBeGreaterThanOrEqual(1_400);
+    expect(second - first).toBeLessThan(4_000); // the delay, not the 5 s ack wait
+    await sleep(500);
+    expect(deliveredAt.get(sessionId)).toHaveLength(2);
+    expect(received.filter((e) => e.data.sessionId === sessionId)).toHaveLength(1);
+    expect((await consumerInfo()).num_ack_pending).toBe(0);
   });
 
   it('terminates an event its handler refuses for good (a HubError conflict) instead of retrying it', async () => {

@@ -14,6 +14,7 @@ import {
   RpcSubject,
 } from '@hub/contracts';
 import { HubLogger } from '@hub/config';
+import { DeferredDelivery } from './deferred-delivery';
 import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
 import { decodeJson, encodeJson } from './nats-connection';
 
@@ -44,8 +45,9 @@ export interface JetStreamServerOptions {
 
 /**
  * A NestJS transport that binds `@EventPattern(subject)` handlers to JetStream durable consumers
- * (validate on receipt, ack after the handler resolves, nak with backoff when it throws, term
- * what is malformed) and `@MessagePattern(subject)` handlers to NATS request/reply.
+ * (validate on receipt, ack after the handler resolves, nak with backoff when it throws, nak with
+ * the asked delay when it defers (DeferredDelivery), term what is malformed) and
+ * `@MessagePattern(subject)` handlers to NATS request/reply.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly feeds: ConsumerMessages[] = [];
@@ -146,6 +148,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
       msg.ack();
     } catch (error) {
+      if (error instanceof DeferredDelivery) {
+        // Not a failure: the handler asked to see this event again later.
+        logger.debug({ subject, eventId: event.id, retryInMs: error.delayMs, reason: error.message }, 'event deferred');
+        msg.nak(Math.max(0, Math.ceil(error.delayMs)));
+        return;
+      }
       if (error instanceof HubError && PERMANENT_FAILURES.has(error.code)) {
         // Retrying cannot help (the event contradicts what is stored): drop it, saying why.
         logger.error({ subject, eventId: event.id, code: error.code, err: error.message }, 'event refused; terminated');

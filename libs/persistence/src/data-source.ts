@@ -1,12 +1,14 @@
 import { DataSource } from 'typeorm';
 import { OrchestrationEntity } from './entities/orchestration.entity';
 import { OutboxEventEntity } from './entities/outbox-event.entity';
+import { SessionAttemptEntity } from './entities/session-attempt.entity';
 import { SessionDependencyEntity } from './entities/session-dependency.entity';
 import { SessionEntity } from './entities/session.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 
-export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, OutboxEventEntity];
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
+export const MIGRATIONS = [InitialSchema1764000000000, OrchestrationsRetriesDispatch1764100000000];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */
 export function createDataSource(url: string, poolSize = 10): DataSource {

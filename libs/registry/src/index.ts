@@ -11,3 +11,8 @@ export * from './sessions/record-container-outcome.use-case';
 export * from './sessions/record-dependency-outcome.use-case';
 export * from './sessions/session-queries';
 export * from './sessions/start-session.use-case';
+export * from './orchestrations/orchestration-plan';
+export * from './orchestrations/create-orchestration.use-case';
+export * from './orchestrations/start-orchestration.use-case';
+export * from './orchestrations/cancel-orchestration.use-case';
+export * from './orchestrations/orchestration-queries';

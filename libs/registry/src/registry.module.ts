@@ -12,6 +12,12 @@ import { SessionQueries } from './sessions/session-queries';
 import { SessionTransitions } from './sessions/session-transitions';
 import { StartSession } from './sessions/start-session.use-case';
 import { SessionStore } from './store/session-store';
+import { OrchestrationReads } from './store/orchestration-reads';
+import { ReadyDispatch } from './sessions/ready-dispatch';
+import { CreateOrchestration } from './orchestrations/create-orchestration.use-case';
+import { StartOrchestration } from './orchestrations/start-orchestration.use-case';
+import { CancelOrchestration } from './orchestrations/cancel-orchestration.use-case';
+import { OrchestrationQueries } from './orchestrations/orchestration-queries';
 
 const USE_CASES = [
   CreateSession,
@@ -21,6 +27,10 @@ const USE_CASES = [
   RecordDependencyOutcome,
   RecordContainerOutcome,
   SessionQueries,
+  CreateOrchestration,
+  StartOrchestration,
+  CancelOrchestration,
+  OrchestrationQueries,
 ];
 
 @Module({})
@@ -35,6 +45,8 @@ export class RegistryModule {
         SessionStore,
         OutboxRelay,
         SessionTransitions,
+        ReadyDispatch,
+        OrchestrationReads,
         ...USE_CASES,
       ],
       exports: [SessionStore, OutboxRelay, ...USE_CASES],

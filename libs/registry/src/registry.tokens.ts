@@ -4,4 +4,6 @@ export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
 export interface RegistrySettings {
   defaultImage: string;
   defaultTimeoutSeconds: number;
+  /** First retry's delay; each further retry waits twice as long (capped at 5 minutes). */
+  retryBackoffMs: number;
 }

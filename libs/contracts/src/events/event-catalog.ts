@@ -51,8 +51,10 @@ export const EVENT_CATALOG = {
     }),
   },
   'session.ready': {
-    description: 'The session may start and waits for a runner slot. Runners take work from this subject.',
-    schema: z.object({ sessionId, orchestrationId }),
+    description:
+      'The session may start and waits for a runner slot. Runners take work from this subject. ' +
+      'A retry carries notBefore: no runner starts it earlier (the backoff).',
+    schema: z.object({ sessionId, orchestrationId, attempt: z.number().int().min(1), notBefore: isoTime.nullable() }),
   },
   'container.started': {
     description: "A runner started the session's container.",

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   CreateSessionRequestSchema,
   ListSessionsQuerySchema,
+  OutputFileSchema,
   SessionIdSchema,
   SessionOutputSchema,
   SessionPageSchema,
@@ -9,7 +10,23 @@ import {
   SessionViewSchema,
 } from '../sessions/session.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
+import {
+  CreateOrchestrationRequestSchema,
+  ListOrchestrationsQuerySchema,
+  OrchestrationPageSchema,
+  OrchestrationRefSchema,
+  OrchestrationSummarySchema,
+} from '../orchestrations/orchestration.schemas';
 import { HealthReportSchema } from './health.schemas';
+
+/** One dependency's output, as a dependent receives it. */
+export const SessionInputSchema = z.object({
+  /** Directory name under /hub/inputs/: the dependency's name, or its id when it has none. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/),
+  sessionId: z.string(),
+  files: z.array(OutputFileSchema),
+});
+export type SessionInput = z.infer<typeof SessionInputSchema>;
 
 /** What a runner needs to run a session it has claimed. Secrets are not in it: runners hold those. */
 export const SessionSpecSchema = z.object({
@@ -22,6 +39,8 @@ export const SessionSpecSchema = z.object({
   branch: z.string().nullable(),
   timeoutSeconds: z.number().int(),
   attempt: z.number().int().min(1),
+  /** The outputs of each dependency, mounted read-only at /hub/inputs/<name>/. */
+  inputs: z.array(SessionInputSchema),
 });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
@@ -56,6 +75,11 @@ export const RPC_CATALOG = {
       ),
     }),
   },
+  'hub.registry.orchestrations.create': { request: CreateOrchestrationRequestSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.get': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.list': { request: ListOrchestrationsQuerySchema, response: OrchestrationPageSchema },
+  'hub.registry.orchestrations.start': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.cancel': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
   'hub.registry.health': { request: z.object({}), response: HealthReportSchema },
   'hub.runner.health': { request: z.object({}), response: HealthReportSchema },
 } as const;
@@ -74,6 +98,11 @@ export const RPC = {
   claimSession: 'hub.registry.sessions.claim',
   sessionStatuses: 'hub.registry.sessions.statuses',
   sessionDependents: 'hub.registry.sessions.dependents',
+  createOrchestration: 'hub.registry.orchestrations.create',
+  getOrchestration: 'hub.registry.orchestrations.get',
+  listOrchestrations: 'hub.registry.orchestrations.list',
+  startOrchestration: 'hub.registry.orchestrations.start',
+  cancelOrchestration: 'hub.registry.orchestrations.cancel',
   registryHealth: 'hub.registry.health',
   runnerHealth: 'hub.runner.health',
 } as const satisfies Record<string, RpcSubject>;

@@ -32,8 +32,9 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<SessionStatus, readonly Sessio
   created: ['waiting', 'cancelled', 'skipped'],
   waiting: ['ready', 'cancelled', 'skipped'],
   ready: ['starting', 'cancelled'],
-  starting: ['running', 'completed', 'failed', 'cancelled', 'timed_out'],
-  running: ['completed', 'failed', 'cancelled', 'timed_out'],
+  // → ready: a failed attempt with retries left goes back to the runners, after a backoff.
+  starting: ['running', 'completed', 'failed', 'cancelled', 'timed_out', 'ready'],
+  running: ['completed', 'failed', 'cancelled', 'timed_out', 'ready'],
   completed: [],
   failed: [],
   cancelled: [],

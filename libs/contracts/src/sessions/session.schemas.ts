@@ -25,17 +25,27 @@ export const SessionTypeSchema = z
   .regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case label such as analysis or implementation');
 
 export const DEFAULT_SESSION_TYPE = 'implementation';
+export const MAX_RETRIES = 10;
+
+/** A session's name: unique in its orchestration, and its directory name under a dependent's /hub/inputs/. */
+export const SessionNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+export const RetriesSchema = z.number().int().min(0).max(MAX_RETRIES);
 
 export const CreateSessionRequestSchema = z.strictObject({
   type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
   prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_LENGTH),
   image: ImageRefSchema.optional(),
   orchestrationId: OrchestrationIdSchema.optional(),
-  name: z.string().min(1).max(128).optional(),
+  name: SessionNameSchema.optional(),
   repository: z.string().min(1).max(2048).optional(),
   branch: z.string().min(1).max(255).optional(),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
   dependsOn: z.array(SessionIdSchema).max(1000).optional(),
+  /** Re-run a failed session up to this many times, with exponential backoff. */
+  retries: RetriesSchema.optional(),
   start: z.boolean().optional(),
 });
 export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
@@ -73,7 +83,20 @@ export const SessionViewSchema = z.object({
   branch: z.string().nullable(),
   timeoutSeconds: z.number().int(),
   dependsOn: z.array(z.string()),
+  /** How many times a failed run is retried. */
+  retries: z.number().int(),
+  /** Runs so far (each in a new container); `attempts` lists those that ended. */
   attempt: z.number().int(),
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int(),
+      status: SessionStatusSchema,
+      reason: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      containerId: z.string().nullable(),
+      finishedAt: z.string(),
+    }),
+  ),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

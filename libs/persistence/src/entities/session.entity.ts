@@ -55,6 +55,17 @@ export class SessionEntity {
   @Column({ type: 'int', default: 0 })
   attempt!: number;
 
+  @Column({ type: 'int', default: 0 })
+  retries!: number;
+
+  /** When it last became ready: runners take ready sessions in this order. */
+  @Column({ name: 'ready_at', type: 'timestamptz', nullable: true })
+  readyAt!: Date | null;
+
+  /** When `session.ready` was emitted for it (held back while its orchestration is at maxParallel). */
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
+  dispatchedAt!: Date | null;
+
   @Column({ name: 'output_files', type: 'jsonb', default: () => "'[]'::jsonb" })
   outputFiles!: OutputFile[];
 

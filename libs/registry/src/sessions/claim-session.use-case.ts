@@ -1,27 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { SessionSpec } from '@hub/contracts';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
 /**
  * A runner claims a ready session before it creates anything: ready → starting, atomically, so that
- * exactly one runner gets it and each attempt has exactly one container.
+ * exactly one runner gets it and each attempt has exactly one container. The answer carries what the
+ * runner needs, the outputs of the session's dependencies included.
  */
 @Injectable()
 export class ClaimSession {
-  constructor(private readonly transitions: SessionTransitions) {}
+  constructor(
+    private readonly store: SessionStore,
+    private readonly transitions: SessionTransitions,
+    private readonly relay: OutboxRelay,
+  ) {}
 
   async execute(sessionId: string, runnerId: string): Promise<{ claimed: boolean; spec: SessionSpec | null }> {
-    const claimed = await this.transitions.move({
-      sessionId,
-      from: ['ready'],
-      to: 'starting',
-      reason: `claimed by runner ${runnerId}`,
-      changes: { runnerId, incrementAttempt: true },
-    });
-    if (!claimed) return { claimed: false, spec: null };
-    return {
-      claimed: true,
-      spec: {
+    const spec = await this.store.transaction(async (tx): Promise<SessionSpec | null> => {
+      const claimed = await this.transitions.moveWithin(tx, {
+        sessionId,
+        from: ['ready'],
+        to: 'starting',
+        reason: `claimed by runner ${runnerId}`,
+        changes: { runnerId, incrementAttempt: true },
+      });
+      if (!claimed) return null;
+      return {
         sessionId: claimed.id,
         orchestrationId: claimed.orchestrationId,
         type: claimed.type,
@@ -31,7 +37,10 @@ export class ClaimSession {
         branch: claimed.branch,
         timeoutSeconds: claimed.timeoutSeconds,
         attempt: claimed.attempt,
-      },
-    };
+        inputs: await tx.inputsOf(claimed.id),
+      };
+    });
+    if (spec) this.relay.kick();
+    return { claimed: spec !== null, spec };
   }
 }

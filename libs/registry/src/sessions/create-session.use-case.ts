@@ -33,6 +33,7 @@ export class CreateSession {
         repository: request.repository ?? null,
         branch: request.branch ?? null,
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
+        retries: request.retries ?? 0,
         dependsOn,
       });
       await tx.appendEvents([

@@ -1,16 +1,32 @@
-import { Injectable } from '@nestjs/common';
-import { EventOf, SessionStatus } from '@hub/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { ContainerExitCause, EventOf, SessionStatus } from '@hub/contracts';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
+import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
-/** Applies what runners report about containers: starting → running → a terminal status. */
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** Causes worth another attempt; a missing or refused image, a timeout or a cancel are not. */
+const RETRYABLE: readonly ContainerExitCause[] = ['exited', 'start_failed', 'container_lost'];
+
+/**
+ * Applies what runners report about containers: starting → running → a terminal status, or back to
+ * ready when a failed attempt has retries left. Only a report of the session's current attempt counts.
+ */
 @Injectable()
 export class RecordContainerOutcome {
-  constructor(private readonly transitions: SessionTransitions) {}
+  constructor(
+    private readonly store: SessionStore,
+    private readonly transitions: SessionTransitions,
+    private readonly relay: OutboxRelay,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
+  ) {}
 
   async started(event: EventOf<'container.started'>): Promise<void> {
-    const { sessionId, containerId, startedAt } = event.data;
+    const { sessionId, containerId, startedAt, attempt } = event.data;
     await this.transitions.move({
       sessionId,
+      attempt,
       from: ['starting'],
       to: 'running',
       reason: `container ${containerId.slice(0, 12)} started`,
@@ -20,21 +36,45 @@ export class RecordContainerOutcome {
 
   async exited(event: EventOf<'container.exited'>): Promise<void> {
     const exit = event.data;
-    const { status, reason } = finalStatusOf(exit);
-    await this.transitions.move({
-      sessionId: exit.sessionId,
-      from: ['starting', 'running'],
-      to: status,
-      reason,
-      changes: {
-        exitCode: exit.exitCode,
-        oomKilled: exit.oomKilled,
-        ...(exit.containerId ? { containerId: exit.containerId } : {}),
-        outputFiles: exit.files,
-        logBytes: exit.logBytes,
-        finishedAt: new Date(event.occurredAt),
-      },
+    const outcome = finalStatusOf(exit);
+    const finishedAt = new Date(event.occurredAt);
+    const moved = await this.store.transaction(async (tx) => {
+      const session = await tx.getSession(exit.sessionId);
+      if (!session || session.attempt !== exit.attempt) return null;
+      const retry = outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && exit.attempt <= session.retries;
+      const delayMs = Math.min(this.settings.retryBackoffMs * 2 ** (exit.attempt - 1), MAX_BACKOFF_MS);
+      const record = await this.transitions.moveWithin(tx, {
+        sessionId: exit.sessionId,
+        attempt: exit.attempt,
+        from: ['starting', 'running'],
+        to: retry ? 'ready' : outcome.status,
+        reason: retry
+          ? `attempt ${exit.attempt} ${outcome.reason}; retry ${exit.attempt} of ${session.retries} in ${delayMs} ms`
+          : outcome.reason,
+        changes: {
+          exitCode: exit.exitCode,
+          oomKilled: exit.oomKilled,
+          ...(exit.containerId ? { containerId: exit.containerId } : {}),
+          outputFiles: exit.files,
+          logBytes: exit.logBytes,
+          ...(retry ? { readyAt: new Date(Date.now() + delayMs), dispatchedAt: null } : { finishedAt }),
+        },
+      });
+      if (record) {
+        await tx.recordAttempt({
+          sessionId: exit.sessionId,
+          attempt: exit.attempt,
+          status: outcome.status,
+          reason: outcome.reason,
+          exitCode: exit.exitCode,
+          containerId: exit.containerId,
+          runnerId: exit.runnerId,
+          finishedAt,
+        });
+      }
+      return record;
     });
+    if (moved) this.relay.kick();
   }
 }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EventOf } from '@hub/contracts';
-import { newEvent } from '../outbox/new-event';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
@@ -18,7 +17,7 @@ export class RecordDependencyOutcome {
       from: ['waiting'],
       to: 'ready',
       reason: 'dependencies completed',
-      alsoEmit: (s) => [newEvent('session.ready', { sessionId: s.id, orchestrationId: s.orchestrationId })],
+      changes: { readyAt: new Date(), dispatchedAt: null },
     });
   }
 

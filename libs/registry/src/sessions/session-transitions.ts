@@ -5,7 +5,8 @@ import { newEvent } from '../outbox/new-event';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_LOGGER } from '../registry.tokens';
 import { SessionChanges, SessionRecord } from '../store/session-record';
-import { SessionStore, SessionTransaction } from '../store/session-store';
+import { MovedSession, SessionStore, SessionTransaction } from '../store/session-store';
+import { ReadyDispatch } from './ready-dispatch';
 
 export interface Transition {
   sessionId: string;
@@ -14,8 +15,19 @@ export interface Transition {
   from?: readonly SessionStatus[];
   reason: string | null;
   changes?: SessionChanges;
+  /** Only if the session is on this attempt (a late report of an earlier attempt changes nothing). */
+  attempt?: number;
   /** Further events that happen with the move (written to the outbox in the same transaction). */
   alsoEmit?: (session: SessionRecord) => EventEnvelope[];
+}
+
+export interface BulkTransition {
+  scope: { orchestrationId: string } | { sessionIds: string[] };
+  to: SessionStatus;
+  from?: readonly SessionStatus[];
+  reason: string;
+  finishedAt?: Date;
+  alsoEmit?: (moved: MovedSession[]) => EventEnvelope[] | Promise<EventEnvelope[]>;
 }
 
 /**
@@ -28,6 +40,7 @@ export class SessionTransitions {
   constructor(
     private readonly store: SessionStore,
     private readonly relay: OutboxRelay,
+    private readonly dispatch: ReadyDispatch,
     @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
   ) {}
 
@@ -49,7 +62,7 @@ export class SessionTransitions {
 
   async moveWithin(tx: SessionTransaction, t: Transition): Promise<SessionRecord | null> {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
-    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes });
+    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, t.attempt);
     if (!result) return null;
     const { record, previousStatus } = result;
     await tx.appendEvents([
@@ -77,6 +90,39 @@ export class SessionTransitions {
       },
       `session ${previousStatus} -> ${record.status}`,
     );
+    await this.dispatch.afterMove(tx, record, previousStatus);
     return record;
+  }
+
+  /**
+   * Moves many sessions at once (a whole orchestration started or cancelled), each by
+   * compare-and-set, with one `session.status-changed` per session moved and one log line.
+   */
+  async moveManyWithin(tx: SessionTransaction, t: BulkTransition): Promise<MovedSession[]> {
+    const from = t.from ?? statusesThatMayMoveTo(t.to);
+    const moved = await tx.compareAndSetMany(t.scope, from, t.to, { statusReason: t.reason, finishedAt: t.finishedAt });
+    if (!moved.length) return moved;
+    const at = new Date().toISOString();
+    const extra = (await t.alsoEmit?.(moved)) ?? [];
+    await tx.appendEvents([
+      ...moved.map((m) =>
+        newEvent('session.status-changed', {
+          sessionId: m.id,
+          orchestrationId: m.orchestrationId,
+          from: m.previousStatus,
+          to: t.to,
+          reason: t.reason,
+          exitCode: null,
+          containerId: m.containerId,
+          at,
+        }),
+      ),
+      ...extra,
+    ]);
+    this.logger.info(
+      { ...t.scope, sessions: moved.length, to: t.to, reason: t.reason },
+      `${moved.length} session(s) -> ${t.to}`,
+    );
+    return moved;
   }
 }

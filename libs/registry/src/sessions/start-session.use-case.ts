@@ -25,6 +25,9 @@ export class StartSession {
   }
 
   async within(tx: SessionTransaction, sessionId: string): Promise<SessionRecord> {
+    // A session cannot run before its dependencies: those nobody asked to start are started with it.
+    const ancestors = await tx.ancestorsNotStarted(sessionId);
+    if (ancestors.length) await this.startMany(tx, { sessionIds: ancestors }, `started with dependent ${sessionId}`);
     const moved = await this.transitions.moveWithin(tx, {
       sessionId,
       from: ['created'],
@@ -47,5 +50,30 @@ export class StartSession {
       });
     }
     return current;
+  }
+
+  /** created → waiting for many sessions in one statement, each with its `session.start-requested`. */
+  async startMany(
+    tx: SessionTransaction,
+    scope: { orchestrationId: string } | { sessionIds: string[] },
+    reason: string,
+  ): Promise<number> {
+    const moved = await this.transitions.moveManyWithin(tx, {
+      scope,
+      from: ['created'],
+      to: 'waiting',
+      reason,
+      alsoEmit: async (sessions) => {
+        const dependencies = await tx.dependenciesOf(sessions.map((s) => s.id));
+        return sessions.map((s) =>
+          newEvent('session.start-requested', {
+            sessionId: s.id,
+            orchestrationId: s.orchestrationId,
+            dependsOn: dependencies.get(s.id) ?? [],
+          }),
+        );
+      },
+    });
+    return moved.length;
   }
 }

@@ -19,12 +19,26 @@ export interface SessionRecord {
   containerId: string | null;
   runnerId: string | null;
   attempt: number;
+  retries: number;
+  attempts: AttemptRecord[];
+  /** When it became ready, or may start after a retry's backoff. */
+  readyAt: Date | null;
+  dispatchedAt: Date | null;
   outputFiles: OutputFile[];
   logBytes: number | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
   dependsOn: string[];
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  status: SessionStatus;
+  reason: string | null;
+  exitCode: number | null;
+  containerId: string | null;
+  finishedAt: string;
 }
 
 /** Fields a transition may set besides the status. */
@@ -38,6 +52,8 @@ export interface SessionChanges {
   logBytes?: number | null;
   startedAt?: Date | null;
   finishedAt?: Date | null;
+  readyAt?: Date | null;
+  dispatchedAt?: Date | null;
   incrementAttempt?: boolean;
 }
 
@@ -56,7 +72,9 @@ export function toSessionView(record: SessionRecord): SessionView {
     branch: record.branch,
     timeoutSeconds: record.timeoutSeconds,
     dependsOn: record.dependsOn,
+    retries: record.retries,
     attempt: record.attempt,
+    attempts: record.attempts,
     createdAt: record.createdAt.toISOString(),
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,

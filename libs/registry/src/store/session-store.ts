@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { EventEnvelope, ListSessionsQuery, SessionStatus, DEFAULT_PAGE_SIZE, badRequest } from '@hub/contracts';
+import { badRequest, DEFAULT_PAGE_SIZE, EventEnvelope, ListSessionsQuery, OutputFile, SessionStatus } from '@hub/contracts';
 import { SessionChanges, SessionRecord } from './session-record';
 
 export interface NewOrchestration {
@@ -19,7 +19,17 @@ export interface NewSession {
   repository: string | null;
   branch: string | null;
   timeoutSeconds: number;
+  retries: number;
   dependsOn: string[];
+}
+
+/** A session a bulk move changed, with what its events need. */
+export interface MovedSession {
+  id: string;
+  orchestrationId: string;
+  previousStatus: SessionStatus;
+  containerId: string | null;
+  runnerId: string | null;
 }
 
 export interface PendingDependent {
@@ -44,14 +54,37 @@ const CHANGE_COLUMNS: Record<Exclude<keyof SessionChanges, 'incrementAttempt'>, 
   logBytes: 'log_bytes',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  readyAt: 'ready_at',
+  dispatchedAt: 'dispatched_at',
 };
 
-const SESSION_COLUMNS = `s.*, coalesce((SELECT array_agg(d.depends_on_id::text ORDER BY d.depends_on_id)
-  FROM session_dependencies d WHERE d.session_id = s.id), '{}') AS depends_on`;
+const IN_FLIGHT = `(s.status IN ('starting', 'running') OR (s.status = 'ready' AND s.dispatched_at IS NOT NULL))`;
+
+const SESSION_COLUMNS = `s.*,
+  coalesce((SELECT array_agg(d.depends_on_id::text ORDER BY d.depends_on_id)
+    FROM session_dependencies d WHERE d.session_id = s.id), '{}') AS depends_on,
+  coalesce((SELECT json_agg(json_build_object('attempt', a.attempt, 'status', a.status, 'reason', a.reason,
+      'exitCode', a.exit_code, 'containerId', a.container_id,
+      'finishedAt', to_char(a.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY a.attempt)
+    FROM session_attempts a WHERE a.session_id = s.id), '[]'::json) AS attempts`;
 
 /** What one transaction may do. Everything in it commits together or not at all. */
 export class SessionTransaction {
   constructor(private readonly em: EntityManager) {}
+
+  /** For reads that must see this transaction's writes. */
+  get entityManager(): EntityManager {
+    return this.em;
+  }
+
+  /** The orchestration's sessions in these statuses, locked until commit. */
+  async sessionsIn(orchestrationId: string, statuses: SessionStatus[]): Promise<{ id: string; runnerId: string | null }[]> {
+    const rows: { id: string; runner_id: string | null }[] = await this.em.query(
+      `SELECT id, runner_id FROM sessions WHERE orchestration_id = $1 AND status = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+      [orchestrationId, statuses],
+    );
+    return rows.map((r) => ({ id: r.id, runnerId: r.runner_id }));
+  }
 
   async orchestrationExists(id: string): Promise<boolean> {
     const rows = await this.em.query(`SELECT 1 FROM orchestrations WHERE id = $1`, [id]);
@@ -66,19 +99,50 @@ export class SessionTransaction {
     ]);
   }
 
+  /** The orchestration's maxParallel (fixed at creation, so read without a lock). */
+  async orchestrationMaxParallel(id: string): Promise<number | null> {
+    const rows = await this.em.query(`SELECT max_parallel FROM orchestrations WHERE id = $1`, [id]);
+    return rows.length ? rows[0].max_parallel : null;
+  }
+
+  /** The orchestration's maxParallel, with its row locked until commit (dispatch decisions serialise on it). */
+  async lockOrchestration(id: string): Promise<{ maxParallel: number | null } | null> {
+    const rows = await this.em.query(`SELECT max_parallel FROM orchestrations WHERE id = $1 FOR UPDATE`, [id]);
+    return rows.length ? { maxParallel: rows[0].max_parallel } : null;
+  }
+
   async insertSession(s: NewSession): Promise<SessionRecord> {
+    await this.insertSessions([s]);
+    return (await this.getSession(s.id))!;
+  }
+
+  /** Inserts sessions and their dependencies in two statements, whatever their number. */
+  async insertSessions(sessions: NewSession[]): Promise<void> {
+    const column = <K extends keyof NewSession>(key: K) => sessions.map((s) => s[key]);
     await this.em.query(
-      `INSERT INTO sessions (id, orchestration_id, name, type, prompt, image, repository, branch, timeout_seconds, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created')`,
-      [s.id, s.orchestrationId, s.name, s.type, s.prompt, s.image, s.repository, s.branch, s.timeoutSeconds],
+      `INSERT INTO sessions (id, orchestration_id, name, type, prompt, image, repository, branch, timeout_seconds, retries, status)
+       SELECT *, 'created' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                       $7::text[], $8::text[], $9::int[], $10::int[])`,
+      [
+        column('id'),
+        column('orchestrationId'),
+        column('name'),
+        column('type'),
+        column('prompt'),
+        column('image'),
+        column('repository'),
+        column('branch'),
+        column('timeoutSeconds'),
+        column('retries'),
+      ],
     );
-    if (s.dependsOn.length) {
+    const edges = sessions.flatMap((s) => s.dependsOn.map((dependsOn) => [s.id, dependsOn]));
+    if (edges.length) {
       await this.em.query(
-        `INSERT INTO session_dependencies (session_id, depends_on_id) SELECT $1, unnest($2::uuid[])`,
-        [s.id, s.dependsOn],
+        `INSERT INTO session_dependencies (session_id, depends_on_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`,
+        [edges.map((e) => e[0]), edges.map((e) => e[1])],
       );
     }
-    return (await this.getSession(s.id))!;
   }
 
   /** The orchestration of each given session id that exists. */
@@ -104,6 +168,7 @@ export class SessionTransaction {
     from: readonly SessionStatus[],
     to: SessionStatus,
     changes: SessionChanges,
+    onlyAttempt?: number,
   ): Promise<CompareAndSetResult | null> {
     const params: unknown[] = [id, to, from];
     const sets = ['status = $2', 'updated_at = now()'];
@@ -114,10 +179,15 @@ export class SessionTransaction {
       sets.push(`${column} = $${params.length}`);
     }
     if (changes.incrementAttempt) sets.push('attempt = s.attempt + 1');
+    let attemptCondition = '';
+    if (onlyAttempt !== undefined) {
+      params.push(onlyAttempt);
+      attemptCondition = `AND s.attempt = $${params.length}`;
+    }
     const rows = await this.em.query(
       `WITH previous AS (SELECT id, status FROM sessions WHERE id = $1 FOR UPDATE)
        UPDATE sessions s SET ${sets.join(', ')}
-       FROM previous WHERE s.id = previous.id AND previous.status = ANY($3::text[])
+       FROM previous WHERE s.id = previous.id AND previous.status = ANY($3::text[]) ${attemptCondition}
        RETURNING previous.status AS previous_status`,
       params,
     );
@@ -125,6 +195,109 @@ export class SessionTransaction {
     if (!updated.length) return null;
     const record = (await this.getSession(id))!;
     return { record, previousStatus: updated[0].previous_status };
+  }
+
+  /**
+   * The bulk form of compareAndSet, for a whole orchestration or a set of sessions: moves every one
+   * of them that is in a `from` status, in one statement, and returns those it moved.
+   */
+  async compareAndSetMany(
+    scope: { orchestrationId: string } | { sessionIds: string[] },
+    from: readonly SessionStatus[],
+    to: SessionStatus,
+    changes: { statusReason: string | null; finishedAt?: Date },
+  ): Promise<MovedSession[]> {
+    const [condition, key] =
+      'orchestrationId' in scope ? ['orchestration_id = $1', scope.orchestrationId] : ['id = ANY($1::uuid[])', scope.sessionIds];
+    const rows = await this.em.query(
+      `WITH previous AS (
+         SELECT id, status FROM sessions WHERE ${condition} AND status = ANY($2::text[]) ORDER BY id FOR UPDATE)
+       UPDATE sessions s SET status = $3, status_reason = $4, finished_at = coalesce($5, s.finished_at), updated_at = now()
+       FROM previous WHERE s.id = previous.id AND previous.status = ANY($2::text[])
+       RETURNING s.id, s.orchestration_id, previous.status AS previous_status, s.container_id, s.runner_id`,
+      [key, from, to, changes.statusReason, changes.finishedAt ?? null],
+    );
+    const updated: Record<string, any>[] = Array.isArray(rows[0]) ? rows[0] : rows;
+    return updated.map((r) => ({
+      id: r.id,
+      orchestrationId: r.orchestration_id,
+      previousStatus: r.previous_status,
+      containerId: r.container_id,
+      runnerId: r.runner_id,
+    }));
+  }
+
+  /** The dependencies of each session, by id. */
+  async dependenciesOf(ids: string[]): Promise<Map<string, string[]>> {
+    const rows: { session_id: string; depends_on: string[] }[] = await this.em.query(
+      `SELECT session_id, array_agg(depends_on_id::text ORDER BY depends_on_id) AS depends_on
+         FROM session_dependencies WHERE session_id = ANY($1::uuid[]) GROUP BY session_id`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.session_id, r.depends_on]));
+  }
+
+  /** Every session `sessionId` depends on, directly or not, that nobody has asked to start. */
+  async ancestorsNotStarted(sessionId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.em.query(
+      `WITH RECURSIVE ancestors(id) AS (
+         SELECT depends_on_id FROM session_dependencies WHERE session_id = $1
+         UNION
+         SELECT d.depends_on_id FROM session_dependencies d JOIN ancestors a ON d.session_id = a.id)
+       SELECT s.id FROM ancestors a JOIN sessions s ON s.id = a.id WHERE s.status = 'created'`,
+      [sessionId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async recordAttempt(a: {
+    sessionId: string;
+    attempt: number;
+    status: SessionStatus;
+    reason: string | null;
+    exitCode: number | null;
+    containerId: string | null;
+    runnerId: string | null;
+    finishedAt: Date;
+  }): Promise<void> {
+    await this.em.query(
+      `INSERT INTO session_attempts (session_id, attempt, status, reason, exit_code, container_id, runner_id, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+      [a.sessionId, a.attempt, a.status, a.reason, a.exitCode, a.containerId, a.runnerId, a.finishedAt],
+    );
+  }
+
+  /** How many of the orchestration's sessions hold or are about to hold a runner slot. */
+  async inFlightCount(orchestrationId: string): Promise<number> {
+    const rows = await this.em.query(`SELECT count(*)::int AS n FROM sessions s WHERE s.orchestration_id = $1 AND ${IN_FLIGHT}`, [
+      orchestrationId,
+    ]);
+    return rows[0].n;
+  }
+
+  /** Ready sessions not yet handed to the runners, in order of readiness. */
+  async undispatchedReady(orchestrationId: string, limit: number): Promise<{ id: string; attempt: number; readyAt: Date }[]> {
+    const rows: { id: string; attempt: number; ready_at: Date }[] = await this.em.query(
+      `SELECT id, attempt, ready_at FROM sessions
+        WHERE orchestration_id = $1 AND status = 'ready' AND dispatched_at IS NULL
+        ORDER BY ready_at, seq LIMIT $2 FOR UPDATE`,
+      [orchestrationId, limit],
+    );
+    return rows.map((r) => ({ id: r.id, attempt: r.attempt, readyAt: new Date(r.ready_at) }));
+  }
+
+  async markDispatched(ids: string[]): Promise<void> {
+    await this.em.query(`UPDATE sessions SET dispatched_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /** What a dependent receives of each of its dependencies: name (or id) and output files. */
+  async inputsOf(sessionId: string): Promise<{ name: string; sessionId: string; files: OutputFile[] }[]> {
+    const rows: { id: string; name: string | null; output_files: OutputFile[] }[] = await this.em.query(
+      `SELECT s.id, s.name, s.output_files FROM session_dependencies d JOIN sessions s ON s.id = d.depends_on_id
+        WHERE d.session_id = $1 ORDER BY coalesce(s.name, s.id::text)`,
+      [sessionId],
+    );
+    return rows.map((r) => ({ name: r.name ?? r.id, sessionId: r.id, files: r.output_files ?? [] }));
   }
 
   async appendEvents(envelopes: EventEnvelope[]): Promise<void> {
@@ -205,11 +378,11 @@ export class SessionStore {
   }
 }
 
-function encodeCursor(seq: string): string {
+export function encodeCursor(seq: string): string {
   return Buffer.from(`s${seq}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): string {
+export function decodeCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^s\d{1,19}$/.test(decoded)) throw badRequest('invalid query: cursor is not one this API returned');
   return decoded.slice(1);
@@ -234,6 +407,10 @@ function toRecord(row: Record<string, any>): SessionRecord {
     containerId: row.container_id,
     runnerId: row.runner_id,
     attempt: row.attempt,
+    retries: row.retries,
+    attempts: row.attempts ?? [],
+    readyAt: row.ready_at ? new Date(row.ready_at) : null,
+    dispatchedAt: row.dispatched_at ? new Date(row.dispatched_at) : null,
     outputFiles: row.output_files ?? [],
     logBytes: row.log_bytes,
     createdAt: new Date(row.created_at),

@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
-import type {
-  ContainerEngine,
-  ContainerExit,
-  ContainerInput,
-  ContainerLaunch,
-  ImageStatus,
-  SessionContainer,
+import {
+  CONTAINER_INPUTS_DIR,
+  type ContainerEngine,
+  type ContainerExit,
+  type ContainerInput,
+  type ContainerLaunch,
+  type ImageStatus,
+  type SessionContainer,
 } from '../ports/container-engine.port';
 import { describeDockerEndpoint } from './docker-client';
 
@@ -14,7 +15,6 @@ export const LABEL_ATTEMPT = 'hub.attempt';
 export const LABEL_RUNNER = 'hub.runner';
 
 const OUTPUT_DIR = '/hub/output';
-const INPUTS_DIR = '/hub/inputs';
 const PING_TIMEOUT_MS = 5_000;
 const NON_ROOT_USER = /^[1-9]\d*:\d+$/;
 const INPUT_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
@@ -169,7 +169,7 @@ function inputBind(input: ContainerInput): string {
   if (!INPUT_NAME.test(input.name)) {
     throw new Error(`input name "${input.name}" is not a plain directory name (letters, digits, . _ -)`);
   }
-  return `${hostPath(input.hostPath, `input ${input.name}`)}:${INPUTS_DIR}/${input.name}:ro`;
+  return `${hostPath(input.hostPath, `input ${input.name}`)}:${CONTAINER_INPUTS_DIR}/${input.name}:ro`;
 }
 
 /** Bind specs are colon-separated, and relative sources would be taken as volume names. */

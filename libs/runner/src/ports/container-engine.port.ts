@@ -8,6 +8,9 @@ export interface ContainerLimits {
   pids: number;
 }
 
+/** Where each input is mounted (read-only) inside the container: `<CONTAINER_INPUTS_DIR>/<name>`. */
+export const CONTAINER_INPUTS_DIR = '/hub/inputs';
+
 export interface ContainerInput {
   /** Directory name under /hub/inputs/ inside the container. */
   name: string;

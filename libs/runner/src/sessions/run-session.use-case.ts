@@ -2,11 +2,11 @@ import { chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { ContainerExitCause, EventOf, EventPayload, RPC, SessionSpec } from '@hub/contracts';
-import { EventPublisher, RpcClient } from '@hub/messaging';
+import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
 import { HubLogger } from '@hub/config';
+import { materialiseInputs } from '../inputs/materialise-inputs';
 import { collectOutput } from '../output/collect-output';
-import { OutputStore } from '@hub/messaging';
-import { ContainerEngine } from '../ports/container-engine.port';
+import { CONTAINER_INPUTS_DIR, ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { ImagePolicy } from './image-policy';
@@ -21,9 +21,9 @@ interface SessionInHand {
 type ExitReport = Omit<EventPayload<'container.exited'>, 'sessionId' | 'attempt' | 'runnerId' | 'durationMs'>;
 
 /**
- * Runs ready sessions: claim, create (hardened), start, watch with the time limit, collect the log
- * and output, remove the container, report. Every path ends in `container.exited`, so no session is
- * left waiting on a container that never came.
+ * Runs ready sessions: claim, fetch the dependencies' outputs, create (hardened), start, watch with
+ * the time limit, collect the log and output, remove the container, report. Every path ends in
+ * `container.exited`, so no session is left waiting on a container that never came.
  */
 @Injectable()
 export class RunSession {
@@ -40,9 +40,16 @@ export class RunSession {
     @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
   ) {}
 
-  /** Takes a slot, claims the session and starts running it; returns once the claim is settled. */
+  /**
+   * Takes a slot, claims the session and starts running it; returns once the claim is settled.
+   * A retry still backing off is handed back until its notBefore, without holding a slot.
+   */
   async onReady(event: EventOf<'session.ready'>): Promise<void> {
-    const { sessionId } = event.data;
+    const { sessionId, attempt, notBefore } = event.data;
+    const waitMs = notBefore ? Date.parse(notBefore) - Date.now() : 0;
+    if (waitMs > 0) {
+      throw new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt} may not start before ${notBefore}`);
+    }
     this.slots.take();
     let claim;
     try {
@@ -88,6 +95,7 @@ export class RunSession {
     } finally {
       this.inHand.delete(spec.sessionId);
     }
+    await this.discardInputs(spec, log);
     await this.report(spec, report, Date.now() - startedAt, log);
   }
 
@@ -106,13 +114,15 @@ export class RunSession {
       );
     }
     const outputDir = await this.prepareOutputDir(spec);
+    const inputs = await materialiseInputs(spec.inputs, this.inputsDirOf(spec), this.outputs);
+    if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
     const containerId = await this.engine.create({
       sessionId: spec.sessionId,
       attempt: spec.attempt,
       image: spec.image,
       env: this.environmentOf(spec),
       outputDir,
-      inputs: [],
+      inputs,
       limits: this.settings.limits,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
@@ -194,8 +204,26 @@ export class RunSession {
     }
   }
 
+  private attemptDirOf(spec: SessionSpec): string {
+    return join(this.settings.dataDir, 'sessions', spec.sessionId, `attempt-${spec.attempt}`);
+  }
+
+  private inputsDirOf(spec: SessionSpec): string {
+    return join(this.attemptDirOf(spec), 'inputs');
+  }
+
+  /**
+   * The inputs are copies of what the object store keeps, so they go once the attempt is over (its
+   * container removed, or never made). The output directory stays, as before.
+   */
+  private async discardInputs(spec: SessionSpec, log: HubLogger): Promise<void> {
+    await rm(this.inputsDirOf(spec), { recursive: true, force: true }).catch((error) =>
+      log.warn({ err: (error as Error).message }, 'could not remove the inputs directory'),
+    );
+  }
+
   private async prepareOutputDir(spec: SessionSpec): Promise<string> {
-    const dir = join(this.settings.dataDir, 'sessions', spec.sessionId, `attempt-${spec.attempt}`, 'output');
+    const dir = join(this.attemptDirOf(spec), 'output');
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const [uid, gid] = this.settings.containerUser.split(':').map(Number);
@@ -210,7 +238,7 @@ export class RunSession {
       HUB_SESSION_TYPE: spec.type,
       HUB_PROMPT: spec.prompt,
       HUB_ATTEMPT: String(spec.attempt),
-      HUB_INPUTS: '',
+      HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
       ...(spec.repository ? { HUB_REPOSITORY: spec.repository } : {}),
       ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
     };
@@ -218,7 +246,8 @@ export class RunSession {
 }
 
 function exitWithoutContainer(cause: ContainerExitCause, detail: string, containerId: string | null = null): ExitReport {
-  return { cause, exitCode: null, oomKilled: false, containerId, detail, files: [], logBytes: 0 };
+  // The contract caps detail at 2000 characters; a longer one would never be published.
+  return { cause, exitCode: null, oomKilled: false, containerId, detail: detail.slice(0, 2000), files: [], logBytes: 0 };
 }
 
 function describeStop(cause: ContainerExitCause, spec: SessionSpec, skipped: string[]): string | null {

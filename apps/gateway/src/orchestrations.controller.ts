@@ -1,0 +1,51 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  CreateOrchestrationRequest,
+  CreateOrchestrationRequestSchema,
+  ListOrchestrationsQuery,
+  ListOrchestrationsQuerySchema,
+  OrchestrationPage,
+  OrchestrationSummary,
+  OrchestrationView,
+  RPC,
+} from '@hub/contracts';
+import { API_PREFIX, OrchestrationIdPipe, OrchestrationViews, ZodValidationPipe } from '@hub/gateway-http';
+import { RpcClient } from '@hub/messaging';
+
+/** The orchestration API: DAGs of sessions, created, started and cancelled as one. */
+@Controller(`${API_PREFIX}/orchestrations`)
+export class OrchestrationsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly views: OrchestrationViews,
+  ) {}
+
+  @Post()
+  async create(
+    @Body(new ZodValidationPipe(CreateOrchestrationRequestSchema)) request: CreateOrchestrationRequest,
+  ): Promise<OrchestrationView> {
+    return this.views.withSessions(await this.rpc.call(RPC.createOrchestration, request, 30_000));
+  }
+
+  @Get()
+  list(@Query(new ZodValidationPipe(ListOrchestrationsQuerySchema)) query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
+    return this.rpc.call(RPC.listOrchestrations, query);
+  }
+
+  @Get(':id')
+  async get(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationView> {
+    return this.views.withSessions(await this.rpc.call(RPC.getOrchestration, { orchestrationId }));
+  }
+
+  @Post(':id/start')
+  @HttpCode(202)
+  start(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.rpc.call(RPC.startOrchestration, { orchestrationId }, 30_000);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.rpc.call(RPC.cancelOrchestration, { orchestrationId }, 30_000);
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { SESSION_STATUSES } from '../sessions/session-status';
+import {
+  DEFAULT_SESSION_TYPE,
+  ImageRefSchema,
+  MAX_PAGE_SIZE,
+  MAX_PROMPT_LENGTH,
+  MAX_TIMEOUT_SECONDS,
+  OrchestrationIdSchema,
+  RetriesSchema,
+  SessionNameSchema,
+  SessionTypeSchema,
+  SessionViewSchema,
+} from '../sessions/session.schemas';
+
+export const MAX_ORCHESTRATION_SESSIONS = 10_000;
+
+/** One session of an orchestration, naming the sessions it depends on by their names. */
+export const OrchestrationSessionSchema = z.strictObject({
+  name: SessionNameSchema,
+  type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
+  prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_LENGTH),
+  image: ImageRefSchema.optional(),
+  repository: z.string().min(1).max(2048).optional(),
+  branch: z.string().min(1).max(255).optional(),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
+  retries: RetriesSchema.optional(),
+  dependsOn: z.array(SessionNameSchema).max(1000).default([]),
+});
+export type OrchestrationSession = z.infer<typeof OrchestrationSessionSchema>;
+
+export const CreateOrchestrationRequestSchema = z.strictObject({
+  name: z.string().min(1, 'must not be empty').max(200),
+  sessions: z.array(OrchestrationSessionSchema).min(1, 'must hold at least one session').max(MAX_ORCHESTRATION_SESSIONS),
+  /** Start every session at once (each still waits for its dependencies). */
+  start: z.boolean().optional(),
+  /** At most this many of its sessions run at the same time. */
+  maxParallel: z.number().int().min(1).max(MAX_ORCHESTRATION_SESSIONS).optional(),
+});
+export type CreateOrchestrationRequest = z.infer<typeof CreateOrchestrationRequestSchema>;
+
+export const OrchestrationRefSchema = z.strictObject({ orchestrationId: OrchestrationIdSchema });
+
+export const ORCHESTRATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const OrchestrationStatusSchema = z.enum(ORCHESTRATION_STATUSES);
+export type OrchestrationStatus = z.infer<typeof OrchestrationStatusSchema>;
+
+export const SessionCountsSchema = z.object(
+  Object.fromEntries(SESSION_STATUSES.map((status) => [status, z.number().int()])) as Record<
+    (typeof SESSION_STATUSES)[number],
+    z.ZodNumber
+  >,
+);
+export type SessionCounts = z.infer<typeof SessionCountsSchema>;
+
+/** An orchestration without its sessions: what the registry answers and lists. */
+export const OrchestrationSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: OrchestrationStatusSchema,
+  maxParallel: z.number().int().nullable(),
+  sessionCount: z.number().int(),
+  counts: SessionCountsSchema,
+  createdAt: z.string(),
+});
+export type OrchestrationSummary = z.infer<typeof OrchestrationSummarySchema>;
+
+/** An orchestration with its sessions, in the order they were declared. */
+export const OrchestrationViewSchema = OrchestrationSummarySchema.extend({ sessions: z.array(SessionViewSchema) });
+export type OrchestrationView = z.infer<typeof OrchestrationViewSchema>;
+
+export const ListOrchestrationsQuerySchema = z.strictObject({
+  status: OrchestrationStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  cursor: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page')
+    .optional(),
+});
+export type ListOrchestrationsQuery = z.infer<typeof ListOrchestrationsQuerySchema>;
+
+export const OrchestrationPageSchema = z.object({
+  items: z.array(OrchestrationSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+export type OrchestrationPage = z.infer<typeof OrchestrationPageSchema>;
+

@@ -1,0 +1,30 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** One finished run of a session, in its own container. A retried session has several. */
+@Entity({ name: 'session_attempts' })
+export class SessionAttemptEntity {
+  @PrimaryColumn({ name: 'session_id', type: 'uuid' })
+  sessionId!: string;
+
+  @PrimaryColumn('int')
+  attempt!: number;
+
+  /** The status this attempt ended the session in, or would have without a retry. */
+  @Column('text')
+  status!: string;
+
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  @Column({ name: 'exit_code', type: 'int', nullable: true })
+  exitCode!: number | null;
+
+  @Column({ name: 'container_id', type: 'text', nullable: true })
+  containerId!: string | null;
+
+  @Column({ name: 'runner_id', type: 'text', nullable: true })
+  runnerId!: string | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz' })
+  finishedAt!: Date;
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { conflict, notFound, OrchestrationSummary } from '@hub/contracts';
+import { newEvent } from '../outbox/new-event';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { SessionTransitions } from '../sessions/session-transitions';
+import { OrchestrationReads } from '../store/orchestration-reads';
+import { SessionStore } from '../store/session-store';
+
+/**
+ * Cancels an orchestration: sessions without a container become cancelled at once; those a runner
+ * holds get `session.cancel-requested` (SIGTERM, then SIGKILL after the grace period) and become
+ * cancelled when the runner reports their container gone.
+ */
+@Injectable()
+export class CancelOrchestration {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly reads: OrchestrationReads,
+    private readonly transitions: SessionTransitions,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async execute(orchestrationId: string): Promise<OrchestrationSummary> {
+    const summary = await this.store.transaction(async (tx) => {
+      const before = await this.reads.summary(orchestrationId, tx.entityManager);
+      if (!before) throw notFound('orchestration', orchestrationId);
+      if (['completed', 'failed', 'cancelled'].includes(before.status)) {
+        throw conflict(`cannot cancel orchestration ${orchestrationId}: it already ended ${before.status}`, { status: before.status });
+      }
+      await this.transitions.moveManyWithin(tx, {
+        scope: { orchestrationId },
+        from: ['created', 'waiting', 'ready'],
+        to: 'cancelled',
+        reason: 'orchestration cancelled',
+        finishedAt: new Date(),
+      });
+      const held = await tx.sessionsIn(orchestrationId, ['starting', 'running']);
+      await tx.appendEvents(held.map((s) => newEvent('session.cancel-requested', { sessionId: s.id, runnerId: s.runnerId })));
+      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+    });
+    this.relay.kick();
+    return summary;
+  }
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { CreateOrchestrationRequest, OrchestrationSummary } from '@hub/contracts';
+import { newEvent } from '../outbox/new-event';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
+import { StartSession } from '../sessions/start-session.use-case';
+import { OrchestrationReads } from '../store/orchestration-reads';
+import { NewSession, SessionStore } from '../store/session-store';
+import { checkOrchestrationPlan } from './orchestration-plan';
+
+/**
+ * Records an orchestration and all its sessions in one transaction (bulk statements, so 10,000
+ * sessions take as many statements as one), and starts them if asked. A bad plan stores nothing.
+ */
+@Injectable()
+export class CreateOrchestration {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly reads: OrchestrationReads,
+    private readonly startSession: StartSession,
+    private readonly relay: OutboxRelay,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
+  ) {}
+
+  async execute(request: CreateOrchestrationRequest): Promise<OrchestrationSummary> {
+    checkOrchestrationPlan(request.sessions);
+    const orchestrationId = randomUUID();
+    const idOf = new Map(request.sessions.map((s) => [s.name, randomUUID()]));
+    const sessions: NewSession[] = request.sessions.map((s) => ({
+      id: idOf.get(s.name)!,
+      orchestrationId,
+      name: s.name,
+      type: s.type,
+      prompt: s.prompt,
+      image: s.image ?? this.settings.defaultImage,
+      repository: s.repository ?? null,
+      branch: s.branch ?? null,
+      timeoutSeconds: s.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
+      retries: s.retries ?? 0,
+      dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
+    }));
+
+    const summary = await this.store.transaction(async (tx) => {
+      await tx.insertOrchestration({ id: orchestrationId, name: request.name, maxParallel: request.maxParallel ?? null });
+      await tx.insertSessions(sessions);
+      await tx.appendEvents(
+        sessions.map((s) =>
+          newEvent('session.created', { sessionId: s.id, orchestrationId, type: s.type, image: s.image, dependsOn: s.dependsOn }),
+        ),
+      );
+      if (request.start) await this.startSession.startMany(tx, { orchestrationId }, 'orchestration started');
+      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+    });
+    this.relay.kick();
+    return summary;
+  }
+}

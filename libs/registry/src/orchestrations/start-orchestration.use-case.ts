@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { conflict, notFound, OrchestrationSummary } from '@hub/contracts';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { StartSession } from '../sessions/start-session.use-case';
+import { OrchestrationReads } from '../store/orchestration-reads';
+import { SessionStore } from '../store/session-store';
+
+/** Starts every session of an orchestration nobody has started yet; each still waits for its dependencies. */
+@Injectable()
+export class StartOrchestration {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly reads: OrchestrationReads,
+    private readonly startSession: StartSession,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async execute(orchestrationId: string): Promise<OrchestrationSummary> {
+    const summary = await this.store.transaction(async (tx) => {
+      const before = await this.reads.summary(orchestrationId, tx.entityManager);
+      if (!before) throw notFound('orchestration', orchestrationId);
+      if (['completed', 'failed', 'cancelled'].includes(before.status)) {
+        throw conflict(`cannot start orchestration ${orchestrationId}: it already ended ${before.status}`, { status: before.status });
+      }
+      await this.startSession.startMany(tx, { orchestrationId }, 'orchestration started');
+      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+    });
+    this.relay.kick();
+    return summary;
+  }
+}

@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@hub/config';
+import { EventOf, EventPayload, EventSubject, OutputFile, RpcRequest, RpcResponse, RpcSubject, SessionSpec } from '@hub/contracts';
+import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
+import type { ContainerEngine, ContainerExit, ContainerLaunch, ImageStatus, SessionContainer } from '../ports/container-engine.port';
+import type { RunnerSettings } from '../runner.tokens';
+import { RunnerSlots } from '../slots/runner-slots';
+import { ImagePolicy } from './image-policy';
+import { RunSession } from './run-session.use-case';
+
+// RunSession with its ports in memory: the registry answers claims, the object store holds the
+// dependencies' outputs, and the engine runs nothing but records what it was asked to launch.
+
+const SESSION = '3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7';
+const PLANNER = '6a0e8f3c-1d2b-4c5a-8e9f-0a1b2c3d4e5f';
+const CODER = '9b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e';
+
+class InMemoryRegistry {
+  claims = 0;
+  constructor(private readonly spec: SessionSpec) {}
+
+  async call<S extends RpcSubject>(_subject: S, _request: RpcRequest<S>): Promise<RpcResponse<S>> {
+    this.claims++;
+    return { claimed: true, spec: this.spec } as RpcResponse<S>;
+  }
+}
+
+class RecordingPublisher {
+  readonly published: { subject: EventSubject; data: unknown }[] = [];
+
+  async publish<S extends EventSubject>(subject: S, data: EventPayload<S>): Promise<void> {
+    this.published.push({ subject, data });
+  }
+
+  exited(): EventPayload<'container.exited'> | undefined {
+    return this.published.find((e) => e.subject === 'container.exited')?.data as EventPayload<'container.exited'>;
+  }
+}
+
+class InMemoryOutputs {
+  private readonly objects = new Map<string, Buffer>();
+
+  put(sessionId: string, path: string, content: string): OutputFile {
+    const bytes = Buffer.from(content);
+    this.objects.set(`${sessionId}/${path}`, bytes);
+    return { path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  async getFile(sessionId: string, path: string): Promise<Buffer | null> {
+    return this.objects.get(`${sessionId}/${path}`) ?? null;
+  }
+
+  async putLog(): Promise<void> {}
+  async putFile(): Promise<void> {}
+}
+
+/** Records each launch, and what the input directories held when the container was created. */
+class RecordingEngine implements ContainerEngine {
+  readonly launches: ContainerLaunch[] = [];
+  readonly inputsAtCreate: Record<string, string>[] = [];
+  readonly removed: string[] = [];
+
+  async imageStatus(): Promise<ImageStatus> {
+    return 'present';
+  }
+  async create(launch: ContainerLaunch): Promise<string> {
+    this.launches.push(launch);
+    const seen: Record<string, string> = {};
+    for (const input of launch.inputs) seen[input.name] = await readFile(join(input.hostPath, 'plan.md'), 'utf8').catch(() => '');
+    this.inputsAtCreate.push(seen);
+    return `container-${this.launches.length}`;
+  }
+  async start(): Promise<void> {}
+  async wait(): Promise<ContainerExit> {
+    return { exitCode: 0, oomKilled: false };
+  }
+  async stop(): Promise<void> {}
+  async readLog(): Promise<Buffer> {
+    return Buffer.from('done\n');
+  }
+  async remove(containerId: string): Promise<void> {
+    this.removed.push(containerId);
+  }
+  async listSessionContainers(): Promise<SessionContainer[]> {
+    return [];
+  }
+  async ping(): Promise<void> {}
+}
+
+function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
+  return {
+    sessionId: SESSION,
+    orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+    type: 'agent',
+    prompt: 'cat /hub/inputs/planner/plan.md',
+    image: 'hub/test-agent:latest',
+    repository: null,
+    branch: null,
+    timeoutSeconds: 60,
+    attempt: 2,
+    inputs: [],
+    ...overrides,
+  };
+}
+
+function readyEvent(notBefore: string | null): EventOf<'session.ready'> {
+  return {
+    id: 'e1',
+    subject: 'session.ready',
+    occurredAt: new Date().toISOString(),
+    data: { sessionId: SESSION, orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211', attempt: 2, notBefore },
+  };
+}
+
+async function eventually<T>(value: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = value();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('RunSession', () => {
+  let dataDir: string;
+  let outputs: InMemoryOutputs;
+  let publisher: RecordingPublisher;
+  let engine: RecordingEngine;
+  let slots: RunnerSlots;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'hub-run-session-test-'));
+    outputs = new InMemoryOutputs();
+    publisher = new RecordingPublisher();
+    engine = new RecordingEngine();
+    slots = new RunnerSlots(1);
+  });
+
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function runSession(registry: InMemoryRegistry): RunSession {
+    const settings: RunnerSettings = {
+      runnerId: 'runner-test',
+      dataDir,
+      containerUser: `${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000}`,
+      limits: { memoryBytes: 64 * 1024 * 1024, nanoCpus: 500_000_000, pids: 64 },
+      stopGraceSeconds: 1,
+      outputLimits: { maxFiles: 10, maxTotalBytes: 1024 * 1024 },
+      expectedImages: [],
+    };
+    return new RunSession(
+      registry as unknown as RpcClient,
+      publisher as unknown as EventPublisher,
+      outputs as unknown as OutputStore,
+      slots,
+      new ImagePolicy('hub/*'),
+      engine,
+      settings,
+      createLogger('run-session-test', 'silent'),
+    );
+  }
+
+  const attemptDir = () => join(dataDir, 'sessions', SESSION, 'attempt-2');
+
+  it('hands back a retry still backing off, without claiming it or holding a slot', async () => {
+    const registry = new InMemoryRegistry(specOf());
+    const notBefore = new Date(Date.now() + 5_000).toISOString();
+
+    const deferred = await runSession(registry).onReady(readyEvent(notBefore)).catch((error: unknown) => error);
+
+    expect(deferred).toBeInstanceOf(DeferredDelivery);
+    expect((deferred as DeferredDelivery).delayMs).toBeGreaterThan(4_000);
+    expect((deferred as DeferredDelivery).delayMs).toBeLessThanOrEqual(5_000);
+    expect(slots.used).toBe(0);
+    expect(registry.claims).toBe(0);
+  });
+
+  it('runs a retry whose backoff is over', async () => {
+    const registry = new InMemoryRegistry(specOf());
+
+    await runSession(registry).onReady(readyEvent(new Date(Date.now() - 1_000).toISOString()));
+
+    expect(registry.claims).toBe(1);
+    expect((await eventually(() => publisher.exited())).cause).toBe('exited');
+  });
+
+  it("mounts each dependency's outputs and lists them in HUB_INPUTS, then removes them with the container", async () => {
+    const spec = specOf({
+      inputs: [
+        { name: 'planner', sessionId: PLANNER, files: [outputs.put(PLANNER, 'plan.md', '# plan\n')] },
+        { name: 'coder', sessionId: CODER, files: [outputs.put(CODER, 'src/main.ts', 'main()\n')] },
+      ],
+    });
+
+    await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
+    const exited = await eventually(() => publisher.exited());
+
+    expect(exited.cause).toBe('exited');
+    const [launch] = engine.launches;
+    expect(launch.inputs).toEqual([
+      { name: 'planner', hostPath: join(attemptDir(), 'inputs', 'planner') },
+      { name: 'coder', hostPath: join(attemptDir(), 'inputs', 'coder') },
+    ]);
+    expect(launch.env).toMatchObject({
+      HUB_INPUTS: '/hub/inputs/planner /hub/inputs/coder',
+      HUB_SESSION_ID: SESSION,
+      HUB_ATTEMPT: '2',
+    });
+    expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n', coder: '' }]);
+    expect(engine.removed).toEqual(['container-1']);
+    await expect(stat(join(attemptDir(), 'inputs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(join(attemptDir(), 'output'))).isDirectory()).toBe(true);
+    expect(slots.used).toBe(0);
+  });
+
+  it('sets HUB_INPUTS empty when the session has no dependencies', async () => {
+    await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+
+    expect(engine.launches[0].inputs).toEqual([]);
+    expect(engine.launches[0].env['HUB_INPUTS']).toBe('');
+  });
+
+  it('fails the start, naming the dependency and the file, when an input is missing from the object store', async () => {
+    const spec = specOf({
+      inputs: [{ name: 'planner', sessionId: PLANNER, files: [{ path: 'plan.md', size: 7, sha256: 'a'.repeat(64) }] }],
+    });
+
+    await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
+    const exited = await eventually(() => publisher.exited());
+
+    expect(exited).toMatchObject({ cause: 'start_failed', containerId: null, attempt: 2 });
+    expect(exited.detail).toBe(`input planner: file "plan.md" of dependency session ${PLANNER} is missing from the object store`);
+    expect(engine.launches).toEqual([]);
+    await expect(stat(join(attemptDir(), 'inputs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(slots.used).toBe(0);
+  });
+});
