@@ -1,4 +1,4 @@
-import type { SessionPage, SessionStatus, SessionView } from '@hub/contracts';
+import type { OrchestrationView, SessionPage, SessionStatus, SessionView } from '@hub/contracts';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -53,6 +53,32 @@ export class HubApi {
     const response = await this.request<SessionPage>('GET', `/api/v1/sessions${qs ? `?${qs}` : ''}`);
     if (response.status !== 200) throw new Error(`list sessions: HTTP ${response.status} ${response.text}`);
     return response.body;
+  }
+
+  async createOrchestration(request: Record<string, unknown>): Promise<OrchestrationView> {
+    const response = await this.request<OrchestrationView>('POST', '/api/v1/orchestrations', request);
+    if (response.status !== 201) throw new Error(`create orchestration: HTTP ${response.status} ${response.text}`);
+    return response.body;
+  }
+
+  async getOrchestration(id: string): Promise<OrchestrationView> {
+    const response = await this.request<OrchestrationView>('GET', `/api/v1/orchestrations/${id}`);
+    if (response.status !== 200) throw new Error(`get orchestration ${id}: HTTP ${response.status} ${response.text}`);
+    return response.body;
+  }
+
+  /** Polls until every session of the orchestration has ended. */
+  async waitForOrchestration(id: string, timeoutMs = 60_000): Promise<OrchestrationView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const orchestration = await this.getOrchestration(id);
+      if (orchestration.sessions.every((s) => TERMINAL.includes(s.status))) return orchestration;
+      if (Date.now() > deadline) {
+        const statuses = orchestration.sessions.map((s) => `${s.name}=${s.status}`).join(' ');
+        throw new Error(`orchestration ${id} still has sessions on their way: ${statuses}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Polls until the session has one of `statuses` (default: any terminal one). */
