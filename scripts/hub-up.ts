@@ -5,6 +5,7 @@ import { openSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { logTail, readStackState, type StackState } from '@hub/infra';
 import { runHelloExample } from '../examples/hello-session';
+import { runReviewPipeline } from '../examples/review-pipeline';
 
 const workspaceRoot = resolve(__dirname, '..');
 const stateDir = resolve(process.env['HUB_STATE_DIR'] ?? '.hub');
@@ -43,6 +44,7 @@ async function main() {
   const stack = await startStack();
   const token = process.env['HUB_API_TOKEN'] || (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim();
   await runHelloExample(stack.gatewayUrl, token, (line) => console.log(line));
+  await runReviewPipeline(stack.gatewayUrl, token, (line) => console.log(line));
   console.log(`
 [hub] Hub is running.
   API:      ${stack.gatewayUrl}/api/v1   (health: ${stack.gatewayUrl}/health/ready)
