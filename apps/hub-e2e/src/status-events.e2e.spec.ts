@@ -1,5 +1,6 @@
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { startTestStack, type TestStack } from './support/test-stack';
+import { watchOrchestration } from '../../../examples/watch-orchestration';
 
 interface StatusChanged {
   id: string;
@@ -65,5 +66,39 @@ describe('every transition is a session.status-changed event integrations can re
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     const times = ofSession.map((e) => Date.parse(e.data.at));
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('an integration subscriber started after an orchestration finished still receives its whole history', async () => {
+    const orchestration = await hub.api.createOrchestration({
+      name: 'history',
+      start: true,
+      sessions: [
+        { name: 'a', prompt: 'true' },
+        { name: 'b', dependsOn: ['a'], prompt: 'exit 4' },
+        { name: 'c', dependsOn: ['b'], prompt: 'true' },
+      ],
+    });
+    await hub.api.waitForOrchestration(orchestration.id);
+
+    const lines: string[] = [];
+    const seen = await watchOrchestration({
+      natsUrl: hub.stack.natsUrl,
+      orchestrationId: orchestration.id,
+      name: 'late-watcher',
+      print: (line) => lines.push(line),
+    });
+    const [a, b, c] = orchestration.sessions.map((s) => s.id);
+    expect(seen.filter((t) => t.startsWith(a))).toEqual(
+      ['created->waiting', 'waiting->ready', 'ready->starting', 'starting->running', 'running->completed'].map((t) => `${a} ${t}`),
+    );
+    expect(seen.filter((t) => t.startsWith(b)).pop()).toBe(`${b} running->failed`);
+    expect(seen.filter((t) => t.startsWith(c))).toEqual([`${c} created->waiting`, `${c} waiting->skipped`]);
+    expect(lines.join('\n')).toContain('exited with code 4');
+
+    // The durable consumer keeps its place: a second run of the same integration sees nothing old again.
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.consumers.info('HUB_EVENTS', 'integration--late-watcher');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.delivered.stream_seq).toBeGreaterThan(0);
   });
 });

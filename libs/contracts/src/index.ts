@@ -8,3 +8,4 @@ export * from './rpc/health.schemas';
 export * from './rpc/rpc-catalog';
 export * from './validation';
 export * from './object-store';
+export * from './docs/events-doc';

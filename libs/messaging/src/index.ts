@@ -7,3 +7,4 @@ export * from './deferred-delivery';
 export * from './messaging.module';
 export * from './run-service';
 export * from './output-store';
+export * from './integration-consumer';

@@ -23,8 +23,17 @@ export const ContainerExitCauseSchema = z.enum([
 ]);
 export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
 
+export interface EventDefinition {
+  publishedBy: string;
+  consumedBy: readonly string[];
+  description: string;
+  schema: z.ZodObject;
+}
+
 export const EVENT_CATALOG = {
   'session.created': {
+    publishedBy: 'session-registry',
+    consumedBy: ['integrations'],
     description: 'A session was recorded (status created).',
     schema: z.object({
       sessionId,
@@ -35,14 +44,20 @@ export const EVENT_CATALOG = {
     }),
   },
   'session.start-requested': {
+    publishedBy: 'session-registry',
+    consumedBy: ['dependency-resolver'],
     description: 'Someone asked a session to start; it is now waiting for its dependencies.',
     schema: z.object({ sessionId, orchestrationId, dependsOn: z.array(sessionId) }),
   },
   'deps.resolved': {
+    publishedBy: 'dependency-resolver',
+    consumedBy: ['session-registry'],
     description: 'Every dependency of the session completed: it may start.',
     schema: z.object({ sessionId }),
   },
   'deps.failed': {
+    publishedBy: 'dependency-resolver',
+    consumedBy: ['session-registry'],
     description: 'A dependency of the session ended without completing: it must not start.',
     schema: z.object({
       sessionId,
@@ -51,12 +66,16 @@ export const EVENT_CATALOG = {
     }),
   },
   'session.ready': {
+    publishedBy: 'session-registry',
+    consumedBy: ['container-runner (one durable shared by all runners)'],
     description:
       'The session may start and waits for a runner slot. Runners take work from this subject. ' +
       'A retry carries notBefore: no runner starts it earlier (the backoff).',
     schema: z.object({ sessionId, orchestrationId, attempt: z.number().int().min(1), notBefore: isoTime.nullable() }),
   },
   'container.started': {
+    publishedBy: 'container-runner',
+    consumedBy: ['session-registry'],
     description: "A runner started the session's container.",
     schema: z.object({
       sessionId,
@@ -67,6 +86,8 @@ export const EVENT_CATALOG = {
     }),
   },
   'container.exited': {
+    publishedBy: 'container-runner',
+    consumedBy: ['session-registry'],
     description:
       "The session's container stopped (or could not be started); its log and output files are stored.",
     schema: z.object({
@@ -84,10 +105,14 @@ export const EVENT_CATALOG = {
     }),
   },
   'session.cancel-requested': {
+    publishedBy: 'session-registry',
+    consumedBy: ['container-runner (every runner)'],
     description: 'Someone asked to cancel a session that a runner has claimed.',
     schema: z.object({ sessionId, runnerId: z.string().nullable() }),
   },
   'session.status-changed': {
+    publishedBy: 'session-registry',
+    consumedBy: ['dependency-resolver', 'integrations'],
     description: 'A session moved from one status to another. Integrations subscribe to this one.',
     schema: z.object({
       sessionId,
@@ -100,7 +125,7 @@ export const EVENT_CATALOG = {
       at: isoTime,
     }),
   },
-} as const;
+} as const satisfies Record<string, EventDefinition>;
 
 export type EventSubject = keyof typeof EVENT_CATALOG;
 export const EVENT_SUBJECTS = Object.keys(EVENT_CATALOG) as EventSubject[];
@@ -114,6 +139,9 @@ export interface EventEnvelope<S extends EventSubject = EventSubject> {
   occurredAt: string;
   data: EventPayload<S>;
 }
+
+/** Any event, discriminated by its subject: `if (event.subject === 'session.status-changed') event.data.to`. */
+export type AnyEvent = { [S in EventSubject]: EventEnvelope<S> }[EventSubject];
 
 /** A handler's argument: `EventOf<'container.exited'>`. */
 export type EventOf<S extends EventSubject> = EventEnvelope<S>;

@@ -49,21 +49,21 @@ export type SessionSpec = z.infer<typeof SessionSpecSchema>;
  * Each has a request schema, validated by the responder, and a response schema, validated by the caller.
  */
 export const RPC_CATALOG = {
-  'hub.registry.sessions.create': { request: CreateSessionRequestSchema, response: SessionViewSchema },
-  'hub.registry.sessions.start': { request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.cancel': { request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.get': { request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.list': { request: ListSessionsQuerySchema, response: SessionPageSchema },
-  'hub.registry.sessions.output': { request: SessionRefSchema, response: SessionOutputSchema },
-  'hub.registry.sessions.claim': {
+  'hub.registry.sessions.create': { description: 'Record a session (and start it if `start`).', request: CreateSessionRequestSchema, response: SessionViewSchema },
+  'hub.registry.sessions.start': { description: 'Ask a session (and the sessions it depends on) to start.', request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.cancel': { description: 'Cancel a session; a running one gets `session.cancel-requested`.', request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.get': { description: 'One session.', request: SessionRefSchema, response: SessionViewSchema },
+  'hub.registry.sessions.list': { description: 'Sessions, newest first, filtered and keyset-paginated.', request: ListSessionsQuerySchema, response: SessionPageSchema },
+  'hub.registry.sessions.output': { description: "A session's exit code and output file listing.", request: SessionRefSchema, response: SessionOutputSchema },
+  'hub.registry.sessions.claim': { description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
     response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
   },
-  'hub.registry.sessions.statuses': {
+  'hub.registry.sessions.statuses': { description: 'The statuses of some sessions (the resolver asks).',
     request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
     response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
   },
-  'hub.registry.sessions.dependents': {
+  'hub.registry.sessions.dependents': { description: 'The sessions waiting on one session, with their dependencies (the resolver asks).',
     request: z.strictObject({ sessionId: SessionIdSchema }),
     response: z.object({
       dependents: z.array(
@@ -75,13 +75,13 @@ export const RPC_CATALOG = {
       ),
     }),
   },
-  'hub.registry.orchestrations.create': { request: CreateOrchestrationRequestSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.get': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.list': { request: ListOrchestrationsQuerySchema, response: OrchestrationPageSchema },
-  'hub.registry.orchestrations.start': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.cancel': { request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.health': { request: z.object({}), response: HealthReportSchema },
-  'hub.runner.health': { request: z.object({}), response: HealthReportSchema },
+  'hub.registry.orchestrations.create': { description: 'Record an orchestration and its sessions (and start them if `start`).', request: CreateOrchestrationRequestSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.get': { description: 'An orchestration: counts per status and its aggregate status.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.list': { description: 'Orchestrations, newest first.', request: ListOrchestrationsQuerySchema, response: OrchestrationPageSchema },
+  'hub.registry.orchestrations.start': { description: 'Start every session of an orchestration not yet started.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
+  'hub.registry.orchestrations.cancel': { description: 'Cancel an orchestration.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
+  'hub.registry.health': { description: "The registry's health (PostgreSQL).", request: z.object({}), response: HealthReportSchema },
+  'hub.runner.health': { description: "A runner's health (Docker, images, slots).", request: z.object({}), response: HealthReportSchema },
 } as const;
 
 export type RpcSubject = keyof typeof RPC_CATALOG;
