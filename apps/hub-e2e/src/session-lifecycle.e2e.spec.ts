@@ -42,12 +42,13 @@ describe('a session runs end to end: gateway → registry → resolver → runne
   it('gives the agent the session environment', async () => {
     const created = await hub.api.createSession({
       type: 'review',
-      prompt: 'echo "id=$HUB_SESSION_ID type=$HUB_SESSION_TYPE orch=$HUB_ORCHESTRATION_ID"',
+      prompt: 'echo "id=$HUB_SESSION_ID type=$HUB_SESSION_TYPE orch=$HUB_ORCHESTRATION_ID attempt=$HUB_ATTEMPT"; echo "preamble=$HUB_PROMPT_PREAMBLE"',
       start: true,
     });
     const session = await hub.api.waitForStatus(created.id);
     const log = await hub.api.request('GET', `/api/v1/sessions/${created.id}/logs`);
-    expect(log.text).toContain(`id=${session.id} type=review orch=${session.orchestrationId}`);
+    expect(log.text).toContain(`id=${session.id} type=review orch=${session.orchestrationId} attempt=1`);
+    expect(log.text).toMatch(/preamble=You are the review stage/);
   });
 
   it('fails with the exit code and a reason when the agent exits non-zero', async () => {

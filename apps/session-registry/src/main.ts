@@ -4,7 +4,7 @@ import { createLogger, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, MessagingModule, runService } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
-import { classifyRegistryError, OutboxRelay, RegistryModule } from '@hub/registry';
+import { classifyRegistryError, loadSessionTemplates, OutboxRelay, RegistryModule } from '@hub/registry';
 import { RegistryConfigSchema } from './registry.config';
 import { RegistryHealthController } from './registry-health.controller';
 import { SessionCommandsController } from './session-commands.controller';
@@ -36,6 +36,7 @@ async function main() {
           dataSource,
           {
             defaultImage: config.HUB_DEFAULT_IMAGE,
+            templates: loadSessionTemplates(config.HUB_SESSION_TYPES_FILE),
             defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,
           },

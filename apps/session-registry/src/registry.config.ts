@@ -6,6 +6,8 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   HUB_DEFAULT_IMAGE: z.string().default('hub/test-agent:latest'),
   HUB_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
+  HUB_SESSION_TYPES_FILE: z.string().optional(),
   HUB_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;

@@ -1,5 +1,6 @@
 export * from './sessions/session-status';
 export * from './sessions/session.schemas';
+export * from './sessions/session-templates';
 export * from './orchestrations/orchestration.schemas';
 export * from './events/event-catalog';
 export * from './events/event-validation';

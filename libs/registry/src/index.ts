@@ -16,3 +16,4 @@ export * from './orchestrations/create-orchestration.use-case';
 export * from './orchestrations/start-orchestration.use-case';
 export * from './orchestrations/cancel-orchestration.use-case';
 export * from './orchestrations/orchestration-queries';
+export * from './sessions/session-template';

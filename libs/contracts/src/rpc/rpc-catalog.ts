@@ -39,6 +39,8 @@ export const SessionSpecSchema = z.object({
   branch: z.string().nullable(),
   timeoutSeconds: z.number().int(),
   attempt: z.number().int().min(1),
+  /** The session type's preamble (HUB_PROMPT_PREAMBLE), from the registry's templates; may be empty. */
+  preamble: z.string(),
   /** The outputs of each dependency, mounted read-only at /hub/inputs/<name>/. */
   inputs: z.array(SessionInputSchema),
 });

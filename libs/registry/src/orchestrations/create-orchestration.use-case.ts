@@ -8,6 +8,7 @@ import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
 import { NewSession, SessionStore } from '../store/session-store';
 import { checkOrchestrationPlan } from './orchestration-plan';
+import { defaultImageFor } from '../sessions/session-template';
 
 /**
  * Records an orchestration and all its sessions in one transaction (bulk statements, so 10,000
@@ -33,7 +34,7 @@ export class CreateOrchestration {
       name: s.name,
       type: s.type,
       prompt: s.prompt,
-      image: s.image ?? this.settings.defaultImage,
+      image: s.image ?? defaultImageFor(this.settings, s.type),
       repository: s.repository ?? null,
       branch: s.branch ?? null,
       timeoutSeconds: s.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { SessionSpec } from '@hub/contracts';
 import { OutboxRelay } from '../outbox/outbox-relay';
+import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
+import { preambleFor } from './session-template';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
@@ -15,6 +17,7 @@ export class ClaimSession {
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
     private readonly relay: OutboxRelay,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
   async execute(sessionId: string, runnerId: string): Promise<{ claimed: boolean; spec: SessionSpec | null }> {
@@ -37,6 +40,7 @@ export class ClaimSession {
         branch: claimed.branch,
         timeoutSeconds: claimed.timeoutSeconds,
         attempt: claimed.attempt,
+        preamble: preambleFor(this.settings, claimed.type),
         inputs: await tx.inputsOf(claimed.id),
       };
     });

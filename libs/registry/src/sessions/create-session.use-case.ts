@@ -5,6 +5,7 @@ import { newEvent } from '../outbox/new-event';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { toSessionView } from '../store/session-record';
+import { defaultImageFor } from './session-template';
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { StartSession } from './start-session.use-case';
 
@@ -29,7 +30,7 @@ export class CreateSession {
         name: request.name ?? null,
         type: request.type,
         prompt: request.prompt,
-        image: request.image ?? this.settings.defaultImage,
+        image: request.image ?? defaultImageFor(this.settings, request.type),
         repository: request.repository ?? null,
         branch: request.branch ?? null,
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,

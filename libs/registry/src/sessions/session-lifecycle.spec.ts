@@ -41,7 +41,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
         module: class RegistryTestModule {},
         imports: [
           MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', defaultTimeoutSeconds: 60, retryBackoffMs: 10 }, createLogger('test', 'silent')),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 10 }, createLogger('test', 'silent')),
         ],
       },
       { logger: false },

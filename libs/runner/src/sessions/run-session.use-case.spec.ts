@@ -96,6 +96,7 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
     orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211',
     type: 'agent',
     prompt: 'cat /hub/inputs/planner/plan.md',
+    preamble: '',
     image: 'hub/test-agent:latest',
     repository: null,
     branch: null,

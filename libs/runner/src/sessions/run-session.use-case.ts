@@ -239,6 +239,7 @@ export class RunSession {
       HUB_PROMPT: spec.prompt,
       HUB_ATTEMPT: String(spec.attempt),
       HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
+      ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
       ...(spec.repository ? { HUB_REPOSITORY: spec.repository } : {}),
       ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
     };
