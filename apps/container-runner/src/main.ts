@@ -10,7 +10,9 @@ import {
   ImagePolicy,
   RUNNER_LOGGER,
   RUNNER_SETTINGS,
+  parseSecretGrants,
   RunnerHealth,
+  RunnerSecrets,
   RunnerSettings,
   RunnerSlots,
   RunSession,
@@ -40,9 +42,14 @@ async function main() {
     stopGraceSeconds: config.HUB_STOP_GRACE_SECONDS,
     outputLimits: { maxFiles: config.HUB_MAX_OUTPUT_FILES, maxTotalBytes: config.HUB_MAX_OUTPUT_MB * 1024 * 1024 },
     expectedImages: [config.HUB_DEFAULT_IMAGE],
+    secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
+    localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,
   };
   const nc = await connectNats(config.NATS_URL, service, logger);
-  logger.info({ slots: slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES }, 'runner configured');
+  logger.info(
+    { slots: slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: settings.secrets.names },
+    'runner configured',
+  );
   await runService({
     // Each runner has its own durable consumers for cancellations (every runner must see them);
     // ready sessions are shared through the common one, so runners split the work.

@@ -20,6 +20,15 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_MAX_OUTPUT_FILES: z.coerce.number().int().min(0).default(1000),
   HUB_MAX_OUTPUT_MB: z.coerce.number().int().min(0).default(100),
   DOCKER_HOST: z.string().optional(),
+  /** A file of NAME=value lines; HUB_SECRET_<NAME> variables add to it (and win). */
+  HUB_SECRETS_FILE: z.string().optional(),
+  /** Which images get which secrets: `image-pattern=NAME,NAME;…`. */
+  HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY,GITHUB_TOKEN'),
+  /** Comma-separated host directories under which a session's repository may be a local path. */
+  HUB_LOCAL_REPOSITORY_ROOTS: z
+    .string()
+    .default('')
+    .transform((roots) => roots.split(',').map((r) => r.trim()).filter(Boolean)),
 });
 export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
 

@@ -7,3 +7,4 @@ export * from './sessions/runner-health';
 export * from './output/collect-output';
 export * from './docker/docker-container-engine';
 export * from './docker/docker-client';
+export * from './secrets/runner-secrets';

@@ -1,5 +1,6 @@
 import type { ContainerLimits } from './ports/container-engine.port';
 import type { OutputLimits } from './output/collect-output';
+import type { RunnerSecrets } from './secrets/runner-secrets';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
 export const RUNNER_LOGGER = Symbol('RUNNER_LOGGER');
@@ -14,6 +15,13 @@ export interface RunnerSettings {
   limits: ContainerLimits;
   stopGraceSeconds: number;
   outputLimits: OutputLimits;
+  /** Secrets given to the containers of the images granted them, masked in what Hub captures. */
+  secrets: RunnerSecrets;
+  /**
+   * Host directories under which a session's `repository` may be a local path (a bare repository,
+   * say), mounted read-only at /hub/repository. Empty: local paths are refused.
+   */
+  localRepositoryRoots: string[];
   /** The images the health check expects to find. */
   expectedImages: string[];
 }

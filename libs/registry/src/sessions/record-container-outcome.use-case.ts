@@ -86,7 +86,7 @@ export function finalStatusOf(exit: EventOf<'container.exited'>['data']): { stat
       if (exit.exitCode === 0) return { status: 'completed', reason: 'exited with code 0' };
       return {
         status: 'failed',
-        reason: `exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}`,
+        reason: `exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}${detail}`,
       };
     case 'timed_out':
       return { status: 'timed_out', reason: `timed_out: exceeded its time limit${detail}` };

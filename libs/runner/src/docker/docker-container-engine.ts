@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import {
   CONTAINER_INPUTS_DIR,
+  CONTAINER_REPOSITORY_DIR,
   type ContainerEngine,
   type ContainerExit,
   type ContainerInput,
@@ -156,13 +157,16 @@ function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
     Init: true,
     AutoRemove: false,
     IpcMode: 'private',
-    Binds: binds(launch.outputDir, launch.inputs),
+    Binds: binds(launch),
   };
 }
 
-function binds(outputDir: string, inputs: ContainerInput[]): string[] {
-  const output = `${hostPath(outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
-  return [output, ...inputs.map(inputBind)];
+function binds(launch: ContainerLaunch): string[] {
+  const output = `${hostPath(launch.outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
+  const repository = launch.repositoryPath
+    ? [`${hostPath(launch.repositoryPath, 'repository')}:${CONTAINER_REPOSITORY_DIR}:ro`]
+    : [];
+  return [output, ...repository, ...launch.inputs.map(inputBind)];
 }
 
 function inputBind(input: ContainerInput): string {

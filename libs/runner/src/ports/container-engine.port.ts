@@ -8,6 +8,9 @@ export interface ContainerLimits {
   pids: number;
 }
 
+/** Where a local repository (ContainerLaunch.repositoryPath) is mounted, read-only. */
+export const CONTAINER_REPOSITORY_DIR = '/hub/repository';
+
 /** Where each input is mounted (read-only) inside the container: `<CONTAINER_INPUTS_DIR>/<name>`. */
 export const CONTAINER_INPUTS_DIR = '/hub/inputs';
 
@@ -26,6 +29,8 @@ export interface ContainerLaunch {
   /** Host directory mounted read-write at /hub/output. */
   outputDir: string;
   inputs: ContainerInput[];
+  /** A local repository on the host, mounted read-only at /hub/repository. */
+  repositoryPath?: string;
   limits: ContainerLimits;
   /** uid:gid the agent runs as; never root. */
   user: string;

@@ -9,6 +9,7 @@ import type { ContainerEngine, ContainerExit, ContainerLaunch, ImageStatus, Sess
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { ImagePolicy } from './image-policy';
+import { RunnerSecrets } from '../secrets/runner-secrets';
 import { RunSession } from './run-session.use-case';
 
 // RunSession with its ports in memory: the registry answers claims, the object store holds the
@@ -154,6 +155,8 @@ describe('RunSession', () => {
       stopGraceSeconds: 1,
       outputLimits: { maxFiles: 10, maxTotalBytes: 1024 * 1024 },
       expectedImages: [],
+    secrets: new RunnerSecrets({}, []),
+    localRepositoryRoots: [],
     };
     return new RunSession(
       registry as unknown as RpcClient,
@@ -191,7 +194,7 @@ describe('RunSession', () => {
     expect((await eventually(() => publisher.exited())).cause).toBe('exited');
   });
 
-  it("mounts each dependency's outputs and lists them in HUB_INPUTS, then removes them with the container", async () => {
+  it("mounts each dependency's outputs and lists them in HUB_INPUTS, then removes the attempt's files with the container", async () => {
     const spec = specOf({
       inputs: [
         { name: 'planner', sessionId: PLANNER, files: [outputs.put(PLANNER, 'plan.md', '# plan\n')] },
@@ -215,8 +218,8 @@ describe('RunSession', () => {
     });
     expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n', coder: '' }]);
     expect(engine.removed).toEqual(['container-1']);
-    await expect(stat(join(attemptDir(), 'inputs'))).rejects.toMatchObject({ code: 'ENOENT' });
-    expect((await stat(join(attemptDir(), 'output'))).isDirectory()).toBe(true);
+    // Inputs and outputs are copies of the object store's: the attempt leaves nothing on disk.
+    await expect(stat(attemptDir())).rejects.toMatchObject({ code: 'ENOENT' });
     expect(slots.used).toBe(0);
   });
 

@@ -1,12 +1,13 @@
-import { chown, mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chown, mkdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { ContainerExitCause, EventOf, EventPayload, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
 import { HubLogger } from '@hub/config';
 import { materialiseInputs } from '../inputs/materialise-inputs';
-import { collectOutput } from '../output/collect-output';
-import { CONTAINER_INPUTS_DIR, ContainerEngine } from '../ports/container-engine.port';
+import { CollectedFile, collectOutput } from '../output/collect-output';
+import { CONTAINER_INPUTS_DIR, CONTAINER_REPOSITORY_DIR, ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { ImagePolicy } from './image-policy';
@@ -95,7 +96,7 @@ export class RunSession {
     } finally {
       this.inHand.delete(spec.sessionId);
     }
-    await this.discardInputs(spec, log);
+    await this.discardAttemptDir(spec, log);
     await this.report(spec, report, Date.now() - startedAt, log);
   }
 
@@ -116,6 +117,7 @@ export class RunSession {
     const outputDir = await this.prepareOutputDir(spec);
     const inputs = await materialiseInputs(spec.inputs, this.inputsDirOf(spec), this.outputs);
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
+    const repositoryPath = await localRepositoryOf(spec, this.settings.localRepositoryRoots);
     const containerId = await this.engine.create({
       sessionId: spec.sessionId,
       attempt: spec.attempt,
@@ -123,6 +125,7 @@ export class RunSession {
       env: this.environmentOf(spec),
       outputDir,
       inputs,
+      repositoryPath,
       limits: this.settings.limits,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
@@ -150,8 +153,11 @@ export class RunSession {
     );
     const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), spec.timeoutSeconds * 1000);
     const exit = await this.engine.wait(containerId).finally(() => clearTimeout(timer));
-    const logContent = await this.engine.readLog(containerId);
-    const { files, skipped } = await collectOutput(outputDir, this.settings.outputLimits);
+    const secrets = this.settings.secrets;
+    const logContent = secrets.mask(await this.engine.readLog(containerId));
+    const collected = await collectOutput(outputDir, this.settings.outputLimits);
+    const files = collected.files.map((file) => withContent(file, secrets.mask(file.content)));
+    const skipped = collected.skipped;
     await this.outputs.putLog(spec.sessionId, logContent);
     for (const file of files) await this.outputs.putFile(spec.sessionId, file.path, file.content);
     await this.engine.remove(containerId);
@@ -165,7 +171,7 @@ export class RunSession {
       exitCode: exit.exitCode,
       oomKilled: exit.oomKilled,
       containerId,
-      detail: describeStop(cause, spec, skipped),
+      detail: describeStop(cause, spec, skipped, exit.exitCode === 0 ? null : lastLine(logContent)),
       files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
       logBytes: logContent.length,
     };
@@ -213,12 +219,13 @@ export class RunSession {
   }
 
   /**
-   * The inputs are copies of what the object store keeps, so they go once the attempt is over (its
-   * container removed, or never made). The output directory stays, as before.
+   * The attempt's inputs and outputs are copies of what the object store keeps (outputs were
+   * uploaded, masked, before the report), so they go once the attempt is over: no unmasked secret
+   * an agent wrote stays on the runner's disk.
    */
-  private async discardInputs(spec: SessionSpec, log: HubLogger): Promise<void> {
-    await rm(this.inputsDirOf(spec), { recursive: true, force: true }).catch((error) =>
-      log.warn({ err: (error as Error).message }, 'could not remove the inputs directory'),
+  private async discardAttemptDir(spec: SessionSpec, log: HubLogger): Promise<void> {
+    await rm(this.attemptDirOf(spec), { recursive: true, force: true }).catch((error) =>
+      log.warn({ err: (error as Error).message }, 'could not remove the attempt directory'),
     );
   }
 
@@ -240,8 +247,9 @@ export class RunSession {
       HUB_ATTEMPT: String(spec.attempt),
       HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
       ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
-      ...(spec.repository ? { HUB_REPOSITORY: spec.repository } : {}),
+      ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? CONTAINER_REPOSITORY_DIR : spec.repository } : {}),
       ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
+      ...this.settings.secrets.forImage(spec.image),
     };
   }
 }
@@ -251,9 +259,43 @@ function exitWithoutContainer(cause: ContainerExitCause, detail: string, contain
   return { cause, exitCode: null, oomKilled: false, containerId, detail: detail.slice(0, 2000), files: [], logBytes: 0 };
 }
 
-function describeStop(cause: ContainerExitCause, spec: SessionSpec, skipped: string[]): string | null {
+function describeStop(cause: ContainerExitCause, spec: SessionSpec, skipped: string[], lastLogLine: string | null): string | null {
   const parts: string[] = [];
+  if (cause === 'exited' && lastLogLine) parts.push(`last log line: ${lastLogLine}`);
   if (cause === 'timed_out') parts.push(`${spec.timeoutSeconds}s`);
   if (skipped.length) parts.push(`output files not kept: ${skipped.slice(0, 10).join(', ')}`);
   return parts.length ? parts.join('; ').slice(0, 2000) : null;
+}
+
+/** The last non-empty line of a log, to say in the session's reason why it failed. */
+function lastLine(log: Buffer): string | null {
+  const tail = log.subarray(Math.max(0, log.length - 4096)).toString('utf8');
+  const line = tail.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  return line ? line.slice(0, 300) : null;
+}
+
+function withContent(file: CollectedFile, content: Buffer): CollectedFile {
+  if (content === file.content) return file;
+  return { path: file.path, content, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+}
+
+const isLocalPath = (repository: string) => repository.startsWith('/') || repository.startsWith('file://');
+
+/**
+ * A repository given as a local path (a bare repository on the runner's host, say) is mounted
+ * read-only; only under the roots the runner allows, so a session cannot mount any host path.
+ */
+async function localRepositoryOf(spec: SessionSpec, roots: string[]): Promise<string | undefined> {
+  if (!spec.repository || !isLocalPath(spec.repository)) return undefined;
+  const path = spec.repository.replace(/^file:\/\//, '');
+  const real = await realpath(path).catch(() => {
+    throw new Error(`repository ${path} does not exist on the runner`);
+  });
+  const allowed = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
+  if (!allowed.some((root) => root && (real === root || real.startsWith(`${root}/`)))) {
+    throw new Error(
+      `repository ${path} is a local path outside the runner's HUB_LOCAL_REPOSITORY_ROOTS (${roots.join(', ') || 'none set'})`,
+    );
+  }
+  return real;
 }
