@@ -1,6 +1,7 @@
 import { containersOf, docker } from './support/docker';
 import { byName, finished, maxOverlap, started } from './support/timeline';
 import { startTestStack, type TestStack } from './support/test-stack';
+import { tutorialOrchestration } from '../../../examples/python-tutorial';
 
 describe('orchestrations: DAGs that start themselves and hand outputs downstream', () => {
   let hub: TestStack;
@@ -196,6 +197,16 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
     expect(orchestrations.body.items.every((o: { status: string }) => o.status === 'pending')).toBe(true);
     expect((await hub.api.request('GET', '/api/v1/orchestrations/not-a-uuid')).status).toBe(400);
     expect((await hub.api.request('GET', `/api/v1/orchestrations/${first.sessions[0].id}`)).status).toBe(404);
+  });
+
+  it('runs the python-tutorial example as a dry run: outline → chapters in parallel → review', async () => {
+    const created = await hub.api.createOrchestration(tutorialOrchestration(true));
+    const done = await hub.api.waitForOrchestration(created.id);
+    expect(done.status).toBe('completed');
+    const review = byName(done.sessions)['review'];
+    const tutorial = await hub.api.request('GET', `/api/v1/sessions/${review.id}/output/files/tutorial.md`);
+    expect(tutorial.text).toMatch(/Values, variables and types[\s\S]*Conditions and loops[\s\S]*Functions and modules/);
+    expect(tutorialOrchestration(false).sessions.every((s) => s.image === 'hub/claude-code:latest')).toBe(true);
   });
 
   afterAll(async () => {
