@@ -16,6 +16,7 @@ import {
   RunnerSettings,
   RunnerSlots,
   RunSession,
+  ReconcileContainers,
 } from '@hub/runner';
 import { RunnerEventsController } from './runner-events.controller';
 import { defaultSlots, RunnerConfigSchema } from './runner.config';
@@ -50,7 +51,7 @@ async function main() {
     { slots: slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: settings.secrets.names },
     'runner configured',
   );
-  await runService({
+  const app = await runService({
     // Each runner has its own durable consumers for cancellations (every runner must see them);
     // ready sessions are shared through the common one, so runners split the work.
     service,
@@ -61,6 +62,7 @@ async function main() {
       imports: [MessagingModule.forConnection(nc)],
       providers: [
         RunSession,
+        ReconcileContainers,
         RunnerHealth,
         { provide: RunnerSlots, useValue: slots },
         { provide: ImagePolicy, useValue: new ImagePolicy(config.HUB_ALLOWED_IMAGES) },
@@ -75,6 +77,7 @@ async function main() {
     gated: { [EVENTS.sessionReady]: slots },
     sharedDurables: { [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady) },
   });
+  app.get(ReconcileContainers).start(config.HUB_RECONCILE_INTERVAL_SECONDS * 1000);
 }
 
 main().catch((error) => {

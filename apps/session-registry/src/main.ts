@@ -50,6 +50,7 @@ async function main() {
       RPC.startSession,
       RPC.cancelSession,
       RPC.claimSession,
+      RPC.heldSessions,
       RPC.getSession,
       RPC.listSessions,
       RPC.getSessionOutput,

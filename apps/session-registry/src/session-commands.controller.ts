@@ -34,6 +34,11 @@ export class SessionCommandsController {
     return this.claimSession.execute(sessionId, runnerId);
   }
 
+  @MessagePattern(RPC.heldSessions)
+  onHeldSessions(@Payload() { runnerId }: RpcRequest<typeof RPC.heldSessions>) {
+    return this.queries.heldBy(runnerId);
+  }
+
   @MessagePattern(RPC.getSession)
   onGetSession(@Payload() { sessionId }: RpcRequest<typeof RPC.getSession>) {
     return this.queries.get(sessionId);

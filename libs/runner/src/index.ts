@@ -8,3 +8,4 @@ export * from './output/collect-output';
 export * from './docker/docker-container-engine';
 export * from './docker/docker-client';
 export * from './secrets/runner-secrets';
+export * from './sessions/reconcile-containers.use-case';

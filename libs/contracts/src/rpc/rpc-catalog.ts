@@ -61,6 +61,21 @@ export const RPC_CATALOG = {
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
     response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
   },
+  'hub.registry.sessions.held': {
+    description: "The sessions a runner holds (starting or running, claimed by it): what it reconciles its containers against.",
+    request: z.strictObject({ runnerId: z.string().min(1) }),
+    response: z.object({
+      sessions: z.array(
+        z.object({
+          spec: SessionSpecSchema,
+          status: SessionStatusSchema,
+          startedAt: z.string().nullable(),
+          /** When its status last changed: a session claimed moments ago may not have its container yet. */
+          changedAt: z.string(),
+        }),
+      ),
+    }),
+  },
   'hub.registry.sessions.statuses': { description: 'The statuses of some sessions (the resolver asks).',
     request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
     response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
@@ -98,6 +113,7 @@ export const RPC = {
   listSessions: 'hub.registry.sessions.list',
   getSessionOutput: 'hub.registry.sessions.output',
   claimSession: 'hub.registry.sessions.claim',
+  heldSessions: 'hub.registry.sessions.held',
   sessionStatuses: 'hub.registry.sessions.statuses',
   sessionDependents: 'hub.registry.sessions.dependents',
   createOrchestration: 'hub.registry.orchestrations.create',

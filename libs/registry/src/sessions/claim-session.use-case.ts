@@ -3,6 +3,7 @@ import { SessionSpec } from '@hub/contracts';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { preambleFor } from './session-template';
+import { toSessionSpec } from './session-spec';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
@@ -30,19 +31,7 @@ export class ClaimSession {
         changes: { runnerId, incrementAttempt: true },
       });
       if (!claimed) return null;
-      return {
-        sessionId: claimed.id,
-        orchestrationId: claimed.orchestrationId,
-        type: claimed.type,
-        prompt: claimed.prompt,
-        image: claimed.image,
-        repository: claimed.repository,
-        branch: claimed.branch,
-        timeoutSeconds: claimed.timeoutSeconds,
-        attempt: claimed.attempt,
-        preamble: preambleFor(this.settings, claimed.type),
-        inputs: await tx.inputsOf(claimed.id),
-      };
+      return toSessionSpec(claimed, preambleFor(this.settings, claimed.type), await tx.inputsOf(claimed.id));
     });
     if (spec) this.relay.kick();
     return { claimed: spec !== null, spec };

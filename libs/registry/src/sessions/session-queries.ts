@@ -1,12 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ListSessionsQuery, notFound, SessionOutput, SessionPage, SessionStatus, SessionView } from '@hub/contracts';
 import { SessionRecord, toSessionView } from '../store/session-record';
 import { SessionStore } from '../store/session-store';
+import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
+import { preambleFor } from './session-template';
+import { toSessionSpec } from './session-spec';
 
 /** Read-only questions about sessions. */
 @Injectable()
 export class SessionQueries {
-  constructor(private readonly store: SessionStore) {}
+  constructor(
+    private readonly store: SessionStore,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
+  ) {}
 
   async get(sessionId: string): Promise<SessionView> {
     return toSessionView(await this.require(sessionId));
@@ -28,6 +34,20 @@ export class SessionQueries {
 
   async dependents(sessionId: string) {
     return { dependents: await this.store.pendingDependents(sessionId) };
+  }
+
+  /** The sessions a runner holds, each with the spec it needs to adopt its container. */
+  async heldBy(runnerId: string) {
+    const records = await this.store.heldBy(runnerId);
+    const sessions = await Promise.all(
+      records.map(async (record) => ({
+        spec: toSessionSpec(record, preambleFor(this.settings, record.type), await this.store.inputsOf(record.id)),
+        status: record.status,
+        startedAt: record.startedAt?.toISOString() ?? null,
+        changedAt: record.updatedAt.toISOString(),
+      })),
+    );
+    return { sessions };
   }
 
   private async require(sessionId: string): Promise<SessionRecord> {

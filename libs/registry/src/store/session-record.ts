@@ -29,6 +29,7 @@ export interface SessionRecord {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  updatedAt: Date;
   dependsOn: string[];
 }
 

@@ -373,6 +373,20 @@ export class SessionStore {
     return rows.map((r) => ({ sessionId: r.session_id, status: r.status, dependencies: r.dependencies ?? [] }));
   }
 
+  /** Sessions a runner claimed that have not ended: starting or running. */
+  async heldBy(runnerId: string): Promise<SessionRecord[]> {
+    const rows = await this.dataSource.query(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.runner_id = $1 AND s.status IN ('starting', 'running')`,
+      [runnerId],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** What the runner needs of a dependency's outputs, outside a transaction. */
+  inputsOf(sessionId: string) {
+    return new SessionTransaction(this.dataSource.manager).inputsOf(sessionId);
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
@@ -416,6 +430,7 @@ function toRecord(row: Record<string, any>): SessionRecord {
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : null,
     finishedAt: row.finished_at ? new Date(row.finished_at) : null,
+    updatedAt: new Date(row.updated_at),
     dependsOn: row.depends_on ?? [],
   };
 }

@@ -101,7 +101,7 @@ describe('DockerContainerEngine', () => {
     expect(second).toBe(first);
     const listed = (await engine.listSessionContainers()).filter((c) => c.sessionId === launch.sessionId);
     expect(listed).toEqual([
-      { containerId: first, sessionId: launch.sessionId, attempt: 1, runnerId: 'runner-test', running: false },
+      { containerId: first, sessionId: launch.sessionId, attempt: 1, runnerId: 'runner-test', running: false, state: 'created' },
     ]);
     const info = await docker.getContainer(first).inspect();
     expect(info.Name).toBe(`/${sessionContainerName(launch.sessionId, 1)}`);

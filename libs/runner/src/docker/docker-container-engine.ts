@@ -205,6 +205,7 @@ function toSessionContainer(info: Docker.ContainerInfo): SessionContainer {
     attempt: Number.parseInt(labels[LABEL_ATTEMPT] ?? '', 10) || 0,
     runnerId: labels[LABEL_RUNNER] || null,
     running: info.State === 'running',
+    state: info.State,
   };
 }
 

@@ -50,6 +50,8 @@ export interface SessionContainer {
   attempt: number;
   runnerId: string | null;
   running: boolean;
+  /** Docker's state: `created` (never started), `running`, `exited`, … */
+  state: string;
 }
 
 export interface ContainerEngine {

@@ -80,14 +80,45 @@ export class RunSession {
     return this.inHand.size;
   }
 
-  private async run(spec: SessionSpec): Promise<void> {
+  private run(spec: SessionSpec): Promise<void> {
+    return this.hold(spec, (session, log) => this.runContainer(session, log));
+  }
+
+  /**
+   * Takes over the container of a session this runner held before it restarted: watches it if it
+   * still runs (its time limit counted from when it started), or collects it if it exited meanwhile,
+   * and reports its real exit code. Nothing is started again.
+   */
+  adopt(spec: SessionSpec, containerId: string, startedAt: Date | null): Promise<void> {
+    this.slots.take();
+    return this.hold(spec, async (session, log) => {
+      session.containerId = containerId;
+      log.info({ containerId }, 'adopting container');
+      const elapsedMs = startedAt ? Date.now() - startedAt.getTime() : 0;
+      return this.watch(session, containerId, this.outputDirOf(spec), spec.timeoutSeconds * 1000 - elapsedMs, log);
+    }).finally(() => this.slots.release());
+  }
+
+  /** A session this runner held whose container is gone: it ends failed (container_lost), and may be retried. */
+  async reportLost(spec: SessionSpec): Promise<void> {
+    const log = this.logger.child({ sessionId: spec.sessionId, attempt: spec.attempt });
+    log.warn('container lost: the session was held by this runner but its container no longer exists');
+    await this.report(spec, exitWithoutContainer('container_lost', 'its container no longer exists on the runner'), 0, log);
+  }
+
+  /** Whether this runner is running that session now. */
+  holds(sessionId: string): boolean {
+    return this.inHand.has(sessionId);
+  }
+
+  private async hold(spec: SessionSpec, body: (session: SessionInHand, log: HubLogger) => Promise<ExitReport>): Promise<void> {
     const startedAt = Date.now();
     const session: SessionInHand = { spec, containerId: null, stopCause: null };
     this.inHand.set(spec.sessionId, session);
     const log = this.logger.child({ sessionId: spec.sessionId, attempt: spec.attempt, image: spec.image });
     let report: ExitReport;
     try {
-      report = await this.runContainer(session, log);
+      report = await body(session, log);
     } catch (error) {
       const detail = (error as Error).message;
       log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
@@ -138,6 +169,18 @@ export class RunSession {
     }
     await this.engine.start(containerId);
     log.info({ containerId }, 'container started');
+    return this.watch(session, containerId, outputDir, spec.timeoutSeconds * 1000, log);
+  }
+
+  /** From a started container to its report: time limit, wait, log and outputs (masked), removal. */
+  private async watch(
+    session: SessionInHand,
+    containerId: string,
+    outputDir: string,
+    timeLeftMs: number,
+    log: HubLogger,
+  ): Promise<ExitReport> {
+    const { spec } = session;
     await this.publishUntilSent(log, () =>
       this.publisher.publish(
         'container.started',
@@ -151,7 +194,7 @@ export class RunSession {
         `container.started:${spec.sessionId}:${spec.attempt}`,
       ),
     );
-    const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), spec.timeoutSeconds * 1000);
+    const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), Math.max(0, timeLeftMs));
     const exit = await this.engine.wait(containerId).finally(() => clearTimeout(timer));
     const secrets = this.settings.secrets;
     const logContent = secrets.mask(await this.engine.readLog(containerId));
@@ -229,8 +272,12 @@ export class RunSession {
     );
   }
 
+  private outputDirOf(spec: SessionSpec): string {
+    return join(this.attemptDirOf(spec), 'output');
+  }
+
   private async prepareOutputDir(spec: SessionSpec): Promise<string> {
-    const dir = join(this.attemptDirOf(spec), 'output');
+    const dir = this.outputDirOf(spec);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const [uid, gid] = this.settings.containerUser.split(':').map(Number);

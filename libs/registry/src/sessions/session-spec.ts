@@ -1,0 +1,19 @@
+import { SessionInput, SessionSpec } from '@hub/contracts';
+import { SessionRecord } from '../store/session-record';
+
+/** What a runner needs to run (or adopt) a session's current attempt. */
+export function toSessionSpec(record: SessionRecord, preamble: string, inputs: SessionInput[]): SessionSpec {
+  return {
+    sessionId: record.id,
+    orchestrationId: record.orchestrationId,
+    type: record.type,
+    prompt: record.prompt,
+    image: record.image,
+    repository: record.repository,
+    branch: record.branch,
+    timeoutSeconds: record.timeoutSeconds,
+    attempt: record.attempt,
+    preamble,
+    inputs,
+  };
+}

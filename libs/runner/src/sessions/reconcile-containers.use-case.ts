@@ -1,0 +1,86 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { RPC } from '@hub/contracts';
+import { RpcClient } from '@hub/messaging';
+import { HubLogger } from '@hub/config';
+import { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
+import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { RunSession } from './run-session.use-case';
+
+
+/** A session claimed this recently may not have its container yet: not called lost before then. */
+const CLAIM_GRACE_MS = 30_000;
+
+/**
+ * Matches this runner's labelled containers against the sessions the registry says it holds, at
+ * start and periodically: a container whose session it holds is adopted (watched, or collected if it
+ * exited meanwhile, with its real exit code); a container nobody holds is removed; a held session
+ * with no container is reported lost. Nothing is started twice.
+ */
+@Injectable()
+export class ReconcileContainers implements OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly runSession: RunSession,
+    @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
+    @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
+    @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
+  ) {}
+
+  /** Reconciles now, then every `intervalMs`. */
+  start(intervalMs = 30_000): void {
+    void this.runOnce();
+    this.timer = setInterval(() => void this.runOnce(), intervalMs);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass; concurrent calls share it. Failures are logged and left to the next pass. */
+  runOnce(): Promise<void> {
+    this.running ??= this.reconcile()
+      .catch((error) => this.logger.warn({ err: (error as Error).message }, 'reconciliation failed; will retry'))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async reconcile(): Promise<void> {
+    const runnerId = this.settings.runnerId;
+    const containers = (await this.engine.listSessionContainers()).filter(
+      (c) => c.runnerId === runnerId && !this.runSession.holds(c.sessionId),
+    );
+    const { sessions } = await this.rpc.call(RPC.heldSessions, { runnerId });
+    const held = sessions.filter((s) => !this.runSession.holds(s.spec.sessionId));
+
+    for (const container of containers) {
+      const session = held.find((s) => s.spec.sessionId === container.sessionId && s.spec.attempt === container.attempt);
+      if (session && container.state !== 'created') {
+        void this.runSession.adopt(session.spec, container.containerId, session.startedAt ? new Date(session.startedAt) : null);
+      } else {
+        await this.removeOrphan(container, session ? 'created but never started' : 'no session of this runner holds it');
+      }
+    }
+
+    const now = Date.now();
+    for (const session of held) {
+      const hasContainer = containers.some(
+        (c) => c.sessionId === session.spec.sessionId && c.attempt === session.spec.attempt && c.state !== 'created',
+      );
+      if (hasContainer || this.runSession.holds(session.spec.sessionId)) continue;
+      if (now - Date.parse(session.changedAt) < CLAIM_GRACE_MS) continue;
+      await this.runSession.reportLost(session.spec);
+    }
+  }
+
+  private async removeOrphan(container: SessionContainer, why: string): Promise<void> {
+    this.logger.warn(
+      { sessionId: container.sessionId, attempt: container.attempt, containerId: container.containerId, why },
+      'removing orphan container',
+    );
+    await this.engine.remove(container.containerId);
+  }
+}
+
