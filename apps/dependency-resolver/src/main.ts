@@ -15,7 +15,7 @@ async function main() {
   const config = loadConfig(CommonConfigSchema);
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   const nc = await connectNats(config.NATS_URL, SERVICE, logger);
-  await runService({
+  const app = await runService({
     service: SERVICE,
     nc,
     logger,
@@ -27,6 +27,12 @@ async function main() {
     events: [EVENTS.sessionStartRequested, EVENTS.sessionStatusChanged],
     rpc: [],
   });
+  // Re-decide waiting sessions at start and every 30 s, in case an event was ever missed.
+  const resolver = app.get(ResolveDependencies);
+  const recheck = () =>
+    resolver.recheckWaiting().catch((error) => logger.warn({ err: (error as Error).message }, 're-check of waiting sessions failed'));
+  void recheck();
+  setInterval(recheck, 30_000).unref();
 }
 
 main().catch((error) => {

@@ -4,7 +4,7 @@ import { createLogger, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, MessagingModule, runService } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
-import { classifyRegistryError, loadSessionTemplates, OutboxRelay, RegistryModule } from '@hub/registry';
+import { classifyRegistryError, ExpireOverdueSessions, loadSessionTemplates, OutboxRelay, RegistryModule } from '@hub/registry';
 import { RegistryConfigSchema } from './registry.config';
 import { RegistryHealthController } from './registry-health.controller';
 import { SessionCommandsController } from './session-commands.controller';
@@ -51,6 +51,7 @@ async function main() {
       RPC.cancelSession,
       RPC.claimSession,
       RPC.heldSessions,
+      RPC.waitingSessions,
       RPC.getSession,
       RPC.listSessions,
       RPC.getSessionOutput,
@@ -67,6 +68,7 @@ async function main() {
     onStop: () => dataSource.destroy(),
   });
   app.get(OutboxRelay).start();
+  app.get(ExpireOverdueSessions).start();
 }
 
 main().catch((error) => {

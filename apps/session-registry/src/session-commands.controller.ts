@@ -39,6 +39,11 @@ export class SessionCommandsController {
     return this.queries.heldBy(runnerId);
   }
 
+  @MessagePattern(RPC.waitingSessions)
+  onWaitingSessions(@Payload() { limit }: RpcRequest<typeof RPC.waitingSessions>) {
+    return this.queries.waiting(limit);
+  }
+
   @MessagePattern(RPC.getSession)
   onGetSession(@Payload() { sessionId }: RpcRequest<typeof RPC.getSession>) {
     return this.queries.get(sessionId);

@@ -17,3 +17,4 @@ export * from './orchestrations/start-orchestration.use-case';
 export * from './orchestrations/cancel-orchestration.use-case';
 export * from './orchestrations/orchestration-queries';
 export * from './sessions/session-template';
+export * from './sessions/expire-overdue-sessions';

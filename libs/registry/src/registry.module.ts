@@ -14,6 +14,7 @@ import { StartSession } from './sessions/start-session.use-case';
 import { SessionStore } from './store/session-store';
 import { OrchestrationReads } from './store/orchestration-reads';
 import { ReadyDispatch } from './sessions/ready-dispatch';
+import { ExpireOverdueSessions } from './sessions/expire-overdue-sessions';
 import { CreateOrchestration } from './orchestrations/create-orchestration.use-case';
 import { StartOrchestration } from './orchestrations/start-orchestration.use-case';
 import { CancelOrchestration } from './orchestrations/cancel-orchestration.use-case';
@@ -46,10 +47,11 @@ export class RegistryModule {
         OutboxRelay,
         SessionTransitions,
         ReadyDispatch,
+        ExpireOverdueSessions,
         OrchestrationReads,
         ...USE_CASES,
       ],
-      exports: [SessionStore, OutboxRelay, ...USE_CASES],
+      exports: [SessionStore, OutboxRelay, ExpireOverdueSessions, ...USE_CASES],
     };
   }
 }

@@ -38,6 +38,16 @@ export class ResolveDependencies {
     }
   }
 
+  /**
+   * Re-decides every waiting session (the oldest first), in case an event was missed: run at start
+   * and periodically, so no session waits on a decision that was never made.
+   */
+  async recheckWaiting(limit = 1_000): Promise<number> {
+    const { sessions } = await this.rpc.call(RPC.waitingSessions, { limit });
+    for (const session of sessions) await this.apply(session.sessionId, session.dependencies);
+    return sessions.length;
+  }
+
   private async apply(sessionId: string, dependencies: { sessionId: string; status: SessionStatus }[]) {
     const decision = decide(dependencies);
     if (decision.kind === 'resolved') {

@@ -76,6 +76,18 @@ export const RPC_CATALOG = {
       ),
     }),
   },
+  'hub.registry.sessions.waiting': {
+    description: 'Sessions waiting for their dependencies, with the status of each (the resolver re-checks them periodically).',
+    request: z.strictObject({ limit: z.number().int().min(1).max(10_000) }),
+    response: z.object({
+      sessions: z.array(
+        z.object({
+          sessionId: z.string(),
+          dependencies: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })),
+        }),
+      ),
+    }),
+  },
   'hub.registry.sessions.statuses': { description: 'The statuses of some sessions (the resolver asks).',
     request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
     response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
@@ -114,6 +126,7 @@ export const RPC = {
   getSessionOutput: 'hub.registry.sessions.output',
   claimSession: 'hub.registry.sessions.claim',
   heldSessions: 'hub.registry.sessions.held',
+  waitingSessions: 'hub.registry.sessions.waiting',
   sessionStatuses: 'hub.registry.sessions.statuses',
   sessionDependents: 'hub.registry.sessions.dependents',
   createOrchestration: 'hub.registry.orchestrations.create',

@@ -18,6 +18,7 @@ import { RecordContainerOutcome } from './record-container-outcome.use-case';
 import { RecordDependencyOutcome } from './record-dependency-outcome.use-case';
 import { SessionQueries } from './session-queries';
 import { StartSession } from './start-session.use-case';
+import { ExpireOverdueSessions } from './expire-overdue-sessions';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { RegistryModule } from '../registry.module';
 
@@ -147,5 +148,16 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     }
     expect(seen.filter((e) => e.data.sessionId === session.id).map((e) => e.data.to)).toEqual(['waiting', 'ready']);
     expect(Number((await dataSource.query('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL'))[0].n)).toBe(0);
+  });
+
+  it('ends a session whose runner never reported, once it is well past its time limit', async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r-gone');
+    await dataSource.query(`UPDATE sessions SET timeout_seconds = 1, updated_at = now() - interval '10 minutes' WHERE id = $1`, [session.id]);
+    expect(await app.get(ExpireOverdueSessions).runOnce()).toBe(1);
+    const view = await app.get(SessionQueries).get(session.id);
+    expect(view.status).toBe('failed');
+    expect(view.statusReason).toContain('container_lost');
+    expect(await app.get(ExpireOverdueSessions).runOnce()).toBe(0);
   });
 });

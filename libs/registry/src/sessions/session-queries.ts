@@ -36,6 +36,10 @@ export class SessionQueries {
     return { dependents: await this.store.pendingDependents(sessionId) };
   }
 
+  async waiting(limit: number) {
+    return { sessions: await this.store.waiting(limit) };
+  }
+
   /** The sessions a runner holds, each with the spec it needs to adopt its container. */
   async heldBy(runnerId: string) {
     const records = await this.store.heldBy(runnerId);

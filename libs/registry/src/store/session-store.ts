@@ -373,6 +373,29 @@ export class SessionStore {
     return rows.map((r) => ({ sessionId: r.session_id, status: r.status, dependencies: r.dependencies ?? [] }));
   }
 
+  /** The oldest sessions in `waiting`, each with the status of every one of its dependencies. */
+  async waiting(limit: number): Promise<{ sessionId: string; dependencies: { sessionId: string; status: SessionStatus }[] }[]> {
+    const rows: { id: string; dependencies: { sessionId: string; status: SessionStatus }[] | null }[] = await this.dataSource.query(
+      `SELECT s.id,
+              (SELECT json_agg(json_build_object('sessionId', dep.id, 'status', dep.status))
+                 FROM session_dependencies d JOIN sessions dep ON dep.id = d.depends_on_id
+                WHERE d.session_id = s.id) AS dependencies
+         FROM sessions s WHERE s.status = 'waiting' ORDER BY s.updated_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ sessionId: r.id, dependencies: r.dependencies ?? [] }));
+  }
+
+  /** Sessions starting or running longer than their time limit plus `graceSeconds`. */
+  async overdue(graceSeconds: number): Promise<{ id: string; attempt: number }[]> {
+    return this.dataSource.query(
+      `SELECT id, attempt FROM sessions
+        WHERE status IN ('starting', 'running')
+          AND coalesce(started_at, updated_at) + make_interval(secs => timeout_seconds + $1) < now()`,
+      [graceSeconds],
+    );
+  }
+
   /** Sessions a runner claimed that have not ended: starting or running. */
   async heldBy(runnerId: string): Promise<SessionRecord[]> {
     const rows = await this.dataSource.query(
