@@ -5,8 +5,10 @@ import { GatewayHttpModule } from '@hub/gateway-http';
 import { HealthController } from './health.controller';
 import { SessionsController } from './sessions.controller';
 import { OrchestrationsController } from './orchestrations.controller';
+import { ClaudeHubWebhookController } from './claude-hub-webhook.controller';
+import { McpController } from './mcp.controller';
 
-@Module({ controllers: [SessionsController, OrchestrationsController, HealthController] })
+@Module({ controllers: [SessionsController, OrchestrationsController, HealthController, ClaudeHubWebhookController, McpController] })
 export class GatewayModule {
   static forRoot(nc: NatsConnection, logger: HubLogger): DynamicModule {
     return { module: GatewayModule, imports: [GatewayHttpModule.forRoot(nc, logger)] };

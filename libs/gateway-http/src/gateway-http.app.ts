@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import { HubLogger, PinoNestLogger } from '@hub/config';
 import { apiTokenGuard } from './api-token.guard';
 import { API_PREFIX } from './gateway-http.tokens';
+import { CLAUDE_HUB_WEBHOOK_PATH } from './claude-hub/claude-hub.schemas';
 import { HttpErrorFilter } from './http-error.filter';
 import { jsonBody } from './json-body.middleware';
 import { requestLog } from './request-log.middleware';
@@ -23,8 +24,8 @@ export interface GatewayHttpOptions {
 
 /**
  * Creates the gateway's Nest app around `rootModule` (its controllers), not yet listening. Order
- * matters: request log, then the token check on /api/v1, then the JSON body (with our own limit;
- * Nest's parser is off), then the routes; every error reaches HttpErrorFilter.
+ * matters: request log, then the token check on /api/v1 and on the claude-hub webhook, then the
+ * JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches HttpErrorFilter.
  */
 export async function createGatewayHttpApp(rootModule: DynamicModule, options: GatewayHttpOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
@@ -37,6 +38,8 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.use(requestLog(options.logger));
   app.use(noSniff);
   app.use(`/${API_PREFIX}`, apiTokenGuard(options.apiToken));
+  app.use(`/${CLAUDE_HUB_WEBHOOK_PATH}`, apiTokenGuard(options.apiToken));
+  app.use('/mcp', apiTokenGuard(options.apiToken)); // the MCP endpoint (@hub/mcp's MCP_HTTP_PATH)
   app.use(...jsonBody(options.maxBodyBytes));
   app.useGlobalFilters(new HttpErrorFilter(options.logger));
   return app;

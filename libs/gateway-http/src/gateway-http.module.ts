@@ -6,6 +6,7 @@ import { GATEWAY_LOGGER } from './gateway-http.tokens';
 import { Readiness } from './readiness.service';
 import { SessionFiles } from './session-files.service';
 import { OrchestrationViews } from './orchestration-views.service';
+import { ClaudeHubWebhook } from './claude-hub/claude-hub-webhook.service';
 
 /** What the gateway's controllers use: the RPC client (via MessagingModule), session files, readiness. */
 @Module({})
@@ -20,8 +21,9 @@ export class GatewayHttpModule {
         SessionFiles,
         Readiness,
         OrchestrationViews,
+        ClaudeHubWebhook,
       ],
-      exports: [MessagingModule, GATEWAY_LOGGER, SessionFiles, Readiness, OrchestrationViews],
+      exports: [MessagingModule, GATEWAY_LOGGER, SessionFiles, Readiness, OrchestrationViews, ClaudeHubWebhook],
     };
   }
 }

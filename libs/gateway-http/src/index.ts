@@ -12,3 +12,4 @@ export * from './output-path.pipe';
 export * from './session-files.service';
 export * from './readiness.service';
 export * from './orchestration-views.service';
+export * from './claude-hub';

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// hub-mcp: Hub's MCP tools on stdio, run from the TypeScript sources (as the services are, with
+// @swc-node/register; no build step). Configure it with HUB_URL and HUB_API_TOKEN (see docs/mcp.md).
+const { join } = require('node:path');
+
+process.env.SWC_NODE_PROJECT = join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+require('@swc-node/register');
+require('../src/main.ts');

@@ -1,0 +1,3 @@
+export * from './claude-hub.schemas';
+export * from './claude-hub-mapping';
+export * from './claude-hub-webhook.service';

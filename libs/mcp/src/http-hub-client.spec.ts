@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HubError } from '@hub/contracts';
+import { HubHttpError } from './hub-client.port';
+import { HttpHubClient } from './http-hub-client';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+  body: string;
+}
+
+/** A stand-in gateway on a real port: answers each request with the next canned answer. */
+describe('HttpHubClient', () => {
+  let server: Server;
+  let baseUrl: string;
+  const seen: Seen[] = [];
+  let answer: { status: number; type?: string; body: string } = { status: 200, body: '{}' };
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
+        res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' }).end(answer.body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  const client = () => new HttpHubClient({ baseUrl, apiToken: 'secret-token-0123456789' });
+
+  it('sends the bearer token, the JSON body and the query the REST API expects', async () => {
+    answer = { status: 200, body: JSON.stringify({ items: [], nextCursor: null }) };
+    const orchestrationId = randomUUID();
+    await client().listSessions({ orchestrationId, status: 'running', limit: undefined });
+    await client().listSessions({});
+    answer = { status: 200, type: 'text/plain', body: 'hello\n' };
+    await client().readOutputFile(orchestrationId, 'dir/a b#.txt');
+
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET /api/v1/sessions?orchestrationId=${orchestrationId}&status=running`,
+      'GET /api/v1/sessions',
+      `GET /api/v1/sessions/${orchestrationId}/output/files/dir/a%20b%23.txt`,
+    ]);
+    expect(seen[0].authorization).toBe('Bearer secret-token-0123456789');
+  });
+
+  it("throws the gateway's error as the HubError it was: same code, same message", async () => {
+    const id = randomUUID();
+    answer = { status: 404, body: JSON.stringify({ error: 'not_found', message: `session ${id} does not exist` }) };
+    const error = await client().getSession(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HubError);
+    expect(error).toMatchObject({ code: 'not_found', message: `session ${id} does not exist` });
+
+    const details = [{ path: 'prompt', message: 'is required' }];
+    answer = { status: 400, body: JSON.stringify({ error: 'bad_request', message: 'prompt: is required', details }) };
+    await expect(client().createSession({ type: 'analysis', prompt: 'x' })).rejects.toMatchObject({ code: 'bad_request', details });
+  });
+
+  it("throws the gateway's own refusals (401) and non-JSON answers as HubHttpErrors with a message to act on", async () => {
+    answer = { status: 401, body: JSON.stringify({ error: 'unauthorized', message: 'invalid API token' }) };
+    const error = await client().listSessions({}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HubHttpError);
+    expect(error).toMatchObject({ status: 401, code: 'unauthorized', message: 'invalid API token' });
+
+    answer = { status: 502, type: 'text/html', body: '<h1>Bad Gateway</h1>' };
+    await expect(client().listSessions({})).rejects.toThrow('the Hub gateway answered HTTP 502: <h1>Bad Gateway</h1>');
+  });
+
+  it('says the gateway cannot be reached, and where, when nothing listens there', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const error = await new HttpHubClient({ baseUrl: `http://127.0.0.1:${port}`, apiToken: 'x' }).getSession(randomUUID()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HubError);
+    expect(error).toMatchObject({ code: 'unavailable', message: `cannot reach the Hub gateway at http://127.0.0.1:${port} (ECONNREFUSED); is Hub running? (npm run hub)` });
+  });
+
+  it('refuses an answer that is not of the contract shape', async () => {
+    answer = { status: 200, body: JSON.stringify({ id: 1 }) };
+    await expect(client().getSession(randomUUID())).rejects.toThrow();
+  });
+});
