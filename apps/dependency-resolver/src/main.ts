@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { CommonConfigSchema, createLogger, loadConfig } from '@hub/config';
-import { EVENTS } from '@hub/contracts';
+import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, MessagingModule, runService } from '@hub/messaging';
 import { RESOLVER_LOGGER, ResolveDependencies } from '@hub/resolver';
 import { DependencyEventsController } from './dependency-events.controller';
+import { ResolverHealthController } from './resolver-health.controller';
 
 const SERVICE = 'dependency-resolver';
 
-@Module({ controllers: [DependencyEventsController] })
+@Module({ controllers: [DependencyEventsController, ResolverHealthController] })
 class DependencyResolverAppModule {}
 
 async function main() {
@@ -25,7 +26,7 @@ async function main() {
       providers: [ResolveDependencies, { provide: RESOLVER_LOGGER, useValue: logger }],
     },
     events: [EVENTS.sessionStartRequested, EVENTS.sessionStatusChanged],
-    rpc: [],
+    rpc: [RPC.resolverHealth],
   });
   // Re-decide waiting sessions at start and every 30 s, in case an event was ever missed.
   const resolver = app.get(ResolveDependencies);

@@ -446,6 +446,9 @@ describe('gateway HTTP API', () => {
       await registry.answer(RPC.registryHealth, () =>
         ok({ service: 'session-registry', checks: [{ name: 'postgresql', ok: true, detail: 'connected' }] }),
       );
+      await registry.answer(RPC.resolverHealth, () =>
+        ok({ service: 'dependency-resolver', checks: [{ name: 'events', ok: true, detail: 'consuming' }] }),
+      );
       await registry.answer(RPC.runnerHealth, () =>
         ok({
           service: 'container-runner r1',
@@ -464,6 +467,8 @@ describe('gateway HTTP API', () => {
         'jetstream stream HUB_EVENTS',
         'session-registry',
         'session-registry/postgresql',
+        'dependency-resolver',
+        'dependency-resolver/events',
         'container-runner',
         'container-runner/docker',
         'container-runner/image hub/test-agent:latest',

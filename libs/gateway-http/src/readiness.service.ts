@@ -30,6 +30,7 @@ export class Readiness {
       this.nats(),
       this.eventStream(),
       this.service('session-registry', RPC.registryHealth),
+      this.service('dependency-resolver', RPC.resolverHealth),
       this.service('container-runner', RPC.runnerHealth),
     ]);
     const checks = groups.flat();
@@ -59,7 +60,7 @@ export class Readiness {
     }
   }
 
-  private async service(service: string, subject: typeof RPC.registryHealth | typeof RPC.runnerHealth): Promise<HealthCheck[]> {
+  private async service(service: string, subject: typeof RPC.registryHealth | typeof RPC.resolverHealth | typeof RPC.runnerHealth): Promise<HealthCheck[]> {
     try {
       const report = await this.rpc.call(subject, {}, HEALTH_TIMEOUT_MS);
       return [

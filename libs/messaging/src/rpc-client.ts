@@ -8,6 +8,7 @@ import {
   RpcRequest,
   RpcResponse,
   RpcSubject,
+  responderOf,
   unavailable,
 } from '@hub/contracts';
 import { decodeJson, encodeJson, NATS_CONNECTION } from './nats-connection';
@@ -19,8 +20,6 @@ const ResultSchema = z.union([
   z.object({ ok: z.literal(false), error: RpcErrorSchema }),
 ]);
 
-/** Which service answers each request subject, to say who is missing when nobody answers. */
-const responderOf = (subject: RpcSubject) => (subject.startsWith('hub.runner.') ? 'container-runner' : 'session-registry');
 
 /**
  * Calls another service over NATS request/reply. The answer is validated against the contract;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_CATALOG, EVENT_STREAM, EventSubject } from '../events/event-catalog';
-import { RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
+import { responderOf, RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
 import { OUTPUT_BUCKET } from '../object-store';
 
 /**
@@ -65,7 +65,7 @@ export function renderEventsDoc(): string {
     '|---|---|---|---|',
     ...rpcs.map((subject) => {
       const r = RPC_CATALOG[subject];
-      const answeredBy = subject.startsWith('hub.runner.') ? 'container-runner' : 'session-registry';
+      const answeredBy = responderOf(subject);
       const fields = Object.keys((jsonSchemaOf(r.request).properties ?? {}) as object);
       return `| \`${subject}\` | ${answeredBy} | ${r.description} | ${fields.map((f) => `\`${f}\``).join(', ') || '—'} |`;
     }),

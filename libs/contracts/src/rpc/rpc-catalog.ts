@@ -110,6 +110,7 @@ export const RPC_CATALOG = {
   'hub.registry.orchestrations.start': { description: 'Start every session of an orchestration not yet started.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
   'hub.registry.orchestrations.cancel': { description: 'Cancel an orchestration.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
   'hub.registry.health': { description: "The registry's health (PostgreSQL).", request: z.object({}), response: HealthReportSchema },
+  'hub.resolver.health': { description: "The dependency resolver's health (is it consuming its events).", request: z.object({}), response: HealthReportSchema },
   'hub.runner.health': { description: "A runner's health (Docker, images, slots).", request: z.object({}), response: HealthReportSchema },
 } as const;
 
@@ -135,9 +136,16 @@ export const RPC = {
   startOrchestration: 'hub.registry.orchestrations.start',
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
   registryHealth: 'hub.registry.health',
+  resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',
 } as const satisfies Record<string, RpcSubject>;
 
 export function isRpcSubject(subject: string): subject is RpcSubject {
   return Object.prototype.hasOwnProperty.call(RPC_CATALOG, subject);
+}
+
+/** The service that answers a request subject (its second segment). */
+export function responderOf(subject: RpcSubject): string {
+  const owner = subject.split('.')[1];
+  return owner === 'runner' ? 'container-runner' : owner === 'resolver' ? 'dependency-resolver' : 'session-registry';
 }
