@@ -7,7 +7,8 @@ import { SessionTransitions } from './session-transitions';
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** Causes worth another attempt; a missing or refused image, a timeout or a cancel are not. */
-const RETRYABLE: readonly ContainerExitCause[] = ['exited', 'start_failed', 'container_lost'];
+const RETRYABLE: readonly ContainerExitCause[] = ['exited', 'start_failed'];
+const MAX_LOST_ATTEMPTS = 3;
 
 /**
  * Applies what runners report about containers: starting → running → a terminal status, or back to
@@ -41,16 +42,26 @@ export class RecordContainerOutcome {
     const moved = await this.store.transaction(async (tx) => {
       const session = await tx.getSession(exit.sessionId);
       if (!session || session.attempt !== exit.attempt) return null;
-      const retry = outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && exit.attempt <= session.retries;
-      const delayMs = Math.min(this.settings.retryBackoffMs * 2 ** (exit.attempt - 1), MAX_BACKOFF_MS);
+      // A lost container is the infrastructure's failure, not the agent's: run it again without
+      // spending the session's own retries (up to MAX_LOST_ATTEMPTS times).
+      const lostBefore = session.attempts.filter((a) => a.reason?.startsWith('container_lost')).length;
+      const failuresBefore = exit.attempt - 1 - lostBefore;
+      const retry =
+        exit.cause === 'container_lost'
+          ? lostBefore < MAX_LOST_ATTEMPTS
+          : outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && failuresBefore < session.retries;
+      const delayMs =
+        exit.cause === 'container_lost' ? 0 : Math.min(this.settings.retryBackoffMs * 2 ** failuresBefore, MAX_BACKOFF_MS);
       const record = await this.transitions.moveWithin(tx, {
         sessionId: exit.sessionId,
         attempt: exit.attempt,
         from: ['starting', 'running'],
         to: retry ? 'ready' : outcome.status,
-        reason: retry
-          ? `attempt ${exit.attempt} ${outcome.reason}; retry ${exit.attempt} of ${session.retries} in ${delayMs} ms`
-          : outcome.reason,
+        reason: !retry
+          ? outcome.reason
+          : exit.cause === 'container_lost'
+            ? `attempt ${exit.attempt} ${outcome.reason}; running it again`
+            : `attempt ${exit.attempt} ${outcome.reason}; retry ${failuresBefore + 1} of ${session.retries} in ${delayMs} ms`,
         changes: {
           exitCode: exit.exitCode,
           oomKilled: exit.oomKilled,

@@ -160,4 +160,20 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(view.statusReason).toContain('container_lost');
     expect(await app.get(ExpireOverdueSessions).runOnce()).toBe(0);
   });
+
+  it('runs a session whose container was lost again, without spending its own retries', async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 0), data: { ...exited(session.id, 0).data, cause: 'container_lost', exitCode: null } });
+    const again = await app.get(SessionQueries).get(session.id);
+    expect(again).toMatchObject({ status: 'ready', retries: 0 });
+    expect(again.statusReason).toContain('running it again');
+
+    const claim = await app.get(ClaimSession).execute(session.id, 'r2');
+    expect(claim.spec?.attempt).toBe(2);
+    await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 5), id: 'x2', data: { ...exited(session.id, 5).data, attempt: 2 } });
+    const done = await app.get(SessionQueries).get(session.id);
+    expect(done).toMatchObject({ status: 'failed', exitCode: 5, attempt: 2 });
+    expect(done.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+  });
 });

@@ -20,6 +20,8 @@ const CLAIM_GRACE_MS = 30_000;
 export class ReconcileContainers implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Sessions claimed before this process started were claimed by an earlier incarnation of it. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -70,7 +72,8 @@ export class ReconcileContainers implements OnApplicationShutdown {
         (c) => c.sessionId === session.spec.sessionId && c.attempt === session.spec.attempt && c.state !== 'created',
       );
       if (hasContainer || this.runSession.holds(session.spec.sessionId)) continue;
-      if (now - Date.parse(session.changedAt) < CLAIM_GRACE_MS) continue;
+      const changedAt = Date.parse(session.changedAt);
+      if (changedAt > this.startedAt && now - changedAt < CLAIM_GRACE_MS) continue;
       await this.runSession.reportLost(session.spec);
     }
   }
