@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HUB_SERVICES, HubService, type HubServiceName } from './hub-service';
@@ -58,6 +59,9 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     ...(options.apiToken ? { HUB_API_TOKEN: options.apiToken } : {}),
     HUB_STATE_DIR: stateDir,
     HUB_DATA_DIR: join(stateDir, 'data'),
+    // One runner id per stack, the same across its restarts: a runner adopts the containers labelled
+    // with its id and removes those it does not hold, so two stacks on one engine must not share one.
+    HUB_RUNNER_ID: `runner-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
     ...options.env,
   };
   const services = Object.fromEntries(
