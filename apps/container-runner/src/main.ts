@@ -10,6 +10,7 @@ import {
   ImagePolicy,
   RUNNER_LOGGER,
   RUNNER_SETTINGS,
+  NetworkPolicy,
   parseSecretGrants,
   RunnerHealth,
   RunnerSecrets,
@@ -45,6 +46,7 @@ async function main() {
     expectedImages: [config.HUB_DEFAULT_IMAGE],
     secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
     localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,
+    networks: new NetworkPolicy(config.HUB_IMAGE_NETWORKS),
   };
   const nc = await connectNats(config.NATS_URL, service, logger);
   logger.info(

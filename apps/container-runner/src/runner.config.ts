@@ -24,6 +24,8 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   DOCKER_HOST: z.string().optional(),
   /** A file of NAME=value lines; HUB_SECRET_<NAME> variables add to it (and win). */
   HUB_SECRETS_FILE: z.string().optional(),
+  /** Which network each image's containers join: `image-pattern=network;…` (default none for all). */
+  HUB_IMAGE_NETWORKS: z.string().default(''),
   /** Which images get which secrets: `image-pattern=NAME,NAME;…`. */
   HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY,GITHUB_TOKEN'),
   /** Comma-separated host directories under which a session's repository may be a local path. */

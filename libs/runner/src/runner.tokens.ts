@@ -1,6 +1,7 @@
 import type { ContainerLimits } from './ports/container-engine.port';
 import type { OutputLimits } from './output/collect-output';
 import type { RunnerSecrets } from './secrets/runner-secrets';
+import type { NetworkPolicy } from './sessions/image-policy';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
 export const RUNNER_LOGGER = Symbol('RUNNER_LOGGER');
@@ -15,6 +16,8 @@ export interface RunnerSettings {
   limits: ContainerLimits;
   stopGraceSeconds: number;
   outputLimits: OutputLimits;
+  /** The network each image's containers join (default none). */
+  networks: NetworkPolicy;
   /** Secrets given to the containers of the images granted them, masked in what Hub captures. */
   secrets: RunnerSecrets;
   /**

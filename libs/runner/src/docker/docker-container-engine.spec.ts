@@ -36,6 +36,7 @@ async function launchOf(prompt: string, overrides: Partial<ContainerLaunch> = {}
     env: { HUB_PROMPT: prompt, HUB_SESSION_ID: sessionId },
     outputDir: await tempDir(),
     inputs: [],
+    network: 'none',
     limits: LIMITS,
     user: '1000:1000',
     runnerId: 'runner-test',

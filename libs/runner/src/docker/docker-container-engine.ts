@@ -145,7 +145,7 @@ function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
     Privileged: false,
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
-    NetworkMode: 'none',
+    NetworkMode: launch.network,
     PidsLimit: pids,
     Memory: memoryBytes,
     MemorySwap: memoryBytes,

@@ -29,6 +29,8 @@ export interface ContainerLaunch {
   /** Host directory mounted read-write at /hub/output. */
   outputDir: string;
   inputs: ContainerInput[];
+  /** The Docker network to join; `none` (no network at all) unless the runner's policy says otherwise. */
+  network: string;
   /** A local repository on the host, mounted read-only at /hub/repository. */
   repositoryPath?: string;
   limits: ContainerLimits;

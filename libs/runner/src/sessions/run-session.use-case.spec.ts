@@ -8,7 +8,7 @@ import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/m
 import type { ContainerEngine, ContainerExit, ContainerLaunch, ImageStatus, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
-import { ImagePolicy } from './image-policy';
+import { ImagePolicy, NetworkPolicy } from './image-policy';
 import { RunnerSecrets } from '../secrets/runner-secrets';
 import { RunSession } from './run-session.use-case';
 
@@ -43,6 +43,16 @@ class RecordingPublisher {
 
 class InMemoryOutputs {
   private readonly objects = new Map<string, Buffer>();
+  readonly stored: string[] = [];
+  /** The next this-many calls fail as they do while NATS restarts. */
+  unreachableFor = 0;
+
+  private reach(): void {
+    if (this.unreachableFor > 0) {
+      this.unreachableFor--;
+      throw Object.assign(new Error('TIMEOUT'), { code: 'TIMEOUT' });
+    }
+  }
 
   put(sessionId: string, path: string, content: string): OutputFile {
     const bytes = Buffer.from(content);
@@ -51,11 +61,18 @@ class InMemoryOutputs {
   }
 
   async getFile(sessionId: string, path: string): Promise<Buffer | null> {
+    this.reach();
     return this.objects.get(`${sessionId}/${path}`) ?? null;
   }
 
-  async putLog(): Promise<void> {}
-  async putFile(): Promise<void> {}
+  async putLog(sessionId: string): Promise<void> {
+    this.reach();
+    this.stored.push(`${sessionId}/log`);
+  }
+  async putFile(sessionId: string, path: string): Promise<void> {
+    this.reach();
+    this.stored.push(`${sessionId}/output/${path}`);
+  }
 }
 
 /** Records each launch, and what the input directories held when the container was created. */
@@ -157,6 +174,7 @@ describe('RunSession', () => {
       expectedImages: [],
     secrets: new RunnerSecrets({}, []),
     localRepositoryRoots: [],
+    networks: new NetworkPolicy(''),
     };
     return new RunSession(
       registry as unknown as RpcClient,
@@ -171,6 +189,8 @@ describe('RunSession', () => {
   }
 
   const attemptDir = () => join(dataDir, 'sessions', SESSION, 'attempt-2');
+  /** The attempt is over once its slot is free: reported, container removed, files discarded. */
+  const settled = () => eventually(() => (slots.used === 0 ? true : undefined));
 
   it('hands back a retry still backing off, without claiming it or holding a slot', async () => {
     const registry = new InMemoryRegistry(specOf());
@@ -204,6 +224,7 @@ describe('RunSession', () => {
 
     await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
     const exited = await eventually(() => publisher.exited());
+    await settled();
 
     expect(exited.cause).toBe('exited');
     const [launch] = engine.launches;
@@ -231,6 +252,40 @@ describe('RunSession', () => {
     expect(engine.launches[0].env['HUB_INPUTS']).toBe('');
   });
 
+  it('waits out an object store that is briefly unreachable (NATS restarting): inputs fetched, the real exit reported with its log', async () => {
+    const spec = specOf({ inputs: [{ name: 'planner', sessionId: PLANNER, files: [outputs.put(PLANNER, 'plan.md', '# plan\n')] }] });
+    outputs.unreachableFor = 2; // the input fetch fails twice
+    await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
+    await eventually(() => (engine.launches.length ? true : undefined));
+    outputs.unreachableFor = 2; // then storing the log fails twice
+
+    const exited = await eventually(() => publisher.exited());
+
+    expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, containerId: 'container-1' });
+    expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n' }]);
+    expect(outputs.stored).toEqual([`${SESSION}/log`]);
+  });
+
+  it('reports the exit before it removes the container, so a runner that dies in between loses no outcome', async () => {
+    const order: string[] = [];
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async (subject, data) => {
+      order.push(subject);
+      await publish(subject, data);
+    };
+    const remove = engine.remove.bind(engine);
+    engine.remove = async (containerId) => {
+      order.push(`remove ${containerId}`);
+      await remove(containerId);
+    };
+
+    await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+    await settled();
+
+    expect(order).toEqual(['container.started', 'container.exited', 'remove container-1']);
+  });
+
   it('fails the start, naming the dependency and the file, when an input is missing from the object store', async () => {
     const spec = specOf({
       inputs: [{ name: 'planner', sessionId: PLANNER, files: [{ path: 'plan.md', size: 7, sha256: 'a'.repeat(64) }] }],
@@ -238,6 +293,7 @@ describe('RunSession', () => {
 
     await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
     const exited = await eventually(() => publisher.exited());
+    await settled();
 
     expect(exited).toMatchObject({ cause: 'start_failed', containerId: null, attempt: 2 });
     expect(exited.detail).toBe(`input planner: file "plan.md" of dependency session ${PLANNER} is missing from the object store`);

@@ -22,6 +22,12 @@ interface SessionInHand {
 type ExitReport = Omit<EventPayload<'container.exited'>, 'sessionId' | 'attempt' | 'runnerId' | 'durationMs'>;
 
 /**
+ * How long the object store (JetStream) may stay unreachable, NATS restarting say, before fetching
+ * an input or storing a log or output counts as a failure of the attempt.
+ */
+const OBJECT_STORE_PATIENCE_MS = 120_000;
+
+/**
  * Runs ready sessions: claim, fetch the dependencies' outputs, create (hardened), start, watch with
  * the time limit, collect the log and output, remove the container, report. Every path ends in
  * `container.exited`, so no session is left waiting on a container that never came.
@@ -122,13 +128,21 @@ export class RunSession {
     } catch (error) {
       const detail = (error as Error).message;
       log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
-      if (session.containerId) await this.engine.remove(session.containerId).catch(() => undefined);
       report = exitWithoutContainer('start_failed', detail, session.containerId);
+    }
+    try {
+      // Reported first, removed after: a runner that dies in between leaves an exited container
+      // that reconciliation removes as an orphan, never an outcome that is lost and run again.
+      await this.report(spec, report, Date.now() - startedAt, log);
+      if (session.containerId) {
+        await this.engine.remove(session.containerId).catch((error) =>
+          log.warn({ containerId: session.containerId, err: (error as Error).message }, 'could not remove the container; reconciliation will'),
+        );
+      }
+      await this.discardAttemptDir(spec, log);
     } finally {
       this.inHand.delete(spec.sessionId);
     }
-    await this.discardAttemptDir(spec, log);
-    await this.report(spec, report, Date.now() - startedAt, log);
   }
 
   private async runContainer(session: SessionInHand, log: HubLogger): Promise<ExitReport> {
@@ -146,7 +160,10 @@ export class RunSession {
       );
     }
     const outputDir = await this.prepareOutputDir(spec);
-    const inputs = await materialiseInputs(spec.inputs, this.inputsDirOf(spec), this.outputs);
+    const inputs = await materialiseInputs(spec.inputs, this.inputsDirOf(spec), {
+      getFile: (sessionId, path) =>
+        this.withObjectStore(log, `fetching input ${path} of session ${sessionId}`, () => this.outputs.getFile(sessionId, path)),
+    });
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
     const repositoryPath = await localRepositoryOf(spec, this.settings.localRepositoryRoots);
     const containerId = await this.engine.create({
@@ -157,6 +174,7 @@ export class RunSession {
       outputDir,
       inputs,
       repositoryPath,
+      network: this.settings.networks.networkFor(spec.image),
       limits: this.settings.limits,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
@@ -201,13 +219,14 @@ export class RunSession {
     const collected = await collectOutput(outputDir, this.settings.outputLimits);
     const files = collected.files.map((file) => withContent(file, secrets.mask(file.content)));
     const skipped = collected.skipped;
-    await this.outputs.putLog(spec.sessionId, logContent);
-    for (const file of files) await this.outputs.putFile(spec.sessionId, file.path, file.content);
-    await this.engine.remove(containerId);
+    await this.withObjectStore(log, 'storing the log', () => this.outputs.putLog(spec.sessionId, logContent));
+    for (const file of files) {
+      await this.withObjectStore(log, `storing output ${file.path}`, () => this.outputs.putFile(spec.sessionId, file.path, file.content));
+    }
     const cause = session.stopCause ?? 'exited';
     log.info(
       { containerId, exitCode: exit.exitCode, oomKilled: exit.oomKilled, cause, files: files.length },
-      'container exited and removed',
+      'container exited',
     );
     return {
       cause,
@@ -248,6 +267,24 @@ export class RunSession {
       } catch (error) {
         const delay = Math.min(100 * 2 ** attempt, 5_000);
         log.warn({ err: (error as Error).message, retryInMs: delay }, 'publish failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * An object-store call, retried while NATS is unreachable (a restart takes seconds): the attempt
+   * ran, and what it produced must not be lost to a blip. Gives up after OBJECT_STORE_PATIENCE_MS.
+   */
+  private async withObjectStore<T>(log: HubLogger, what: string, call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + OBJECT_STORE_PATIENCE_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+        const delay = Math.min(100 * 2 ** attempt, 5_000);
+        log.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
