@@ -14,6 +14,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; the
 missing=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"

@@ -1,0 +1,163 @@
+#!/bin/bash
+# hub-claude-code: the entrypoint of hub/claude-code. Runs one Hub session with Claude Code:
+#   1. refuses to start without ANTHROPIC_API_KEY (exit 78, before anything slow);
+#   2. clones HUB_REPOSITORY at HUB_BRANCH into /workspace (GITHUB_TOKEN for github.com over https);
+#   3. gives Claude Code the preamble, the prompt and the list of inputs under /hub/inputs/;
+#   4. runs `claude -p` unattended in /workspace and writes its final answer to /hub/output/result.md
+#      and its JSON result to /hub/output/result.json.
+# Exit code 0 only when Claude Code succeeded. The last line printed on failure says why: Hub puts
+# it in the session's status reason. Nothing here prints a secret's value.
+set -uo pipefail
+
+readonly OUTPUT_DIR=/hub/output
+readonly RESULT_HELPER=/usr/local/lib/hub-claude-code/result.js
+readonly TAG=hub-claude-code
+
+say() { printf '%s: %s\n' "$TAG" "$*"; }
+fail() {
+  local code=$1
+  shift
+  printf '%s: %s\n' "$TAG" "$*" >&2
+  exit "$code"
+}
+# A URL as it may be shown: without user:password@.
+shown_url() { printf '%s' "$1" | sed -E 's#^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@#\1#'; }
+last_line_of() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-200; }
+
+# 1. Configuration, checked before anything slow.
+if [ -z "${ANTHROPIC_API_KEY:-}" ]; then
+  fail 78 "ANTHROPIC_API_KEY is not set: configure it on the runner (HUB_SECRET_ANTHROPIC_API_KEY or HUB_SECRETS_FILE)"
+fi
+if [ -z "${HUB_PROMPT:-}" ]; then
+  fail 78 "HUB_PROMPT is empty: the session has no prompt to give Claude Code"
+fi
+
+# A writable home for Claude Code's and git's settings, whatever uid the runner chose.
+if [ -z "${HOME:-}" ] || [ "$HOME" = / ] || ! [ -w "$HOME" ]; then
+  export HOME=/tmp/hub-home
+  mkdir -p "$HOME"
+fi
+WORKSPACE=/workspace
+if ! [ -w "$WORKSPACE" ]; then
+  WORKSPACE=/tmp/workspace
+  say "/workspace is not writable for uid $(id -u); working in $WORKSPACE"
+  mkdir -p "$WORKSPACE"
+fi
+if ! [ -w "$OUTPUT_DIR" ]; then
+  fail 73 "$OUTPUT_DIR is not writable for uid $(id -u): the runner must mount the session's output directory there"
+fi
+
+# The image is immutable and unattended: no self-update, no optional traffic. An image built FROM
+# this one may set these differently.
+export DISABLE_AUTOUPDATER="${DISABLE_AUTOUPDATER-1}"
+export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="${CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC-1}"
+export SHELL="${SHELL:-/bin/bash}"
+export GIT_TERMINAL_PROMPT=0 # nobody can type a password: fail instead of waiting
+
+CLAUDE_VERSION=$(claude --version 2>&1 | head -n 1) || fail 70 "the claude CLI does not run in this image: $CLAUDE_VERSION"
+say "Claude Code $CLAUDE_VERSION, session ${HUB_SESSION_ID:-?} (type ${HUB_SESSION_TYPE:-?}, attempt ${HUB_ATTEMPT:-1})"
+
+# Without a network interface (Hub's default container network is "none") Claude Code cannot reach
+# the Anthropic API; say so, and do not let it retry for minutes.
+NO_NETWORK=
+if [ -d /sys/class/net ] && [ -z "$(ls /sys/class/net 2>/dev/null | grep -vx lo)" ]; then
+  NO_NETWORK=1
+  export CLAUDE_CODE_MAX_RETRIES="${CLAUDE_CODE_MAX_RETRIES-0}"
+  say "warning: this container has no network (only lo); Claude Code needs to reach the Anthropic API"
+fi
+
+# 2. The repository.
+git config --global safe.directory '*' # a mounted repository belongs to another uid
+git config --global advice.detachedHead false
+git config --global init.defaultBranch main
+git config --global user.name >/dev/null || git config --global user.name "Claude Code (Hub)"
+git config --global user.email >/dev/null || git config --global user.email "claude-code@hub.invalid"
+if [ -n "${GITHUB_TOKEN:-}" ]; then
+  # Read from the environment when git asks, so the token is in no file, no URL and no argument.
+  git config --global credential.https://github.com.helper \
+    '!f() { test "$1" = get || exit 0; echo username=x-access-token; echo "password=$GITHUB_TOKEN"; }; f'
+fi
+
+clone_repository() {
+  local repository=$1 branch=${2:-} shown err=/tmp/hub-git.err
+  shown=$(shown_url "$repository")
+  local exists=
+  if [ -n "$branch" ]; then
+    if git ls-remote --exit-code -- "$repository" "refs/heads/$branch" "refs/tags/$branch" >/dev/null 2>"$err"; then
+      exists=1
+    elif [ $? -ne 2 ]; then # 2: reachable, no such ref; anything else: not reachable
+      fail 69 "cannot clone $shown: $(last_line_of "$err")"
+    fi
+  fi
+  if ! git clone --quiet ${exists:+--branch "$branch"} -- "$repository" "$WORKSPACE" 2>"$err"; then
+    fail 69 "cannot clone $shown${branch:+ at $branch}: $(last_line_of "$err")"
+  fi
+  cd "$WORKSPACE" || fail 70 "cannot enter $WORKSPACE"
+  if [ -n "$branch" ] && [ -z "$exists" ]; then
+    local base
+    base=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo 'the default branch')
+    git checkout --quiet -b "$branch" 2>"$err" || fail 69 "cannot create branch $branch in $shown: $(last_line_of "$err")"
+    say "branch $branch is not in $shown: created it from $base"
+  fi
+  local at commit
+  at=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD)
+  [ "$at" = HEAD ] && at=${branch:-HEAD}
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo 'no commits')
+  say "cloned $shown at $at ($commit)"
+  say "$WORKSPACE: $(ls -A "$WORKSPACE" | grep -vx .git | head -n 30 | tr '\n' ' ')"
+}
+
+if [ -n "${HUB_REPOSITORY:-}" ]; then
+  clone_repository "$HUB_REPOSITORY" "${HUB_BRANCH:-}"
+else
+  cd "$WORKSPACE" || fail 70 "cannot enter $WORKSPACE"
+  say "no repository given: Claude Code starts in an empty $WORKSPACE"
+fi
+
+# 3. The prompt: preamble, prompt, inputs, and where the output goes.
+PROMPT_FILE=/tmp/hub-prompt.md
+INPUT_SUMMARY=
+{
+  if [ -n "${HUB_PROMPT_PREAMBLE:-}" ]; then
+    printf '%s\n\n' "$HUB_PROMPT_PREAMBLE"
+  fi
+  printf '%s\n' "$HUB_PROMPT"
+  if [ -n "${HUB_INPUTS:-}" ]; then
+    printf '\n## Inputs\n\nThe outputs of the sessions this one depends on, read-only:\n'
+    for dir in $HUB_INPUTS; do
+      printf '\n- `%s` (%s/):\n' "${dir##*/}" "$dir"
+      listed=0
+      while IFS= read -r file; do
+        [ -n "$file" ] || continue
+        printf '  - %s (%s bytes)\n' "$file" "$(stat -c %s "$file" 2>/dev/null || echo '?')"
+        listed=$((listed + 1))
+      done < <(find "$dir" -type f 2>/dev/null | sort | head -n 200)
+      [ "$listed" -gt 0 ] || printf '  - (no files)\n'
+      INPUT_SUMMARY="$INPUT_SUMMARY ${dir##*/} ($listed file$([ "$listed" = 1 ] || echo s))"
+    done
+  fi
+  printf '\n## Session\n\nYou work in %s' "$WORKSPACE"
+  [ -n "${HUB_REPOSITORY:-}" ] && printf ', a clone of %s%s' "$(shown_url "$HUB_REPOSITORY")" "${HUB_BRANCH:+ on branch $HUB_BRANCH}"
+  printf '. Files you write to %s/ are kept as this session'"'"'s output; your final answer is saved as %s/result.md unless you write that file yourself.\n' "$OUTPUT_DIR" "$OUTPUT_DIR"
+} >"$PROMPT_FILE"
+say "prompt: $(wc -c <"$PROMPT_FILE" | tr -d ' ') bytes${HUB_PROMPT_PREAMBLE:+, with the $HUB_SESSION_TYPE preamble}; inputs:${INPUT_SUMMARY:- none}"
+
+# 4. Claude Code, unattended: nobody is there to answer a permission prompt, and the container is
+# the sandbox (uid 1000, no capabilities, its own filesystem).
+CLAUDE_OUT=/tmp/hub-claude.json
+say "running claude -p in $WORKSPACE"
+claude -p --output-format json --dangerously-skip-permissions <"$PROMPT_FILE" >"$CLAUDE_OUT" &
+CLAUDE_PID=$!
+STOPPED_BY=
+trap 'STOPPED_BY=SIGTERM; kill -TERM "$CLAUDE_PID" 2>/dev/null' TERM
+trap 'STOPPED_BY=SIGINT; kill -INT "$CLAUDE_PID" 2>/dev/null' INT
+CLAUDE_EXIT=0
+wait "$CLAUDE_PID" || CLAUDE_EXIT=$?
+# A trapped signal interrupts `wait`: wait again for Claude Code to finish.
+while kill -0 "$CLAUDE_PID" 2>/dev/null; do
+  wait "$CLAUDE_PID" && CLAUDE_EXIT=0 || CLAUDE_EXIT=$?
+done
+trap - TERM INT
+
+HUB_CC_NO_NETWORK="$NO_NETWORK" HUB_CC_STOPPED_BY="$STOPPED_BY" \
+  node "$RESULT_HELPER" "$CLAUDE_OUT" "$CLAUDE_EXIT" "$OUTPUT_DIR"
