@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import type { OrchestrationView, SessionStatus, SessionView } from '@hub/contracts';
@@ -263,11 +263,21 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
   };
 }
 
+/** The load average over the last 1, 5 and 15 minutes: anything else running skews the figures. */
+export function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+}
+
 /** Runs a benchmark's main, printing the machine first; exits non-zero if it throws. */
 export function runBench(title: string, main: () => Promise<void>): void {
-  console.log(`# ${title}\n  machine: ${machine()}`);
+  console.log(`# ${title}\n  machine: ${machine()}\n  load average before: ${load()}`);
   main().then(
-    () => process.exit(0),
+    () => {
+      console.log(`\n  load average after: ${load()}`);
+      process.exit(0);
+    },
     (error) => {
       console.error(error);
       process.exit(1);

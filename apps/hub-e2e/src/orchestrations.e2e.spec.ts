@@ -1,4 +1,4 @@
-import { containersOf, docker } from './support/docker';
+import { expectRemoved } from './support/docker';
 import { byName, finished, maxOverlap, started } from './support/timeline';
 import { startTestStack, type TestStack } from './support/test-stack';
 import { tutorialOrchestration } from '../../../examples/python-tutorial';
@@ -177,7 +177,7 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
     const done = await hub.api.waitForOrchestration(created.id, 30_000);
     expect(done.status).toBe('cancelled');
     expect(done.sessions.map((s) => s.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
-    for (const session of done.sessions) expect(await containersOf(session.id)).toEqual([]);
+    for (const session of done.sessions) await expectRemoved(session.id);
     expect((await hub.api.request('POST', `/api/v1/orchestrations/${created.id}/cancel`)).status).toBe(409);
   });
 
@@ -209,8 +209,8 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
     expect(tutorialOrchestration(false).sessions.every((s) => s.image === 'hub/claude-code:latest')).toBe(true);
   });
 
-  afterAll(async () => {
-    const left = await docker.listContainers({ all: true, filters: { label: ['hub.session'] } });
-    expect(left).toEqual([]);
+  it('leaves no container behind for any of the sessions it ran', async () => {
+    const all = await hub.api.listSessions({ limit: 500 });
+    for (const session of all.items) await expectRemoved(session.id);
   });
 });

@@ -1,4 +1,4 @@
-import { docker } from './support/docker';
+import { docker, expectRemoved } from './support/docker';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 /** Container creations Docker itself saw for these sessions, between two moments. */
@@ -57,7 +57,6 @@ describe('a runner that crashes and comes back adopts its containers', () => {
     }
     const creations = await creationsOf(new Set(sessions.map((s) => s.id)), began - 1_000, Date.now() + 1_000);
     expect([...creations.values()]).toEqual([1, 1, 1, 1, 1]);
-    const left = await docker.listContainers({ all: true, filters: { label: ['hub.session'] } });
-    expect(left.filter((c) => sessions.some((s) => s.id === c.Labels['hub.session']))).toEqual([]);
+    for (const session of sessions) await expectRemoved(session.id);
   });
 });

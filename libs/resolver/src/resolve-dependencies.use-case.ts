@@ -30,12 +30,10 @@ export class ResolveDependencies {
   async onStatusChanged(event: EventOf<'session.status-changed'>): Promise<void> {
     if (!isTerminal(event.data.to)) return;
     const { dependents } = await this.rpc.call(RPC.sessionDependents, { sessionId: event.data.sessionId });
-    for (const dependent of dependents) {
-      // A dependent nobody asked to start yet only learns of a failure; success waits for its start.
-      const decision = decide(dependent.dependencies);
-      if (dependent.status === 'created' && decision.kind !== 'failed') continue;
-      await this.apply(dependent.sessionId, dependent.dependencies);
-    }
+    // A dependent nobody asked to start yet only learns of a failure; success waits for its start.
+    const toDecide = dependents.filter((d) => d.status !== 'created' || decide(d.dependencies).kind === 'failed');
+    // Decisions are independent of each other: published together, not one acknowledgement after another.
+    await Promise.all(toDecide.map((d) => this.apply(d.sessionId, d.dependencies)));
   }
 
   /**

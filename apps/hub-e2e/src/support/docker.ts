@@ -14,3 +14,11 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * The runner reports a session's end before it removes the container (so a crash in between leaves
+ * an orphan to clean up, never a lost result): removal follows the terminal status within moments.
+ */
+export async function expectRemoved(sessionId: string, timeoutMs = 5_000): Promise<void> {
+  await waitUntil(`the container of session ${sessionId} is removed`, async () => (await containersOf(sessionId)).length === 0, timeoutMs);
+}

@@ -300,12 +300,17 @@ export class SessionTransaction {
     return rows.map((r) => ({ name: r.name ?? r.id, sessionId: r.id, files: r.output_files ?? [] }));
   }
 
+  /**
+   * Writes events to the outbox, in order, in one statement. They travel as one JSON array: the
+   * driver would otherwise quote every envelope into an array literal, which costs twice as much
+   * for an orchestration's 10,000 events.
+   */
   async appendEvents(envelopes: EventEnvelope[]): Promise<void> {
     if (!envelopes.length) return;
     await this.em.query(
       `INSERT INTO outbox (event_id, subject, envelope)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])`,
-      [envelopes.map((e) => e.id), envelopes.map((e) => e.subject), envelopes.map((e) => JSON.stringify(e))],
+       SELECT (e->>'id')::uuid, e->>'subject', e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n`,
+      [JSON.stringify(envelopes)],
     );
   }
 }
