@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect as connectTcp } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -237,6 +239,30 @@ describe('gateway HTTP API', () => {
       expect(registry.requestsTo(RPC.createSession)).toEqual([]);
     });
 
+    it('answers 400 for a body that is not encoded as its Content-Encoding says, not 500', async () => {
+      const response = await call('POST', '/api/v1/sessions', { body: '{"prompt":"x"}', headers: { 'content-encoding': 'gzip' } });
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'bad_request', message: expect.stringMatching(/^cannot read the request body: .*Content-Encoding/) });
+      const gzipped = await fetch(`${baseUrl}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync(Buffer.from('{"prompt":1}')),
+      });
+      expect(gzipped.status).toBe(400);
+      expect(((await gzipped.json()) as { message: string }).message).toBe('prompt: must be a string');
+      expect(registry.received).toEqual([]);
+    });
+
+    it('answers 400 naming where for U+0000 in any string or key (PostgreSQL cannot store it), asking no service', async () => {
+      const response = await call('POST', '/api/v1/sessions', { body: { prompt: 'echo a\u0000b' } });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ error: 'bad_request', message: expect.stringMatching(/^prompt: must not contain U\+0000/) });
+      const nested = await call('POST', '/mcp', { body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'create_session', arguments: { prompt: 'x', ['k\u0000']: 1 } } } });
+      expect(nested.status).toBe(400);
+      expect(nested.body.details).toEqual([{ path: 'params.arguments.k\u0000', message: expect.stringMatching(/^must not contain U\+0000/) }]);
+      expect(registry.received).toEqual([]);
+    });
+
     it('answers 503 saying which service is down when no registry answers', async () => {
       const response = await call('POST', '/api/v1/sessions', { body: { type: 'analysis', prompt: 'x' } });
       expect(response.status).toBe(503);
@@ -401,7 +427,56 @@ describe('gateway HTTP API', () => {
     });
   });
 
+  describe('POST /api/v1/orchestrations', () => {
+    it('answers 413 for an orchestration too large for NATS once its defaults are filled in, asking no service', async () => {
+      // 9,000 short sessions: under the 1 MiB body limit, over NATS's 1 MiB max_payload with `type` and `dependsOn` added.
+      const sessions = Array.from({ length: 9000 }, (_, i) => ({ name: `s${i}`, prompt: 'p'.repeat(60) }));
+      const response = await call('POST', '/api/v1/orchestrations', { body: { name: 'big', sessions } });
+      expect(JSON.stringify({ name: 'big', sessions }).length).toBeLessThan(1024 * 1024);
+      expect(response.status).toBe(413);
+      expect(response.body).toEqual({ error: 'payload_too_large', message: expect.stringMatching(/^the orchestration is \d+ bytes once its defaults are filled in; .*NATS/) });
+      expect(registry.received).toEqual([]);
+    });
+  });
+
   describe('errors', () => {
+    /** Bytes as they are, on a connection of their own; the whole answer, once the server closes it. */
+    function rawExchange(bytes: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(baseUrl);
+        const socket = connectTcp(Number(port), hostname);
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(answer));
+        socket.end(bytes);
+      });
+    }
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+    it('answers what Node refuses before any route (malformed HTTP, headers over the limit, no Host, an unknown Expect) in JSON too', async () => {
+      const malformed = await rawExchange('GET /health/live\u0001 HTTP/1.1\r\nhost: x\r\n\r\n');
+      expect(malformed).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(bodyOf(malformed)).toEqual({ error: 'bad_request', message: expect.stringMatching(/^malformed HTTP request: /) });
+
+      const huge = await rawExchange(`GET /health/live HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+      expect(bodyOf(huge)).toEqual({ error: 'headers_too_large', message: 'the request line and headers are larger than the limit of 16384 bytes' });
+
+      const expectation = await rawExchange('GET /health/live HTTP/1.1\r\nhost: x\r\nexpect: foo\r\n\r\n');
+      expect(expectation).toMatch(/^HTTP\/1\.1 417 /);
+      expect(bodyOf(expectation)).toEqual({ error: 'expectation_failed', message: 'Expect: foo is not supported (only 100-continue is)' });
+
+      const noHost = await rawExchange('GET /health/live HTTP/1.1\r\n\r\n');
+      expect(noHost).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bodyOf(noHost)).toEqual({ error: 'bad_request', message: 'an HTTP/1.1 request must have a Host header' });
+
+      const head = await rawExchange('HEAD /health/live\u0001 HTTP/1.1\r\nhost: x\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\n$/); // no body after the head of a response to HEAD
+
+      expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
+    });
+
     it('answers unknown routes with a JSON 404 naming the route', async () => {
       expect(await call('GET', '/api/v1/nothing-here?x=1')).toMatchObject({
         status: 404,

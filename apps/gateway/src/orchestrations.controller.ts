@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { NatsConnection } from 'nats';
 import {
   CreateOrchestrationRequest,
   CreateOrchestrationRequestSchema,
@@ -9,8 +10,8 @@ import {
   OrchestrationView,
   RPC,
 } from '@hub/contracts';
-import { API_PREFIX, OrchestrationIdPipe, OrchestrationViews, ZodValidationPipe } from '@hub/gateway-http';
-import { RpcClient } from '@hub/messaging';
+import { API_PREFIX, assertFitsOnBus, OrchestrationIdPipe, OrchestrationViews, ZodValidationPipe } from '@hub/gateway-http';
+import { NATS_CONNECTION, RpcClient } from '@hub/messaging';
 
 /** The orchestration API: DAGs of sessions, created, started and cancelled as one. */
 @Controller(`${API_PREFIX}/orchestrations`)
@@ -18,12 +19,14 @@ export class OrchestrationsController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly views: OrchestrationViews,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
   ) {}
 
   @Post()
   async create(
     @Body(new ZodValidationPipe(CreateOrchestrationRequestSchema)) request: CreateOrchestrationRequest,
   ): Promise<OrchestrationView> {
+    assertFitsOnBus(request, this.nc.info?.max_payload, 'the orchestration');
     return this.views.withSessions(await this.rpc.call(RPC.createOrchestration, request, 30_000));
   }
 

@@ -6,6 +6,7 @@ import { HubLogger, PinoNestLogger } from '@hub/config';
 import { apiTokenGuard } from './api-token.guard';
 import { API_PREFIX } from './gateway-http.tokens';
 import { CLAUDE_HUB_WEBHOOK_PATH } from './claude-hub/claude-hub.schemas';
+import { answerClientErrorsInJson, requireHostHeader } from './client-errors';
 import { HttpErrorFilter } from './http-error.filter';
 import { jsonBody } from './json-body.middleware';
 import { requestLog } from './request-log.middleware';
@@ -26,6 +27,7 @@ export interface GatewayHttpOptions {
  * Creates the gateway's Nest app around `rootModule` (its controllers), not yet listening. Order
  * matters: request log, then the token check on /api/v1 and on the claude-hub webhook, then the
  * JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches HttpErrorFilter.
+ * What Node's HTTP parser refuses before express sees it is answered in the same JSON (client-errors.ts).
  */
 export async function createGatewayHttpApp(rootModule: DynamicModule, options: GatewayHttpOptions): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
@@ -36,11 +38,13 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(options.logger));
+  app.use(requireHostHeader);
   app.use(noSniff);
   app.use(`/${API_PREFIX}`, apiTokenGuard(options.apiToken));
   app.use(`/${CLAUDE_HUB_WEBHOOK_PATH}`, apiTokenGuard(options.apiToken));
   app.use('/mcp', apiTokenGuard(options.apiToken)); // the MCP endpoint (@hub/mcp's MCP_HTTP_PATH)
   app.use(...jsonBody(options.maxBodyBytes));
   app.useGlobalFilters(new HttpErrorFilter(options.logger));
+  answerClientErrorsInJson(app.getHttpServer());
   return app;
 }

@@ -6,6 +6,7 @@ export * from './http-error.filter';
 export * from './api-token.loader';
 export * from './api-token.guard';
 export * from './json-body.middleware';
+export * from './bus-payload';
 export * from './request-log.middleware';
 export * from './zod-validation.pipe';
 export * from './output-path.pipe';

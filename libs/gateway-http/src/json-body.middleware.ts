@@ -2,17 +2,19 @@ import { json, type ErrorRequestHandler, type Request, type RequestHandler } fro
 import { HttpProblem } from './http-problem.error';
 import { badRequest } from '@hub/contracts';
 
-/** Body-parser's errors are http-errors with a `type` naming what went wrong. */
+/**
+ * Body-parser's errors are http-errors with a status and mostly a `type` naming what went wrong;
+ * those from decoding the Content-Encoding (zlib's "incorrect header check") have no `type`.
+ */
 interface BodyParserError extends Error {
-  type: string;
+  type?: string;
   status: number;
+  code?: string;
   limit?: number;
 }
 
 const isBodyParserError = (error: unknown): error is BodyParserError =>
-  error instanceof Error &&
-  typeof (error as Partial<BodyParserError>).type === 'string' &&
-  typeof (error as Partial<BodyParserError>).status === 'number';
+  error instanceof Error && !(error instanceof HttpProblem) && typeof (error as Partial<BodyParserError>).status === 'number';
 
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
@@ -30,14 +32,44 @@ export function translateBodyParserError(error: unknown): unknown {
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return new HttpProblem(415, 'unsupported_media_type', error.message);
-    default:
-      return badRequest(`cannot read the request body: ${error.message}`);
+    default: {
+      const hint = error.code?.startsWith('Z_') ? ' (it is not encoded as its Content-Encoding says)' : '';
+      return badRequest(`cannot read the request body: ${error.message}${hint}`);
+    }
   }
 }
 
 /**
+ * Where the first U+0000 in a parsed body is (`sessions.0.prompt`), if any. PostgreSQL text cannot
+ * hold it, so such a body could only fail later, deep in a service. Iterative, and the path is only
+ * built once found: bodies may nest a hundred thousand levels deep.
+ */
+export function nulPathIn(body: unknown): string | undefined {
+  type Step = { value: unknown; key: string; parent?: Step };
+  const pathOf = (step: Step) => {
+    const keys: string[] = [];
+    for (let s: Step | undefined = step; s?.parent; s = s.parent) keys.push(s.key);
+    return keys.reverse().join('.') || '(body)';
+  };
+  const stack: Step[] = [{ value: body, key: '' }];
+  for (let step = stack.pop(); step; step = stack.pop()) {
+    if (typeof step.value === 'string') {
+      if (step.value.includes('\0')) return pathOf(step);
+    } else if (typeof step.value === 'object' && step.value !== null) {
+      for (const [key, value] of Object.entries(step.value)) {
+        const child = { value, key, parent: step };
+        if (key.includes('\0')) return pathOf(child);
+        stack.push(child);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
  * JSON bodies only, up to `limitBytes`: a body of another content type is refused with 415
- * (rather than silently ignored), and body-parser's errors become 400/413/415 answers.
+ * (rather than silently ignored), body-parser's errors become 400/413/415 answers, and a body with
+ * U+0000 in a string or key is a 400 naming where.
  */
 export function jsonBody(limitBytes: number): Array<RequestHandler | ErrorRequestHandler> {
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -46,5 +78,11 @@ export function jsonBody(limitBytes: number): Array<RequestHandler | ErrorReques
     next(new HttpProblem(415, 'unsupported_media_type', `the request body must be application/json (got ${got})`));
   };
   const translate: ErrorRequestHandler = (error, _req, _res, next) => next(translateBodyParserError(error));
-  return [requireJson, json({ limit: limitBytes }), translate];
+  const refuseNul: RequestHandler = (req, _res, next) => {
+    const path = nulPathIn(req.body);
+    if (path === undefined) return next();
+    const why = 'must not contain U+0000 (NUL): Hub stores text in PostgreSQL, which cannot hold it';
+    next(badRequest(`${path}: ${why}`, [{ path, message: why }]));
+  };
+  return [requireJson, json({ limit: limitBytes }), translate, refuseNul];
 }

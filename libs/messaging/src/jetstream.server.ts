@@ -18,9 +18,16 @@ import { DeferredDelivery } from './deferred-delivery';
 import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
 import { decodeJson, encodeJson } from './nats-connection';
 
-/** Lets a subject be read only while the service has room for more work (a runner's slots). */
 const PERMANENT_FAILURES = new Set<ErrorCode>(['bad_request', 'not_found', 'conflict']);
 
+/**
+ * How long JetStream waits for the ack of an event it delivered before delivering it again. It is
+ * also how long the events a crashed (kill -9) service had in hand wait before its successor gets
+ * them, so it is short; a handler that takes longer tells JetStream it is still working on it.
+ */
+export const DEFAULT_ACK_WAIT_MS = 10_000;
+
+/** Lets a subject be read only while the service has room for more work (a runner's slots). */
 export interface CapacityGate {
   waitForRoom(): Promise<void>;
 }
@@ -38,6 +45,7 @@ export interface JetStreamServerOptions {
   sharedDurables?: Partial<Record<EventSubject, string>>;
   /** Subjects pulled one message at a time, and only when their gate has room. */
   gated?: Partial<Record<EventSubject, CapacityGate>>;
+  /** Default DEFAULT_ACK_WAIT_MS. */
   ackWaitMs?: number;
   /** Turns infrastructure failures (database down) into errors a caller can act on. */
   classifyError?: (error: unknown) => HubError | undefined;
@@ -58,6 +66,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     super();
   }
 
+  private get ackWaitMs(): number {
+    return this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  }
+
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       this.assertEveryOwnedSubjectHasOneHandler();
@@ -65,7 +77,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       await ensureEventStream(jsm);
       for (const subject of this.options.events) {
         const durable = this.options.sharedDurables?.[subject] ?? durableName(this.options.service, subject);
-        await ensureDurableConsumer(jsm, durable, subject, this.options.ackWaitMs ?? 60_000);
+        await ensureDurableConsumer(jsm, durable, subject, this.ackWaitMs);
         const gate = this.options.gated?.[subject];
         if (gate) void this.pullWhenThereIsRoom(subject, durable, gate);
         else await this.consume(subject, durable);
@@ -143,11 +155,22 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       msg.term();
       return;
     }
+    // While the handler works, JetStream is told so, well within the ack wait: only an event whose
+    // service died (or hung) is delivered again.
+    const stillWorking = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // the connection is closing: nothing to tell
+      }
+    }, Math.max(100, Math.floor(this.ackWaitMs / 3)));
     try {
       const handler = this.getHandlerByPattern(subject) as MessageHandler;
       await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
+      clearInterval(stillWorking);
       msg.ack();
     } catch (error) {
+      clearInterval(stillWorking);
       if (error instanceof DeferredDelivery) {
         // Not a failure: the handler asked to see this event again later.
         logger.debug({ subject, eventId: event.id, retryInMs: error.delayMs, reason: error.message }, 'event deferred');
@@ -180,9 +203,34 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       const request = parseOrBadRequest(RPC_CATALOG[subject].request, raw, 'request');
       const handler = this.getHandlerByPattern(subject) as MessageHandler;
       const data = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
-      msg.respond(encodeJson({ ok: true, data }));
+      this.respond(subject, msg, { ok: true, data });
     } catch (error) {
-      msg.respond(encodeJson({ ok: false, error: this.toRpcError(subject, error) }));
+      this.respond(subject, msg, { ok: false, error: this.toRpcError(subject, error) });
+    }
+  }
+
+  /**
+   * Sends an answer. One NATS refuses (larger than its max_payload: an error naming 40,000 unknown
+   * dependencies) becomes an error saying so; msg.respond throws, and a throw here would be an
+   * unhandled rejection that ends the service.
+   */
+  private respond(subject: RpcSubject, msg: Msg, answer: { ok: true; data: unknown } | { ok: false; error: RpcError }): void {
+    const payload = encodeJson(answer);
+    try {
+      msg.respond(payload);
+      return;
+    } catch (error) {
+      this.options.logger.warn({ subject, bytes: payload.length, err: (error as Error).message }, 'answer not sent; answering why instead');
+    }
+    const original = answer.ok ? 'the answer' : `the error (${answer.error.message.slice(0, 1000)}…)`;
+    const error: RpcError = {
+      code: answer.ok ? 'internal' : answer.error.code,
+      message: `${original} is ${payload.length} bytes, more than NATS carries (max_payload ${this.options.nc.info?.max_payload})`,
+    };
+    try {
+      msg.respond(encodeJson({ ok: false, error }));
+    } catch (failure) {
+      this.options.logger.error({ subject, err: (failure as Error).message }, 'answer not sent');
     }
   }
 

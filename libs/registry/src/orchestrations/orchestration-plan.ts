@@ -5,6 +5,10 @@ import { badRequest, OrchestrationSession } from '@hub/contracts';
  * dependency names a session of the orchestration, none depends on itself, and no cycle. Throws a
  * bad_request that names the offending sessions (and, for a cycle, the cycle).
  */
+/** At most this many offenders of each kind are named, so an error stays readable (and small). */
+const NAMED = 20;
+const list = (items: string[]) => (items.length > NAMED ? `${items.slice(0, NAMED).join(', ')} and ${items.length - NAMED} more` : items.join(', '));
+
 export function checkOrchestrationPlan(sessions: readonly OrchestrationSession[]): void {
   const problems: string[] = [];
   const details: Record<string, unknown> = {};
@@ -13,14 +17,14 @@ export function checkOrchestrationPlan(sessions: readonly OrchestrationSession[]
   for (const s of sessions) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
   const duplicates = [...counts].filter(([, n]) => n > 1).map(([name]) => name);
   if (duplicates.length) {
-    problems.push(`session names must be unique; used more than once: ${duplicates.join(', ')}`);
-    details['duplicates'] = duplicates;
+    problems.push(`session names must be unique; used more than once: ${list(duplicates)}`);
+    details['duplicates'] = duplicates.slice(0, NAMED);
   }
 
   const selfDependent = sessions.filter((s) => s.dependsOn.includes(s.name)).map((s) => s.name);
   if (selfDependent.length) {
-    problems.push(`a session cannot depend on itself: ${selfDependent.join(', ')}`);
-    details['selfDependent'] = selfDependent;
+    problems.push(`a session cannot depend on itself: ${list(selfDependent)}`);
+    details['selfDependent'] = selfDependent.slice(0, NAMED);
   }
 
   const unknown = sessions.flatMap((s) =>
@@ -28,9 +32,9 @@ export function checkOrchestrationPlan(sessions: readonly OrchestrationSession[]
   );
   if (unknown.length) {
     problems.push(
-      `dependencies on sessions that are not in the orchestration: ${unknown.map((u) => `${u.session} → ${u.dependsOn}`).join(', ')}`,
+      `dependencies on sessions that are not in the orchestration: ${list(unknown.map((u) => `${u.session} → ${u.dependsOn}`))}`,
     );
-    details['unknownDependencies'] = unknown;
+    details['unknownDependencies'] = unknown.slice(0, NAMED);
   }
   if (problems.length) throw badRequest(`invalid orchestration: ${problems.join('; ')}`, details);
 
