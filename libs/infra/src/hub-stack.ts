@@ -84,7 +84,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     throw error;
   }
 
-  return {
+  const stack: HubStack = {
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     apiToken: options.apiToken ?? (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim(),
     databaseUrl,
@@ -95,7 +95,10 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     logDir,
     async stop() {
       await stopServices();
-      await stopInfrastructure();
+      // The servers the stack holds now: a test that restarted PostgreSQL or NATS put the new one here.
+      await stack.nats?.stop();
+      await stack.postgres?.stop();
     },
   };
+  return stack;
 }

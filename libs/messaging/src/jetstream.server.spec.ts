@@ -20,6 +20,8 @@ let failuresToGo = 0;
 const deferOnce = new Map<string, number>();
 /** When each session's event reached the handler, in order. */
 const deliveredAt = new Map<string, number[]>();
+/** Sessions whose handler takes this long. */
+const slow = new Map<string, number>();
 
 @Controller()
 class ProbeController {
@@ -27,6 +29,7 @@ class ProbeController {
   async onDepsResolved(@Payload() event: EventOf<'deps.resolved'>) {
     const { sessionId } = event.data;
     deliveredAt.set(sessionId, [...(deliveredAt.get(sessionId) ?? []), Date.now()]);
+    if (slow.has(sessionId)) await sleep(slow.get(sessionId)!);
     if (sessionId.startsWith('00000000')) throw new HubError('conflict', 'refused on purpose');
     const deferMs = deferOnce.get(sessionId);
     if (deferMs !== undefined) {
@@ -136,6 +139,16 @@ describe('JetStreamServer (real nats-server -js)', () => {
     await sleep(800);
     expect((await consumerInfo()).num_ack_pending).toBe(0);
   });
+
+  it('does not deliver again an event whose handler is still working past the ack wait', async () => {
+    const sessionId = '3d4e5f60-7182-4930-8cbd-2e3f4a5b6c7d';
+    slow.set(sessionId, 6_500); // the server's ack wait is 5 s
+    await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
+    await eventually(() => received.some((e) => e.data.sessionId === sessionId), 15_000);
+    await sleep(1_000);
+    expect(deliveredAt.get(sessionId)).toHaveLength(1);
+    expect((await consumerInfo()).num_redelivered).toBe(0);
+  }, 20_000);
 
   it('will not boot a service whose owned subject has no handler', async () => {
     const broken = await NestFactory.createMicroservice(ProbeModule, {

@@ -7,9 +7,6 @@ import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from
 import { RunSession } from './run-session.use-case';
 
 
-/** A session claimed this recently may not have its container yet: not called lost before then. */
-const CLAIM_GRACE_MS = 30_000;
-
 /**
  * Matches this runner's labelled containers against the sessions the registry says it holds, at
  * start and periodically: a container whose session it holds is adopted (watched, or collected if it
@@ -20,8 +17,6 @@ const CLAIM_GRACE_MS = 30_000;
 export class ReconcileContainers implements OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  /** Sessions claimed before this process started were claimed by an earlier incarnation of it. */
-  private readonly startedAt = Date.now();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -66,14 +61,13 @@ export class ReconcileContainers implements OnApplicationShutdown {
       }
     }
 
-    const now = Date.now();
+    // Held by this runner per the registry, yet neither running here, nor being claimed, nor already
+    // reported (the registry may not have applied that report yet): its container is gone, or was
+    // never created (an earlier incarnation died, or the answer to the claim was lost). Lost at once.
     for (const session of held) {
-      const hasContainer = containers.some(
-        (c) => c.sessionId === session.spec.sessionId && c.attempt === session.spec.attempt && c.state !== 'created',
-      );
-      if (hasContainer || this.runSession.holds(session.spec.sessionId)) continue;
-      const changedAt = Date.parse(session.changedAt);
-      if (changedAt > this.startedAt && now - changedAt < CLAIM_GRACE_MS) continue;
+      const { sessionId, attempt } = session.spec;
+      const hasContainer = containers.some((c) => c.sessionId === sessionId && c.attempt === attempt && c.state !== 'created');
+      if (hasContainer || this.runSession.holds(sessionId) || this.runSession.hasReported(sessionId, attempt)) continue;
       await this.runSession.reportLost(session.spec);
     }
   }

@@ -266,6 +266,41 @@ describe('RunSession', () => {
     expect(outputs.stored).toEqual([`${SESSION}/log`]);
   });
 
+  it('holds a session while its claim is on its way, and remembers the attempts it reported', async () => {
+    const registry = new InMemoryRegistry(specOf());
+    let answer!: () => void;
+    const call = registry.call.bind(registry);
+    registry.call = (async (subject, request) => {
+      await new Promise<void>((resolve) => (answer = resolve));
+      return call(subject, request);
+    }) as typeof registry.call;
+    const runner = runSession(registry);
+
+    const claimed = runner.onReady(readyEvent(null));
+    expect(runner.holds(SESSION)).toBe(true);
+    answer();
+    await claimed;
+    await eventually(() => publisher.exited());
+    await settled();
+
+    expect(runner.holds(SESSION)).toBe(false);
+    expect(runner.hasReported(SESSION, 2)).toBe(true);
+    expect(runner.hasReported(SESSION, 1)).toBe(false);
+  });
+
+  it('does not hold a session whose claim got no answer (reconciliation reports it lost)', async () => {
+    const registry = new InMemoryRegistry(specOf());
+    registry.call = (async () => {
+      throw new Error('session-registry did not answer hub.registry.sessions.claim within 10000 ms');
+    }) as typeof registry.call;
+    const runner = runSession(registry);
+
+    await expect(runner.onReady(readyEvent(null))).rejects.toThrow(/did not answer/);
+
+    expect(runner.holds(SESSION)).toBe(false);
+    expect(slots.used).toBe(0);
+  });
+
   it('reports the exit before it removes the container, so a runner that dies in between loses no outcome', async () => {
     const order: string[] = [];
     const publish = publisher.publish.bind(publisher);

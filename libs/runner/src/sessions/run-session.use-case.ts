@@ -27,6 +27,9 @@ type ExitReport = Omit<EventPayload<'container.exited'>, 'sessionId' | 'attempt'
  */
 const OBJECT_STORE_PATIENCE_MS = 120_000;
 
+/** How many reported attempts a runner remembers, so as not to call their sessions lost meanwhile. */
+const REPORTS_REMEMBERED = 10_000;
+
 /**
  * Runs ready sessions: claim, fetch the dependencies' outputs, create (hardened), start, watch with
  * the time limit, collect the log and output, remove the container, report. Every path ends in
@@ -35,6 +38,10 @@ const OBJECT_STORE_PATIENCE_MS = 120_000;
 @Injectable()
 export class RunSession {
   private readonly inHand = new Map<string, SessionInHand>();
+  /** Sessions whose claim is on its way: the registry may already count them as held by this runner. */
+  private readonly claiming = new Set<string>();
+  /** The last attempt of each session this runner reported the end of (the newest REPORTS_REMEMBERED). */
+  private readonly reported = new Map<string, number>();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -58,19 +65,26 @@ export class RunSession {
       throw new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt} may not start before ${notBefore}`);
     }
     this.slots.take();
-    let claim;
+    this.claiming.add(sessionId);
     try {
-      claim = await this.rpc.call(RPC.claimSession, { sessionId, runnerId: this.settings.runnerId });
-    } catch (error) {
-      this.slots.release();
-      throw error;
+      let claim;
+      try {
+        claim = await this.rpc.call(RPC.claimSession, { sessionId, runnerId: this.settings.runnerId });
+      } catch (error) {
+        this.slots.release();
+        throw error;
+      }
+      if (!claim.claimed || !claim.spec) {
+        this.slots.release();
+        this.logger.debug({ sessionId }, 'session not claimed: no longer ready');
+        return;
+      }
+      void this.run(claim.spec).finally(() => this.slots.release());
+    } finally {
+      // run() has put the session in hand by now; a claim whose answer never came (NATS restarting)
+      // is no longer held by anyone here, and reconciliation reports it lost.
+      this.claiming.delete(sessionId);
     }
-    if (!claim.claimed || !claim.spec) {
-      this.slots.release();
-      this.logger.debug({ sessionId }, 'session not claimed: no longer ready');
-      return;
-    }
-    void this.run(claim.spec).finally(() => this.slots.release());
   }
 
   /** Stops the container of a session this runner holds; the exit is then reported as cancelled. */
@@ -112,9 +126,14 @@ export class RunSession {
     await this.report(spec, exitWithoutContainer('container_lost', 'its container no longer exists on the runner'), 0, log);
   }
 
-  /** Whether this runner is running that session now. */
+  /** Whether this runner is running that session now, or claiming it. */
   holds(sessionId: string): boolean {
-    return this.inHand.has(sessionId);
+    return this.inHand.has(sessionId) || this.claiming.has(sessionId);
+  }
+
+  /** Whether this runner has reported the end of that attempt (the registry may not have applied it yet). */
+  hasReported(sessionId: string, attempt: number): boolean {
+    return this.reported.get(sessionId) === attempt;
   }
 
   private async hold(spec: SessionSpec, body: (session: SessionInHand, log: HubLogger) => Promise<ExitReport>): Promise<void> {
@@ -257,6 +276,9 @@ export class RunSession {
         `container.exited:${spec.sessionId}:${spec.attempt}`,
       ),
     );
+    this.reported.delete(spec.sessionId);
+    this.reported.set(spec.sessionId, spec.attempt);
+    if (this.reported.size > REPORTS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
   }
 
   /** A fact the registry must learn: retried until JetStream has it (NATS may be restarting). */
