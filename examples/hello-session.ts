@@ -6,7 +6,7 @@
 //   HUB_URL=http://127.0.0.1:8080 HUB_API_TOKEN=$(cat .hub/api-token) \
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register examples/hello-session.ts
 
-const TERMINAL = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
+import { hubRest, TERMINAL } from './hub-rest';
 
 const PROMPT = [
   'echo "hello from session $HUB_SESSION_ID"',
@@ -23,14 +23,7 @@ interface Session {
 }
 
 export async function runHelloExample(baseUrl: string, token: string, print: (line: string) => void): Promise<void> {
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
-    });
-    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
-    return response;
-  };
+  const api = hubRest(baseUrl, token);
 
   print('[example] POST /api/v1/sessions  (type "analysis", image hub/test-agent:latest, start: true)');
   let session = (await (

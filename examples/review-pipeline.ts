@@ -6,6 +6,8 @@
 //   HUB_URL=http://127.0.0.1:8080 HUB_API_TOKEN=$(cat .hub/api-token) \
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register examples/review-pipeline.ts
 
+import { hubRest, TERMINAL } from './hub-rest';
+
 const PIPELINE = {
   name: 'review-pipeline example',
   start: true,
@@ -57,17 +59,8 @@ interface Session {
   statusReason: string | null;
 }
 
-const TERMINAL = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
-
 export async function runReviewPipeline(baseUrl: string, token: string, print: (line: string) => void): Promise<void> {
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${baseUrl}/api/v1${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
-    });
-    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
-    return response;
-  };
+  const api = hubRest(baseUrl, token);
 
   print('[pipeline] POST /api/v1/orchestrations  analysis → (implementation, tests) → review');
   let orchestration = (await (await api('/orchestrations', { method: 'POST', body: JSON.stringify(PIPELINE) })).json()) as {

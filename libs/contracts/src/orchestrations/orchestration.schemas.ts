@@ -3,7 +3,7 @@ import { SESSION_STATUSES } from '../sessions/session-status';
 import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
-  MAX_PAGE_SIZE,
+  PageQueryFields,
   MAX_PROMPT_LENGTH,
   MAX_TIMEOUT_SECONDS,
   OrchestrationIdSchema,
@@ -71,12 +71,7 @@ export type OrchestrationView = z.infer<typeof OrchestrationViewSchema>;
 
 export const ListOrchestrationsQuerySchema = z.strictObject({
   status: OrchestrationStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  cursor: z
-    .string()
-    .max(64)
-    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page')
-    .optional(),
+  ...PageQueryFields,
 });
 export type ListOrchestrationsQuery = z.infer<typeof ListOrchestrationsQuerySchema>;
 

@@ -56,16 +56,21 @@ export type SessionRef = z.infer<typeof SessionRefSchema>;
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
 
-export const ListSessionsQuerySchema = z.strictObject({
-  orchestrationId: OrchestrationIdSchema.optional(),
-  status: SessionStatusSchema.optional(),
-  type: SessionTypeSchema.optional(),
+/** The paging fields every list takes: a page size and the opaque cursor of the previous page. */
+export const PageQueryFields = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
   cursor: z
     .string()
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page')
     .optional(),
+};
+
+export const ListSessionsQuerySchema = z.strictObject({
+  orchestrationId: OrchestrationIdSchema.optional(),
+  status: SessionStatusSchema.optional(),
+  type: SessionTypeSchema.optional(),
+  ...PageQueryFields,
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
 

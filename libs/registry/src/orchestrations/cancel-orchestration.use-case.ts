@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, notFound, OrchestrationSummary } from '@hub/contracts';
+import { OrchestrationSummary } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { SessionTransitions } from '../sessions/session-transitions';
@@ -22,11 +22,7 @@ export class CancelOrchestration {
 
   async execute(orchestrationId: string): Promise<OrchestrationSummary> {
     const summary = await this.store.transaction(async (tx) => {
-      const before = await this.reads.summary(orchestrationId, tx.entityManager);
-      if (!before) throw notFound('orchestration', orchestrationId);
-      if (['completed', 'failed', 'cancelled'].includes(before.status)) {
-        throw conflict(`cannot cancel orchestration ${orchestrationId}: it already ended ${before.status}`, { status: before.status });
-      }
+      await this.reads.requireNotEnded(orchestrationId, 'cancel', tx.entityManager);
       await this.transitions.moveManyWithin(tx, {
         scope: { orchestrationId },
         from: ['created', 'waiting', 'ready'],

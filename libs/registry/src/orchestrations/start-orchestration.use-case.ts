@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, notFound, OrchestrationSummary } from '@hub/contracts';
+import { OrchestrationSummary } from '@hub/contracts';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
@@ -17,11 +17,7 @@ export class StartOrchestration {
 
   async execute(orchestrationId: string): Promise<OrchestrationSummary> {
     const summary = await this.store.transaction(async (tx) => {
-      const before = await this.reads.summary(orchestrationId, tx.entityManager);
-      if (!before) throw notFound('orchestration', orchestrationId);
-      if (['completed', 'failed', 'cancelled'].includes(before.status)) {
-        throw conflict(`cannot start orchestration ${orchestrationId}: it already ended ${before.status}`, { status: before.status });
-      }
+      await this.reads.requireNotEnded(orchestrationId, 'start', tx.entityManager);
       await this.startSession.startMany(tx, { orchestrationId }, 'orchestration started');
       return (await this.reads.summary(orchestrationId, tx.entityManager))!;
     });

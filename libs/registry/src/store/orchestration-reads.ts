@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import {
+  conflict,
   DEFAULT_PAGE_SIZE,
+  notFound,
   ListOrchestrationsQuery,
   OrchestrationPage,
   OrchestrationSummary,
@@ -46,6 +48,16 @@ export class OrchestrationReads {
   async summary(id: string, em: EntityManager = this.dataSource.manager): Promise<OrchestrationSummary | null> {
     const rows = await em.query(`SELECT * FROM (${SUMMARY}) x WHERE x.id = $1`, [id]);
     return rows.length ? toSummary(rows[0]) : null;
+  }
+
+  /** The orchestration's summary, for a command that needs it not to have ended: 404 or 409 otherwise. */
+  async requireNotEnded(id: string, action: string, em: EntityManager): Promise<OrchestrationSummary> {
+    const summary = await this.summary(id, em);
+    if (!summary) throw notFound('orchestration', id);
+    if (['completed', 'failed', 'cancelled'].includes(summary.status)) {
+      throw conflict(`cannot ${action} orchestration ${id}: it already ended ${summary.status}`, { status: summary.status });
+    }
+    return summary;
   }
 
   async list(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
