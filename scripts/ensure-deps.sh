@@ -13,7 +13,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; the
 # 1. System packages.
 missing=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
-command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+# The engine, not the client: a machine may have the docker CLI and no dockerd.
+{ command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || [ -x /usr/bin/dockerd ]; } || missing+=(docker.io)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
