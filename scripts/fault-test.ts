@@ -3,7 +3,7 @@
  *
  * Each run starts a fresh stack (PostgreSQL, NATS, the four services, the real Docker engine), runs a
  * DAG of sessions (fan-out, fan-in, designed failures, retries) and, at seeded random moments, kills
- * -9 each service and restarts it, restarts NATS and restarts PostgreSQL (`--rounds` times each); then
+ * -9 each service (the stack's supervisor restarts it), restarts NATS and restarts PostgreSQL (`--rounds` times each); then
  * checks every session's status, exit code and output against what the DAG dictates, the containers
  * Docker created per attempt, containers left behind and the event stream. Prints the recovery time
  * after each fault and the figures; exits 1 if any run found a problem.

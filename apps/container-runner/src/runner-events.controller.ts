@@ -1,10 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { EventOf, EVENTS, RPC } from '@hub/contracts';
+import { readSupervisorStatus, supervisorHealthCheck } from '@hub/config';
+import { EventOf, EVENTS, HealthReport, RPC } from '@hub/contracts';
 import { RunnerHealth, RunSession } from '@hub/runner';
 
 @Controller()
 export class RunnerEventsController {
+  /** How often the stack restarted this runner, and why it last stopped (read once, at start). */
+  private readonly restarts = supervisorHealthCheck(readSupervisorStatus());
+
   constructor(
     private readonly runSession: RunSession,
     private readonly health: RunnerHealth,
@@ -21,7 +25,8 @@ export class RunnerEventsController {
   }
 
   @MessagePattern(RPC.runnerHealth)
-  onHealth() {
-    return this.health.report();
+  async onHealth(): Promise<HealthReport> {
+    const report = await this.health.report();
+    return { ...report, checks: [...report.checks, this.restarts] };
   }
 }

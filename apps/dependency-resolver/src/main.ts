@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { CommonConfigSchema, createLogger, loadConfig } from '@hub/config';
+import { CommonConfigSchema, createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, MessagingModule, runService } from '@hub/messaging';
 import { RESOLVER_LOGGER, ResolveDependencies } from '@hub/resolver';
@@ -15,6 +15,8 @@ class DependencyResolverAppModule {}
 async function main() {
   const config = loadConfig(CommonConfigSchema);
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
+  // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
+  installProcessHandlers(logger);
   const nc = await connectNats(config.NATS_URL, SERVICE, logger);
   const app = await runService({
     service: SERVICE,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, loadConfig } from '@hub/config';
+import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { createGatewayHttpApp, loadApiToken } from '@hub/gateway-http';
 import { connectNats } from '@hub/messaging';
 import { GatewayConfigSchema } from './gateway.config';
@@ -10,6 +10,8 @@ const SERVICE = 'gateway';
 async function main() {
   const config = loadConfig(GatewayConfigSchema);
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
+  // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
+  installProcessHandlers(logger);
   const { token } = await loadApiToken({ configured: config.HUB_API_TOKEN, stateDir: config.HUB_STATE_DIR, logger });
   const nc = await connectNats(config.NATS_URL, SERVICE, logger);
   const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger), {

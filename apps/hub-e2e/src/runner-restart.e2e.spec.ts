@@ -40,9 +40,11 @@ describe('a runner that crashes and comes back adopts its containers', () => {
     );
     for (const session of sessions) await hub.api.waitForStatus(session.id, ['running']);
 
-    await hub.stack.services['container-runner'].kill();
-    await new Promise((r) => setTimeout(r, 2_500));
-    await hub.stack.services['container-runner'].start();
+    // kill -9; the stack's supervisor starts it again, held back 2.5 s so that two containers exit meanwhile.
+    const runner = hub.stack.services['container-runner'];
+    await runner.kill({ restartAfterMs: 2_500 });
+    await runner.whenRunning({ timeoutMs: 30_000 });
+    expect(runner.status.restarts).toBe(1);
 
     for (const [code, session] of sessions.entries()) {
       const done = await hub.api.waitForStatus(session.id, undefined, 30_000);

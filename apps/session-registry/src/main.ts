@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { createLogger, loadConfig } from '@hub/config';
+import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, MessagingModule, runService } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
@@ -21,6 +21,8 @@ class SessionRegistryAppModule {}
 async function main() {
   const config = loadConfig(RegistryConfigSchema);
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
+  // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
+  installProcessHandlers(logger);
   const dataSource = await openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   logger.info('database ready, migrations applied');
   const nc = await connectNats(config.NATS_URL, SERVICE, logger);

@@ -1,12 +1,21 @@
+import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsConnection } from 'nats';
+import { readSupervisorStatus, supervisorHealthCheck, type SupervisorStatus } from '@hub/config';
 import { EVENT_STREAM, HealthCheck, RPC } from '@hub/contracts';
 import { isNotFound, NATS_CONNECTION, RpcClient } from '@hub/messaging';
 
 /** Health checks answer fast or count as failed: a readiness probe must not hang. */
 export const HEALTH_TIMEOUT_MS = 2_000;
 
-const START_HUB = 'start Hub with `npm run hub` (it starts NATS, PostgreSQL and every service)';
+/** What fixes a service that does not answer: the stack's supervisor, its log, `npm run hub`. */
+export function serviceFix(service: string, logDir: string): string {
+  return (
+    `the Hub stack restarts a service that stops, within seconds (backoff up to 30 s when it keeps stopping); ` +
+    `if it keeps failing, its log says why: ${join(logDir, `${service}.log`)}; ` +
+    '`npm run hub` repairs the stack (starts it, or what it lacks, and waits until every service answers)'
+  );
+}
 
 export interface ReadinessReport {
   status: 'ok' | 'unavailable';
@@ -14,21 +23,29 @@ export interface ReadinessReport {
 }
 
 /**
- * Can the gateway serve requests: NATS reachable, the event stream there, and a session-registry
- * and a container-runner answering their health requests (with their own checks: PostgreSQL,
- * Docker, images). Every check runs at once, each bounded by HEALTH_TIMEOUT_MS.
+ * Can the gateway serve requests: NATS reachable, the event stream there, and a session-registry,
+ * a dependency-resolver and a container-runner answering their health requests (with their own
+ * checks: PostgreSQL, Docker, images, and how often the stack restarted each). Every check runs at
+ * once, each bounded by HEALTH_TIMEOUT_MS.
  */
 @Injectable()
 export class Readiness {
+  /** The gateway's own restarts, as the stack's supervisor passed them at start. */
+  private readonly supervisor: SupervisorStatus = readSupervisorStatus();
+  /** Where the stack writes each service's log (.hub/logs unless the stack says otherwise). */
+  private readonly logDir = this.supervisor.logFile ? dirname(this.supervisor.logFile) : join('.hub', 'logs');
+
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly rpc: RpcClient,
   ) {}
 
   async report(): Promise<ReadinessReport> {
+    const gateway = supervisorHealthCheck(this.supervisor);
     const groups = await Promise.all([
       this.nats(),
       this.eventStream(),
+      [{ ...gateway, name: `gateway/${gateway.name}` }],
       this.service('session-registry', RPC.registryHealth),
       this.service('dependency-resolver', RPC.resolverHealth),
       this.service('container-runner', RPC.runnerHealth),
@@ -42,7 +59,16 @@ export class Readiness {
       const rtt = await withTimeout(this.nc.rtt(), 'NATS did not answer a ping');
       return [{ name: 'nats', ok: true, detail: `connected to ${this.nc.getServer()} (round trip ${rtt} ms)` }];
     } catch (error) {
-      return [{ name: 'nats', ok: false, detail: `not connected: ${(error as Error).message}`, fix: START_HUB }];
+      return [
+        {
+          name: 'nats',
+          ok: false,
+          detail: `not connected: ${(error as Error).message}`,
+          fix:
+            'the stack does not restart NATS: `npm run hub:down && npm run hub` starts it again on the same store ' +
+            `(its log: ${join(dirname(this.logDir), 'nats', 'nats-server.log')}); with NATS_URL set, start that server`,
+        },
+      ];
     }
   }
 
@@ -54,7 +80,14 @@ export class Readiness {
       return [{ name, ok: true, detail: `${info.state.messages} events stored` }];
     } catch (error) {
       if (isNotFound(error)) {
-        return [{ name, ok: false, detail: 'the event stream does not exist yet', fix: `the session-registry creates it when it starts: ${START_HUB}` }];
+        return [
+          {
+            name,
+            ok: false,
+            detail: 'the event stream does not exist yet',
+            fix: `the session-registry creates it when it starts; ${serviceFix('session-registry', this.logDir)}`,
+          },
+        ];
       }
       return [{ name, ok: false, detail: `JetStream unavailable: ${(error as Error).message}`, fix: 'run nats-server with JetStream enabled (-js); `npm run hub` does' }];
     }
@@ -68,7 +101,7 @@ export class Readiness {
         ...report.checks.map((check) => ({ ...check, name: `${service}/${check.name}` })),
       ];
     } catch (error) {
-      return [{ name: service, ok: false, detail: (error as Error).message, fix: START_HUB }];
+      return [{ name: service, ok: false, detail: (error as Error).message, fix: serviceFix(service, this.logDir) }];
     }
   }
 }

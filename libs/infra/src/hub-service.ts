@@ -1,11 +1,60 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUPERVISOR_ENV } from '@hub/config';
 import { closeLogFd, logTail, openLogFile, readLogSince } from './log-file';
 import { hasExited, killOnExit, stopChildProcess, type ShutdownStep } from './process-tree';
 
 /** The four Hub services, each an app under apps/. */
 export const HUB_SERVICES = ['session-registry', 'dependency-resolver', 'container-runner', 'gateway'] as const;
 export type HubServiceName = (typeof HUB_SERVICES)[number];
+
+/**
+ * How a service that exits on its own (a crash, `kill -9`, an uncaught exception) is started
+ * again, like compose's `restart: unless-stopped`: stop() and kill-on-exit never restart it.
+ */
+export interface SupervisionPolicy {
+  /** Restart a service that exits without stop(). */
+  restart: boolean;
+  /** Delay before the first restart in a row; it doubles with each further one. */
+  initialBackoffMs: number;
+  /** The longest delay between two restarts. */
+  maxBackoffMs: number;
+  /** A service that ran this long after it was ready starts again from initialBackoffMs. */
+  resetAfterMs: number;
+}
+
+export const DEFAULT_SUPERVISION: SupervisionPolicy = {
+  restart: true,
+  initialBackoffMs: 500,
+  maxBackoffMs: 30_000,
+  resetAfterMs: 60_000,
+};
+
+/** How a service's process ended. */
+export interface ServiceExit {
+  pid: number | undefined;
+  /** Exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** ISO time. */
+  at: string;
+}
+
+export type ServiceState = 'stopped' | 'starting' | 'running' | 'restarting';
+
+/** What the supervisor knows of one service (also written to .hub/stack.json by `npm run hub`). */
+export interface ServiceStatus {
+  name: HubServiceName;
+  state: ServiceState;
+  pid: number | undefined;
+  /** Restarts the supervisor made since the service was first started. */
+  restarts: number;
+  lastExit: ServiceExit | undefined;
+  /** When the next restart is due (state restarting), ISO time. */
+  nextRestartAt: string | undefined;
+}
 
 export interface HubServiceOptions {
   name: HubServiceName;
@@ -14,12 +63,17 @@ export interface HubServiceOptions {
   env: Record<string, string>;
   logFile: string;
   startTimeoutMs?: number;
+  /** Restarting a service that exits on its own; on unless `restart: false`. */
+  supervision?: Partial<SupervisionPolicy>;
+  /** Where the supervisor says what it does (also appended to the service's log file). */
+  log?: (line: string) => void;
 }
 
 const GRACEFUL: ShutdownStep[] = [
   { signal: 'SIGTERM', timeoutMs: 20_000 },
   { signal: 'SIGKILL', timeoutMs: 5_000 },
 ];
+const CRASH: ShutdownStep[] = [{ signal: 'SIGKILL', timeoutMs: 5_000 }];
 
 /** The line each service logs once it takes work (runService and the gateway's main). */
 const READY_MARK: Record<HubServiceName, RegExp> = {
@@ -34,16 +88,36 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /**
  * One Hub service run as a child process from its TypeScript sources (@swc-node/register compiles
  * on load, about a second per service). stdout and stderr (pino JSON) go to its log file.
+ *
+ * Once started, it is supervised: a process that exits without stop() is started again after a
+ * backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute of healthy running), with its
+ * restart count and last exit in its environment (@hub/config's SUPERVISOR_ENV) so it can report them in its
+ * health. Emits 'status' (ServiceStatus) on every change.
  */
-export class HubService {
+export class HubService extends EventEmitter {
   private child: ChildProcess | undefined;
+  private readonly policy: SupervisionPolicy;
+  private state: ServiceState = 'stopped';
+  /** Between the first successful start() and stop(): exits are restarted. */
+  private supervised = false;
+  private restarts = 0;
+  private restartsInRow = 0;
+  private lastExit: ServiceExit | undefined;
+  private readyAt: number | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private nextRestartAt: number | undefined;
+  /** kill({ restartAfterMs }): no restart before this moment. */
+  private holdUntil = 0;
+  private launching: Promise<void> | undefined;
 
   constructor(private readonly options: HubServiceOptions) {
+    super();
     const level = options.env['LOG_LEVEL'] ?? process.env['LOG_LEVEL'];
     if (level && !['info', 'debug', 'trace'].includes(level)) {
       // Readiness is read from the service's "started" log line, which is logged at info.
       throw new Error(`LOG_LEVEL=${level}: the stack needs info or lower to see when ${options.name} is ready`);
     }
+    this.policy = { ...DEFAULT_SUPERVISION, ...options.supervision };
   }
 
   get name(): HubServiceName {
@@ -58,40 +132,198 @@ export class HubService {
     return this.options.logFile;
   }
 
-  /** Starts the service and waits until it logs that it is taking work. */
+  get status(): ServiceStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      pid: this.pid,
+      restarts: this.restarts,
+      lastExit: this.lastExit,
+      nextRestartAt: this.nextRestartAt === undefined ? undefined : new Date(this.nextRestartAt).toISOString(),
+    };
+  }
+
+  /**
+   * Starts the service and waits until it logs that it is taking work; from then on it is
+   * supervised. Throws if it does not come up (then it is not supervised). While the supervisor is
+   * restarting it, starts it at once (or waits for the start under way).
+   */
   async start(): Promise<void> {
+    if (this.state === 'running') return;
+    if (this.launching) return this.launching;
+    this.cancelRestart();
+    const first = !this.supervised;
+    this.launching = this.launch();
+    try {
+      await this.launching;
+      this.supervised = true;
+    } catch (error) {
+      if (first) this.setState('stopped');
+      throw error;
+    } finally {
+      this.launching = undefined;
+    }
+  }
+
+  /** SIGTERM (graceful: in-flight work finishes), SIGKILL after 20 s. Never followed by a restart. */
+  async stop(): Promise<void> {
+    this.supervised = false;
+    this.cancelRestart();
+    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, GRACEFUL, this.name);
+    await this.launching?.catch(() => undefined);
+    this.setState('stopped');
+  }
+
+  /**
+   * Crashes it (SIGKILL), for fault tests; the supervisor restarts it like any other crash, not
+   * before `restartAfterMs` (an outage of that length). Wait for it with whenRunning().
+   */
+  async kill(options: { restartAfterMs?: number } = {}): Promise<void> {
+    this.holdUntil = Date.now() + (options.restartAfterMs ?? 0);
+    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, CRASH, this.name);
+  }
+
+  /**
+   * Resolves with the pid once the service is running (at once if it is), a pid other than `notPid`
+   * when given (a process killed from outside may not have been seen to exit yet). Rejects after
+   * `timeoutMs`, or if the service is stopped and not supervised.
+   */
+  whenRunning(options: { timeoutMs?: number; notPid?: number } = {}): Promise<number> {
+    const { timeoutMs = 60_000, notPid } = options;
+    const isBack = () => this.state === 'running' && this.pid !== undefined && this.pid !== notPid;
+    if (isBack()) return Promise.resolve(this.pid!);
+    if (this.state === 'stopped' && !this.supervised) return Promise.reject(new Error(`${this.name} is stopped`));
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        this.off('status', onStatus);
+        if (error) reject(error);
+        else resolve(this.pid!);
+      };
+      const onStatus = () => {
+        if (isBack()) done();
+        else if (this.state === 'stopped' && !this.supervised) done(new Error(`${this.name} was stopped`));
+      };
+      const timer = setTimeout(
+        () => done(new Error(`${this.name} is not running after ${timeoutMs} ms (${this.state}); see ${this.logFile}`)),
+        timeoutMs,
+      );
+      this.on('status', onStatus);
+    });
+  }
+
+  /** A restart waiting out its backoff happens now, and the backoff starts over (`npm run hub` asks this). */
+  retryNow(): void {
+    if (this.restartTimer === undefined) return;
+    this.note('info', `supervisor: restarting ${this.name} now, as asked (its backoff starts over)`);
+    this.restartsInRow = 0;
+    this.holdUntil = 0;
+    this.cancelRestart();
+    void this.restart();
+  }
+
+  /** Lets the service outlive this process (the launcher of `npm run hub` exits, the stack stays). */
+  detach(): void {
+    this.child?.unref();
+  }
+
+  private async launch(): Promise<void> {
     const { name, workspaceRoot, env, logFile } = this.options;
+    this.setState('starting');
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), ...env };
+    for (const key of Object.values(SUPERVISOR_ENV)) delete childEnv[key];
+    if (this.policy.restart) {
+      childEnv[SUPERVISOR_ENV.restarts] = String(this.restarts);
+      childEnv[SUPERVISOR_ENV.logFile] = logFile;
+      if (this.lastExit) childEnv[SUPERVISOR_ENV.lastExit] = JSON.stringify(this.lastExit);
+    }
     const log = openLogFile(logFile);
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')], {
         cwd: workspaceRoot,
-        env: { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), ...env },
+        env: childEnv,
         stdio: ['ignore', log.fd, log.fd],
       });
     } finally {
       closeLogFd(log);
     }
     this.child = child;
+    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', (error) => this.note('error', `supervisor: ${name}: ${error.message}`));
     killOnExit(child, 'SIGTERM');
     await this.waitUntilReady(child, log.startOffset);
+    this.readyAt = Date.now();
+    this.setState('running');
   }
 
-  /** SIGTERM (graceful: in-flight work finishes), SIGKILL after 20 s. */
-  async stop(): Promise<void> {
-    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, GRACEFUL, this.name);
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.lastExit = { pid: child.pid, code, signal, at: new Date().toISOString() };
+    if (!this.supervised || !this.policy.restart) {
+      this.setState('stopped');
+      return;
+    }
+    this.scheduleRestart(`${this.name} (pid ${child.pid}) exited unexpectedly (${describeExit(this.lastExit)})`);
   }
 
-  /** Crashes it (SIGKILL), for fault tests. */
-  async kill(): Promise<void> {
-    if (this.child && !hasExited(this.child)) {
-      await stopChildProcess(this.child, [{ signal: 'SIGKILL', timeoutMs: 5_000 }], this.name);
+  private scheduleRestart(why: string): void {
+    const ranMs = this.readyAt === undefined ? 0 : Date.now() - this.readyAt;
+    this.readyAt = undefined;
+    if (ranMs >= this.policy.resetAfterMs) this.restartsInRow = 0;
+    const backoff = Math.min(this.policy.initialBackoffMs * 2 ** this.restartsInRow, this.policy.maxBackoffMs);
+    const delay = Math.max(backoff, this.holdUntil - Date.now());
+    this.restartsInRow++;
+    this.cancelRestart();
+    this.nextRestartAt = Date.now() + delay;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart();
+    }, delay);
+    this.note('warn', `supervisor: ${why}; restarting it in ${(delay / 1000).toFixed(1)} s (restart ${this.restarts + 1})`);
+    this.setState('restarting');
+  }
+
+  private async restart(): Promise<void> {
+    if (!this.supervised || this.launching) return;
+    this.nextRestartAt = undefined;
+    this.restarts++;
+    this.launching = this.launch();
+    try {
+      await this.launching;
+      this.note('info', `supervisor: ${this.name} is back (pid ${this.pid}, restart ${this.restarts})`);
+    } catch (error) {
+      if (!this.supervised) return; // stop() ended it while it was starting
+      this.note('error', `supervisor: restart ${this.restarts} of ${this.name} failed: ${firstLine(error)}`);
+      // An exit schedules the next attempt; a process that never ran (spawn failed) gets one here.
+      if (this.supervised && this.restartTimer === undefined && this.state === 'starting' && this.pid === undefined) {
+        this.scheduleRestart(`${this.name} could not be started`);
+      }
+    } finally {
+      this.launching = undefined;
     }
   }
 
-  /** Lets the service outlive this process (the launcher of `npm run hub` exits, the stack stays). */
-  detach(): void {
-    this.child?.unref();
+  private cancelRestart(): void {
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.nextRestartAt = undefined;
+  }
+
+  private setState(state: ServiceState): void {
+    this.state = state;
+    this.emit('status', this.status);
+  }
+
+  /** A line in the service's own log (pino's JSON shape) and in the supervisor's log. */
+  private note(level: 'info' | 'warn' | 'error', msg: string): void {
+    const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), service: this.name, supervisor: true, msg });
+    try {
+      appendFileSync(this.options.logFile, line + '\n');
+    } catch {
+      // the log directory is gone (a test cleaned up): the supervisor's log still says it
+    }
+    this.options.log?.(msg);
   }
 
   private async waitUntilReady(child: ChildProcess, fromOffset: number): Promise<void> {
@@ -102,9 +334,17 @@ export class HubService {
         throw new Error(`${name} exited (code ${child.exitCode ?? child.signalCode}) while starting:\n${logTail(logFile, fromOffset)}`);
       }
       if (READY_MARK[name].test(readLogSince(logFile, fromOffset, 1024 * 1024))) return;
+      if (child !== this.child) throw new Error(`${name} was stopped while starting`);
       await sleep(100);
     }
-    await this.kill();
+    await stopChildProcess(child, CRASH, name);
     throw new Error(`${name} did not become ready in time:\n${logTail(logFile, fromOffset)}`);
   }
 }
+
+/** "exit code 1" / "killed by SIGKILL". */
+export function describeExit(exit: Pick<ServiceExit, 'code' | 'signal'>): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HUB_SERVICES, HubService, type HubServiceName } from './hub-service';
+import { HUB_SERVICES, HubService, type HubServiceName, type ServiceStatus, type SupervisionPolicy } from './hub-service';
 import { startNatsServer, type NatsServer } from './nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 import { freePort } from './free-port';
@@ -22,6 +22,13 @@ export interface HubStackOptions {
   durable?: boolean;
   /** Extra environment for every service (e.g. HUB_RUNNER_SLOTS). */
   env?: Record<string, string>;
+  /**
+   * Restarting a service that exits on its own (crash, kill -9): on by default, with backoff
+   * 0.5 s doubling to 30 s (see SupervisionPolicy); `{ restart: false }` turns it off.
+   */
+  supervision?: Partial<SupervisionPolicy>;
+  /** Where the supervisor says what it restarts and why (each line also goes to the service's log). */
+  log?: (line: string) => void;
 }
 
 export interface HubStack {
@@ -31,15 +38,19 @@ export interface HubStack {
   natsUrl: string;
   postgres?: PostgresCluster;
   nats?: NatsServer;
+  /** Each service's process and its supervisor (kill(), whenRunning(), status, 'status' events). */
   services: Record<HubServiceName, HubService>;
   logDir: string;
-  /** Stops the services, then NATS and PostgreSQL if this stack started them. */
+  /** What the supervisor knows of each service: state, pid, restarts, last exit. */
+  statuses(): Record<HubServiceName, ServiceStatus>;
+  /** Stops the services (no restart follows), then NATS and PostgreSQL if this stack started them. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts PostgreSQL and NATS (unless given) and the four services, each as its own process,
- * the way `npm run hub` runs them and the end-to-end tests drive them.
+ * the way `npm run hub` runs them and the end-to-end tests drive them. A service that exits on its
+ * own is restarted by its HubService (supervision), until stop().
  */
 export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
   const stateDir = resolve(options.stateDir);
@@ -67,7 +78,14 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
   const services = Object.fromEntries(
     HUB_SERVICES.map((name) => [
       name,
-      new HubService({ name, workspaceRoot: options.workspaceRoot, env, logFile: join(logDir, `${name}.log`) }),
+      new HubService({
+        name,
+        workspaceRoot: options.workspaceRoot,
+        env,
+        logFile: join(logDir, `${name}.log`),
+        supervision: options.supervision,
+        log: options.log,
+      }),
     ]),
   ) as Record<HubServiceName, HubService>;
 
@@ -93,6 +111,8 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     nats,
     services,
     logDir,
+    statuses: () =>
+      Object.fromEntries(HUB_SERVICES.map((name) => [name, services[name].status])) as Record<HubServiceName, ServiceStatus>,
     async stop() {
       await stopServices();
       // The servers the stack holds now: a test that restarted PostgreSQL or NATS put the new one here.

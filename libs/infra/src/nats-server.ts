@@ -210,6 +210,11 @@ export function canConnect(port: number, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
+/** Stops a nats-server that a stack process which died left serving this store directory (`npm run hub:down`). */
+export async function stopOrphanedNatsServer(storeDir: string): Promise<void> {
+  await stopOrphan(join(resolve(storeDir), 'nats-server.pid'), resolve(storeDir));
+}
+
 /** Stops a nats-server an earlier, crashed run left serving this store directory. */
 async function stopOrphan(pidFile: string, storeDir: string): Promise<void> {
   let pid: number;

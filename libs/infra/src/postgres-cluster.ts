@@ -291,6 +291,11 @@ function run(command: string, args: string[], user: ServiceUser | undefined): Pr
   });
 }
 
+/** Stops a PostgreSQL that a stack process which died left serving this data directory (`npm run hub:down`). */
+export async function stopOrphanedPostgres(dataDir: string): Promise<void> {
+  await clearPreviousPostmaster(dataDir);
+}
+
 /**
  * A postmaster.pid left behind: if its process is a postmaster still serving this data directory
  * (an earlier run crashed without stopping it), shut that server down; otherwise the file is stale

@@ -60,6 +60,11 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Alive and not a zombie (a process killed whose parent has not reaped it yet counts as gone). */
+export function isProcessRunning(pid: number): boolean {
+  return isProcessAlive(pid) && !isZombie(pid);
+}
+
 /** The command line of a running process, or undefined if it is gone or unreadable. */
 export function processCommandLine(pid: number): string[] | undefined {
   try {

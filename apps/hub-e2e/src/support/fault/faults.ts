@@ -1,7 +1,10 @@
 import { startPostgresCluster, type HubServiceName } from '@hub/infra';
 import type { TestStack } from '../test-stack';
 
-/** What the fault test breaks: each service (kill -9, then start), NATS and PostgreSQL (stop, then start). */
+/**
+ * What the fault test breaks: each service (kill -9; the stack's supervisor restarts it), NATS and
+ * PostgreSQL (stop, then start).
+ */
 export type FaultKind = HubServiceName | 'nats' | 'postgres';
 
 export const ALL_FAULTS: readonly FaultKind[] = [
@@ -19,7 +22,7 @@ export interface InjectedFault {
   how: string;
   /** When the component went down (ms since epoch). */
   downAt: number;
-  /** When it was started again and said it is ready (its start() resolved). */
+  /** When it was started again and said it is ready (a service: the supervisor's restart was ready). */
   backAt: number;
 }
 
@@ -27,7 +30,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Breaks one part of the stack and brings it back after `downMs`: a service is killed with SIGKILL
- * (no shutdown hook runs) and started again; NATS is stopped and started on the same port and
+ * (no shutdown hook runs) and its supervisor restarts it, not before `downMs`; NATS is stopped and started on the same port and
  * JetStream store; PostgreSQL is stopped (fast shutdown) and started on the same port and data.
  */
 export async function injectFault(hub: TestStack, kind: FaultKind, downMs: number): Promise<InjectedFault> {
@@ -50,12 +53,12 @@ export async function injectFault(hub: TestStack, kind: FaultKind, downMs: numbe
     stack.postgres = await startPostgresCluster({ dataDir: postgres.dataDir, port: postgres.port, fsync: false });
     return { kind, how: `PostgreSQL stopped for ${ms(downMs)}, started again (same port and data)`, downAt, backAt: Date.now() };
   }
+  // The stack's supervisor restarts a killed service by itself; held back for downMs, like an outage.
   const service = stack.services[kind];
-  await service.kill();
+  await service.kill({ restartAfterMs: downMs });
   const downAt = Date.now();
-  await sleep(downMs);
-  await service.start();
-  return { kind, how: `kill -9 ${kind}, started again after ${ms(downMs)}`, downAt, backAt: Date.now() };
+  await service.whenRunning({ timeoutMs: 120_000 });
+  return { kind, how: `kill -9 ${kind}, restarted by the supervisor after ${ms(downMs)}`, downAt, backAt: Date.now() };
 }
 
 const ms = (value: number) => `${(value / 1000).toFixed(1)} s`;
