@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
+import { ImageRefSchema } from '@hub/contracts';
 
 export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  HUB_DEFAULT_IMAGE: z.string().default('hub/test-agent:latest'),
+  HUB_DEFAULT_IMAGE: ImageRefSchema.default('hub/test-agent:latest'),
   HUB_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),

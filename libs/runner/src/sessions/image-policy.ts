@@ -1,6 +1,10 @@
+import { parseImageReference } from '@hub/contracts';
+
 /**
- * Which images a runner will run: a comma-separated allow-list of references where `*` matches
- * anything (`hub/*`, `ghcr.io/acme/agent:*`).
+ * Which images a runner will run: a comma-separated allow-list of patterns where `*` matches
+ * anything (`hub/*`, `ghcr.io/acme/agent:1.*`), matched against the image's familiar form, the one
+ * Hub stores (`hub/test-agent:latest`, `busybox:latest`; see parseImageReference). An image that
+ * Docker's grammar refuses (`hub/../busybox`) is never allowed, whatever the patterns say.
  */
 export class ImagePolicy {
   private readonly patterns: RegExp[];
@@ -10,17 +14,48 @@ export class ImagePolicy {
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean)
-      .map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('.*')}$`));
+      .map((p) => patternRegExp(familiarPattern(p, 'HUB_ALLOWED_IMAGES')));
   }
 
   allows(image: string): boolean {
-    return this.patterns.some((pattern) => pattern.test(image));
+    const familiar = familiarImage(image);
+    return familiar !== null && this.patterns.some((pattern) => pattern.test(familiar));
   }
 }
 
-/** Whether an image reference matches a pattern where `*` matches anything. */
+/** Whether an image matches a pattern where `*` matches anything, compared in familiar form. */
 export function imageMatches(pattern: string, image: string): boolean {
-  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`).test(image);
+  const familiar = familiarImage(image);
+  return familiar !== null && patternRegExp(pattern).test(familiar);
+}
+
+/** `hub/x` → `hub/x:latest`; null when Docker would not take it for an image reference. */
+function familiarImage(image: string): string | null {
+  const parsed = parseImageReference(image);
+  return parsed.ok ? parsed.reference.familiar : null;
+}
+
+/**
+ * A pattern as images are compared: one without `*` is an image reference, normalised like the
+ * images (`busybox` → `busybox:latest`); one with `*` is kept, unless it starts with Docker Hub's
+ * domain, which familiar names never show (it could never match: `hub/*`, not `docker.io/hub/*`).
+ */
+function familiarPattern(pattern: string, variable: string): string {
+  if (pattern.includes('*')) {
+    if (/^(index\.)?docker\.io\//.test(pattern)) {
+      throw new Error(
+        `${variable}: pattern "${pattern}" could never match: images are compared in Docker's familiar form (hub/test-agent:latest, busybox:latest), so write it without "${pattern.slice(0, pattern.indexOf('/') + 1)}"`,
+      );
+    }
+    return pattern;
+  }
+  const parsed = parseImageReference(pattern);
+  if (!parsed.ok) throw new Error(`${variable}: "${pattern}" ${parsed.message}`);
+  return parsed.reference.familiar;
+}
+
+function patternRegExp(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
 }
 
 /**
@@ -41,7 +76,7 @@ export class NetworkPolicy {
         if (!pattern || !network || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network) || network === 'host') {
           throw new Error(`network rule "${part}" must look like image-pattern=network (not host)`);
         }
-        return { pattern, network };
+        return { pattern: familiarPattern(pattern, 'HUB_IMAGE_NETWORKS'), network };
       });
   }
 

@@ -34,7 +34,7 @@ const createSessionBreakers: Arbitrary<Breaker>[] = [
   setTo('start', notA('boolean'), 'is not a boolean'),
   setTo('name', fc.oneof(notA('string'), fc.constantFrom('', '../x', 'a b')), 'is no name'),
   setTo('orchestration_id', fc.oneof(notA('string'), nastyString), 'is no UUID'),
-  setTo('image', fc.oneof(notA('string'), fc.constantFrom('', 'A B')), 'is no image'),
+  setTo('image', fc.oneof(notA('string'), fc.constantFrom('', 'A B', 'hub/../busybox', 'HUB/x')), 'is no image'),
   setTo('timeout_seconds', fc.oneof(notA('number'), fc.constantFrom(0, -5, 0.5)), 'is out of range'),
   setTo('retries', fc.oneof(notA('number'), fc.constantFrom(-1, 11)), 'is out of range'),
   setTo('type', fc.oneof(notA('string'), fc.constantFrom('', 'UPPER')), 'is no type'),

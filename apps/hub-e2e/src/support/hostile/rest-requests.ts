@@ -30,7 +30,8 @@ const OTHER_METHODS = ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND',
 const sessionType = fc.constantFrom('analysis', 'implementation', 'testing', 'review', 'coordination', 'x-y_z');
 const sessionName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,20}$/);
 const prompt = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }));
-const image = fc.constantFrom('hub/test-agent:latest', 'hub/claude-code:latest', 'docker.io/library/alpine@sha256:' + 'a'.repeat(64));
+// Any spelling Docker takes; Hub stores each in its familiar form (hub/test-agent:latest, alpine@sha256:…).
+const image = fc.constantFrom('hub/test-agent:latest', 'hub/claude-code:latest', 'hub/test-agent', 'docker.io/hub/test-agent', 'docker.io/library/alpine@sha256:' + 'a'.repeat(64));
 
 const validSession = fc.record(
   {
@@ -54,7 +55,7 @@ const sessionBreakers: Arbitrary<Breaker>[] = [
   setTo('prompt', notA('string'), 'is not a string'),
   setTo('prompt', fc.constantFrom('', 'p'.repeat(200_001)), 'is empty or too long'),
   setTo('type', fc.oneof(notA('string'), fc.constantFrom('', 'Analysis', 'a b', '../x', 'x'.repeat(65), '\u0000')), 'is no lower-case label'),
-  setTo('image', fc.oneof(notA('string'), fc.constantFrom('', ' hub/x', 'hub/x;rm -rf /', 'x'.repeat(256), '../../etc')), 'is no image reference'),
+  setTo('image', fc.oneof(notA('string'), fc.constantFrom('', ' hub/x', 'hub/x;rm -rf /', 'x'.repeat(256), '../../etc', 'hub/../busybox', 'hub//x', 'HUB/x', 'hub/x:', 'hub/x@sha256:short', '-x')), 'is no image reference'),
   setTo('name', fc.oneof(notA('string'), fc.constantFrom('', '-x', '../x', 'a/b', 'x'.repeat(129), 'é')), 'is no session name'),
   setTo('orchestrationId', fc.oneof(notA('string'), nastyString.filter((s) => !/^[0-9a-f-]{36}$/i.test(s))), 'is no UUID'),
   setTo('repository', fc.oneof(notA('string'), fc.constantFrom('', 'r'.repeat(2049))), 'is invalid'),
@@ -338,7 +339,7 @@ const orchestrationBreakers: Arbitrary<Breaker>[] = [
   inFirstSession(setTo('dependsOn', fc.oneof(notA('array'), fc.array(notA('string'), { minLength: 1, maxLength: 3 })), 'is invalid')),
   inFirstSession(setTo('retries', fc.constantFrom(-1, 11, '2'), 'is out of range')),
   inFirstSession(setTo('timeoutSeconds', fc.oneof(notA('number'), fc.constant(0)), 'is invalid')),
-  inFirstSession(setTo('image', fc.constantFrom('', 'UPPER CASE', 1), 'is invalid')),
+  inFirstSession(setTo('image', fc.constantFrom('', 'UPPER CASE', 1, 'hub/../busybox', 'HUB/x'), 'is invalid')),
   inFirstSession(unknownKey),
 ];
 
