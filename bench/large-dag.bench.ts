@@ -140,8 +140,9 @@ class FakeRunner {
         oomKilled: false,
         durationMs: 1,
         detail: null,
-        files: [],
+        output: { files: 0, bytes: 0, skipped: 0 },
         logBytes: 0,
+        logDroppedBytes: 0,
       },
       `container.exited:${sessionId}:${attempt}`,
     );

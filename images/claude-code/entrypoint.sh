@@ -28,8 +28,10 @@ last_line_of() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | cut -c1
 if [ -z "${ANTHROPIC_API_KEY:-}" ]; then
   fail 78 "ANTHROPIC_API_KEY is not set: configure it on the runner (HUB_SECRET_ANTHROPIC_API_KEY or HUB_SECRETS_FILE)"
 fi
-if [ -z "${HUB_PROMPT:-}" ]; then
-  fail 78 "HUB_PROMPT is empty: the session has no prompt to give Claude Code"
+# The prompt is a file the runner mounts (any size the API accepts); HUB_PROMPT holds short ones too.
+PROMPT_SOURCE="${HUB_PROMPT_FILE:-/hub/prompt}"
+if ! [ -s "$PROMPT_SOURCE" ] && [ -z "${HUB_PROMPT:-}" ]; then
+  fail 78 "no prompt: $PROMPT_SOURCE is missing or empty and HUB_PROMPT is not set"
 fi
 
 # A writable home for Claude Code's and git's settings, whatever uid the runner chose.
@@ -121,7 +123,7 @@ INPUT_SUMMARY=
   if [ -n "${HUB_PROMPT_PREAMBLE:-}" ]; then
     printf '%s\n\n' "$HUB_PROMPT_PREAMBLE"
   fi
-  printf '%s\n' "$HUB_PROMPT"
+  if [ -s "$PROMPT_SOURCE" ]; then cat "$PROMPT_SOURCE"; printf '\n'; else printf '%s\n' "$HUB_PROMPT"; fi
   if [ -n "${HUB_INPUTS:-}" ]; then
     printf '\n## Inputs\n\nThe outputs of the sessions this one depends on, read-only:\n'
     for dir in $HUB_INPUTS; do

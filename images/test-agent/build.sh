@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds hub/test-agent:latest: a busybox-only image whose entrypoint runs $HUB_PROMPT as a shell
-# script. No base image is pulled (runners have no internet): the root filesystem is assembled here
+# Builds hub/test-agent:latest: a busybox-only image whose entrypoint runs the session's prompt
+# (/hub/prompt, mounted by the runner; $HUB_PROMPT when there is no such file) as a shell script. No base image is pulled (runners have no internet): the root filesystem is assembled here
 # and fed to `docker import`. Idempotent: when the image's version label already matches the hash
 # of this script and of the busybox binary, nothing is rebuilt.
 set -euo pipefail
@@ -62,14 +62,14 @@ write_tarball() {
 
 import_image() {
   local tarball=$1 version=$2
-  # sh -c 'eval "$HUB_PROMPT"' gives the prompt plain `sh -c` semantics (its exit code is the
-  # container's). The engine runs containers with Init: true, so docker-init is PID 1 and
-  # forwards SIGTERM to this shell.
+  # The prompt runs as a shell script (its exit code is the container's): /hub/prompt, the file the
+  # runner mounts (any size), else $HUB_PROMPT (docker run -e HUB_PROMPT=... by hand, benchmarks).
+  # The engine runs containers with Init: true, so docker-init is PID 1 and forwards SIGTERM to this shell.
   docker import \
     --change 'ENV PATH=/bin' \
     --change "USER $AGENT_UID:$AGENT_GID" \
     --change 'WORKDIR /workspace' \
-    --change 'ENTRYPOINT ["/bin/sh", "-c", "eval \"$HUB_PROMPT\""]' \
+    --change 'ENTRYPOINT ["/bin/sh", "-c", "if [ -f /hub/prompt ]; then exec /bin/sh /hub/prompt; fi; eval \"$HUB_PROMPT\""]' \
     --change "LABEL $LABEL=$version" \
     --message "hub test agent (busybox) $version" \
     "$tarball" "$IMAGE" >/dev/null

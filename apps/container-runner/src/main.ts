@@ -1,23 +1,19 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { createLogger, loadConfig } from '@hub/config';
+import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { EVENTS, RPC } from '@hub/contracts';
 import { connectNats, durableName, MessagingModule, OutputStore, runService } from '@hub/messaging';
 import {
-  CONTAINER_ENGINE,
   createDockerClient,
   DockerContainerEngine,
   ImagePolicy,
-  RUNNER_LOGGER,
-  RUNNER_SETTINGS,
   NetworkPolicy,
   parseSecretGrants,
-  RunnerHealth,
+  ReconcileContainers,
+  RunnerModule,
   RunnerSecrets,
   RunnerSettings,
   RunnerSlots,
-  RunSession,
-  ReconcileContainers,
 } from '@hub/runner';
 import { RunnerEventsController } from './runner-events.controller';
 import { defaultSlots, RunnerConfigSchema } from './runner.config';
@@ -29,6 +25,8 @@ async function main() {
   const config = loadConfig(RunnerConfigSchema);
   const service = `container-runner-${config.HUB_RUNNER_ID}`;
   const logger = createLogger('container-runner', config.LOG_LEVEL).child({ runnerId: config.HUB_RUNNER_ID });
+  // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
+  installProcessHandlers(logger);
   const engine = new DockerContainerEngine(createDockerClient(config.DOCKER_HOST));
   await engine.ping();
   const slots = new RunnerSlots(defaultSlots(config));
@@ -43,6 +41,8 @@ async function main() {
     },
     stopGraceSeconds: config.HUB_STOP_GRACE_SECONDS,
     outputLimits: { maxFiles: config.HUB_MAX_OUTPUT_FILES, maxTotalBytes: config.HUB_MAX_OUTPUT_MB * 1024 * 1024 },
+    logCapBytes: config.HUB_LOG_CAP_MB * 1024 * 1024,
+    outputQuotaBytes: config.HUB_OUTPUT_QUOTA_MB * 1024 * 1024,
     expectedImages: [config.HUB_DEFAULT_IMAGE],
     secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
     localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,
@@ -61,17 +61,16 @@ async function main() {
     logger,
     module: {
       module: ContainerRunnerAppModule,
-      imports: [MessagingModule.forConnection(nc)],
-      providers: [
-        RunSession,
-        ReconcileContainers,
-        RunnerHealth,
-        { provide: RunnerSlots, useValue: slots },
-        { provide: ImagePolicy, useValue: new ImagePolicy(config.HUB_ALLOWED_IMAGES) },
-        { provide: OutputStore, useValue: new OutputStore(nc) },
-        { provide: CONTAINER_ENGINE, useValue: engine },
-        { provide: RUNNER_SETTINGS, useValue: settings },
-        { provide: RUNNER_LOGGER, useValue: logger },
+      imports: [
+        MessagingModule.forConnection(nc),
+        RunnerModule.forRoot({
+          engine,
+          settings,
+          logger,
+          slots,
+          policy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
+          outputs: new OutputStore(nc),
+        }),
       ],
     },
     events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested],

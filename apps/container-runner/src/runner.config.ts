@@ -21,6 +21,10 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
   HUB_MAX_OUTPUT_FILES: z.coerce.number().int().min(0).default(1000),
   HUB_MAX_OUTPUT_MB: z.coerce.number().int().min(0).default(100),
+  /** The log kept of each attempt; what a container prints beyond it is counted and dropped. */
+  HUB_LOG_CAP_MB: z.coerce.number().int().min(1).max(10_240).default(64),
+  /** What a session may write to /hub/output (and the largest file it may write anywhere); past it, it fails. */
+  HUB_OUTPUT_QUOTA_MB: z.coerce.number().int().min(1).default(1024),
   DOCKER_HOST: z.string().optional(),
   /** A file of NAME=value lines; HUB_SECRET_<NAME> variables add to it (and win). */
   HUB_SECRETS_FILE: z.string().optional(),

@@ -72,6 +72,8 @@ const sessionView = (overrides: Partial<SessionView> = {}): SessionView => ({
   retries: 0,
   attempt: 0,
   attempts: [],
+  log: null,
+  output: null,
   createdAt: new Date().toISOString(),
   startedAt: null,
   finishedAt: null,
@@ -391,8 +393,13 @@ describe('gateway HTTP API', () => {
           { path: 'dir/data.json', size: 8, sha256: 'b'.repeat(64) },
           { path: 'image.png', size: 3, sha256: 'c'.repeat(64) },
         ],
+        skipped: [{ path: 'link', reason: 'not a regular file' }],
+        skippedCount: 1,
       };
-      await registry.answer(RPC.getSessionOutput, () => ok(output));
+      await registry.answer(RPC.getSessionOutput, () =>
+        ok({ sessionId: id, status: 'completed', exitCode: 0, reported: true, legacyFiles: [] }),
+      );
+      await store().putManifest(id, { sessionId: id, attempt: 1, files: output.files, skipped: output.skipped, skippedCount: 1 });
       await store().putFile(id, 'result.txt', Buffer.from('done\n'));
       await store().putFile(id, 'dir/data.json', Buffer.from('{"a": 1}'));
       await store().putFile(id, 'image.png', Buffer.from([0x89, 0x50, 0x4e]));
@@ -514,6 +521,9 @@ describe('gateway HTTP API', () => {
         detail: expect.stringContaining('container-runner is not running'),
         fix: expect.stringContaining('npm run hub'),
       });
+      // What fixes it: the stack's supervisor, the service's log, `npm run hub`.
+      expect(check('session-registry')!.fix).toMatch(/restarts a service that stops.*logs\/session-registry\.log.*npm run hub/);
+      expect(check('gateway/restarts')).toMatchObject({ ok: true, detail: expect.stringContaining('not started by the Hub stack') });
     });
 
     it('answers 200 with every service check when all are there', async () => {
@@ -540,6 +550,7 @@ describe('gateway HTTP API', () => {
       expect(body.checks.map((c) => c.name)).toEqual([
         'nats',
         'jetstream stream HUB_EVENTS',
+        'gateway/restarts',
         'session-registry',
         'session-registry/postgresql',
         'dependency-resolver',

@@ -54,7 +54,7 @@ export class SessionsController {
 
   @Get(':id/output')
   output(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionOutput> {
-    return this.rpc.call(RPC.getSessionOutput, { sessionId });
+    return this.files.output(sessionId);
   }
 
   @Get(':id/output/files/*path')

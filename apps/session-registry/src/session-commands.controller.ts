@@ -35,8 +35,8 @@ export class SessionCommandsController {
   }
 
   @MessagePattern(RPC.heldSessions)
-  onHeldSessions(@Payload() { runnerId }: RpcRequest<typeof RPC.heldSessions>) {
-    return this.queries.heldBy(runnerId);
+  onHeldSessions(@Payload() { runnerId, after }: RpcRequest<typeof RPC.heldSessions>) {
+    return this.queries.heldBy(runnerId, after);
   }
 
   @MessagePattern(RPC.waitingSessions)

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { Injectable, StreamableFile } from '@nestjs/common';
-import { HubError, isTerminal, notFound, RPC, SessionView, unavailable } from '@hub/contracts';
+import { HubError, isTerminal, notFound, RPC, SessionOutput, SessionView, unavailable } from '@hub/contracts';
 import { OutputStore, RpcClient } from '@hub/messaging';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -36,20 +36,33 @@ export class SessionFiles {
 
   async log(sessionId: string): Promise<StreamableFile> {
     const session = await this.rpc.call(RPC.getSession, { sessionId });
-    const log = await this.read(() => this.store.getLog(sessionId));
+    // Streamed from the object store: a log is up to the runner's cap (HUB_LOG_CAP_MB), never held whole here.
+    const log = await this.read(() => this.store.getLogStream(sessionId));
     if (!log) throw new HubError('not_found', noLogMessage(session));
     return new StreamableFile(log, { type: 'text/plain; charset=utf-8' });
   }
 
+  /**
+   * A session's exit code and output listing. The list is the manifest the runner stored in the
+   * object store (sessions from before manifests keep the list the registry recorded).
+   */
+  async output(sessionId: string): Promise<SessionOutput> {
+    const summary = await this.rpc.call(RPC.getSessionOutput, { sessionId });
+    const { status, exitCode } = summary;
+    const manifest = summary.reported ? await this.read(() => this.store.getManifest(sessionId)) : null;
+    if (!manifest) return { sessionId, status, exitCode, files: summary.legacyFiles, skipped: [], skippedCount: 0 };
+    return { sessionId, status, exitCode, files: manifest.files, skipped: manifest.skipped, skippedCount: manifest.skippedCount };
+  }
+
   async file(sessionId: string, path: string): Promise<StreamableFile> {
-    const output = await this.rpc.call(RPC.getSessionOutput, { sessionId });
+    const output = await this.output(sessionId);
     if (!output.files.some((file) => file.path === path)) throw notFound(`output file ${path} of session`, sessionId);
-    const content = await this.read(() => this.store.getFile(sessionId, path));
+    const content = await this.read(() => this.store.getFileStream(sessionId, path));
     if (!content) throw new HubError('not_found', `output file ${path} of session ${sessionId} is listed but not in the output store`);
     return new StreamableFile(content, { type: contentTypeOf(path) });
   }
 
-  private async read(get: () => Promise<Buffer | null>): Promise<Buffer | null> {
+  private async read<T>(get: () => Promise<T | null>): Promise<T | null> {
     try {
       return await get();
     } catch (error) {

@@ -182,6 +182,28 @@ describe('Hub MCP tools', () => {
       }
       expect(jsonOf(await call('list_sessions')).items).toEqual([]);
     });
+
+    it('refuses an image Docker would not take as a tool error naming the rule, and asks Hub nothing', async () => {
+      for (const image of ['hub/../busybox', 'hub//x', 'HUB/x', 'hub/x:']) {
+        const result = await call('create_session', { prompt: 'x', image });
+        expect({ image, isError: result.isError }).toEqual({ image, isError: true });
+        expect(textOf(result)).toContain(`must be a Docker image reference (name[:tag][@digest]); '${image}'`);
+      }
+      expect(textOf(await call('create_session', { prompt: 'x', image: 'hub/../busybox' }))).toContain(
+        "'hub/../busybox' has an empty or '..' path component",
+      );
+      const orchestration = await call('create_orchestration', { name: 'o', sessions: [{ name: 'a', prompt: 'x', image: 'hub/../busybox' }] });
+      expect(orchestration.isError).toBe(true);
+      expect(textOf(orchestration)).toContain("'hub/../busybox' has an empty or '..' path component");
+      expect(hub.received).toEqual([]);
+    });
+
+    it("passes an image on in Docker's familiar form", async () => {
+      jsonOf(await call('create_session', { prompt: 'x', image: 'docker.io/hub/test-agent' }));
+      expect(hub.received.at(-1)!.request).toMatchObject({ image: 'hub/test-agent:latest' });
+      jsonOf(await call('create_orchestration', { name: 'o', sessions: [{ name: 'a', prompt: 'x', image: 'hub/claude-code' }] }));
+      expect(hub.received.at(-1)!.request).toMatchObject({ sessions: [{ image: 'hub/claude-code:latest' }] });
+    });
   });
 
   describe('errors', () => {
@@ -251,6 +273,8 @@ describe('Hub MCP tools', () => {
         status: 'created',
         exitCode: null,
         files: [],
+        skipped: [],
+        skippedCount: 0,
         logTail: null,
       });
       const logs = await call('get_session_logs', { session_id: session.id });

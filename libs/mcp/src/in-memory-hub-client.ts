@@ -117,7 +117,7 @@ export class InMemoryHubClient implements HubClient {
       size: content.length,
       sha256: createHash('sha256').update(content).digest('hex'),
     }));
-    return { sessionId, status: session.status, exitCode: session.exitCode, files };
+    return { sessionId, status: session.status, exitCode: session.exitCode, files, skipped: [], skippedCount: 0 };
   }
 
   async readOutputFile(sessionId: string, path: string): Promise<Buffer> {
@@ -197,6 +197,8 @@ export class InMemoryHubClient implements HubClient {
       retries: 0,
       attempt: 0,
       attempts: [],
+      log: null,
+      output: null,
       createdAt: new Date().toISOString(),
       startedAt: null,
       finishedAt: null,

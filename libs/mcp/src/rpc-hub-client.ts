@@ -59,7 +59,7 @@ export class RpcHubClient implements HubClient {
   }
 
   getSessionOutput(sessionId: string): Promise<SessionOutput> {
-    return this.rpc.call(RPC.getSessionOutput, { sessionId });
+    return this.files.output(sessionId);
   }
 
   /** Only a path of the session's output listing is served (SessionFiles checks), so `..` reaches nothing. */

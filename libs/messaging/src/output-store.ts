@@ -1,9 +1,42 @@
-import { NatsConnection, ObjectStore, StorageType } from 'nats';
-import { logObjectName, OUTPUT_BUCKET, outputObjectName } from '@hub/contracts';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { JetStreamClient, NatsConnection, ObjectInfo, ObjectStore, StorageType } from 'nats';
+import {
+  logObjectName,
+  manifestObjectName,
+  OUTPUT_BUCKET,
+  OutputManifest,
+  OutputManifestSchema,
+  outputObjectName,
+} from '@hub/contracts';
+
+/**
+ * How many bytes of a streamed put may be on their way to NATS at once. The client publishes an
+ * object's chunks without waiting for each to be stored, so a file read from a disk faster than the
+ * network to NATS would pile up in the connection's outgoing buffer; every FLUSH_EVERY_BYTES the
+ * put waits for the server to have read all of it (a PING's PONG). On a local server it costs nothing.
+ */
+const FLUSH_EVERY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A manifest lists at most MAX_MANIFEST_FILES files, each a path of at most MAX_OUTPUT_PATH_BYTES:
+ * a stored one larger than this is not read (it was not written by a runner).
+ */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+/** What the object store recorded of a streamed put. */
+export interface StoredObject {
+  /** Bytes stored. */
+  size: number;
+  /** The object store's digest of them (`SHA-256=<base64url>`). */
+  digest: string;
+}
 
 /**
  * A session's log and output files, in the NATS object store: kept when the container is gone,
- * readable by the gateway, and by any runner that needs them as a dependent's inputs.
+ * readable by the gateway, and by any runner that needs them as a dependent's inputs. Files and
+ * logs are streamed both ways (any size, bounded memory); the `Buffer` methods are for small ones.
  */
 export class OutputStore {
   private bucket: Promise<ObjectStore> | null = null;
@@ -14,8 +47,21 @@ export class OutputStore {
     await (await this.store()).putBlob({ name: logObjectName(sessionId) }, log);
   }
 
+  /** Stores the log from a file on the runner's disk, streamed. */
+  putLogFile(sessionId: string, file: string): Promise<StoredObject> {
+    return this.putStream(logObjectName(sessionId), () => createReadStream(file));
+  }
+
   async putFile(sessionId: string, path: string, content: Buffer): Promise<void> {
     await (await this.store()).putBlob({ name: outputObjectName(sessionId, path) }, content);
+  }
+
+  /**
+   * Stores an output file from a stream, read as NATS takes it. A stream that fails fails the put,
+   * and nothing of it is kept (a put that fails leaves any earlier object of that name as it was).
+   */
+  putFileStream(sessionId: string, path: string, content: NodeJS.ReadableStream): Promise<StoredObject> {
+    return this.putStream(outputObjectName(sessionId, path), () => content);
   }
 
   async getLog(sessionId: string): Promise<Buffer | null> {
@@ -23,9 +69,89 @@ export class OutputStore {
     return blob ? Buffer.from(blob) : null;
   }
 
+  /** The log as a stream (null if there is none). */
+  getLogStream(sessionId: string): Promise<Readable | null> {
+    return this.getStream(logObjectName(sessionId));
+  }
+
   async getFile(sessionId: string, path: string): Promise<Buffer | null> {
     const blob = await (await this.store()).getBlob(outputObjectName(sessionId, path));
     return blob ? Buffer.from(blob) : null;
+  }
+
+  /**
+   * An output file as a stream (null if there is none). The stream fails (`error`) if the object
+   * store does, or if what came does not match the object's digest.
+   */
+  getFileStream(sessionId: string, path: string): Promise<Readable | null> {
+    return this.getStream(outputObjectName(sessionId, path));
+  }
+
+  /** Stores the listing of an attempt's output (checked against its schema first). */
+  async putManifest(sessionId: string, manifest: OutputManifest): Promise<void> {
+    const checked = OutputManifestSchema.parse(manifest);
+    await (await this.store()).putBlob({ name: manifestObjectName(sessionId) }, Buffer.from(JSON.stringify(checked)));
+  }
+
+  /** The listing of a session's output (null if none was stored); one that breaks the schema is an error. */
+  async getManifest(sessionId: string): Promise<OutputManifest | null> {
+    const store = await this.store();
+    const name = manifestObjectName(sessionId);
+    const info = await store.info(name);
+    if (!info || info.deleted) return null;
+    if (info.size > MAX_MANIFEST_BYTES) {
+      throw new Error(`the output manifest of session ${sessionId} is ${info.size} bytes, over the ${MAX_MANIFEST_BYTES} a manifest may be`);
+    }
+    const blob = await store.getBlob(name);
+    if (!blob) return null;
+    const parsed = OutputManifestSchema.safeParse(JSON.parse(Buffer.from(blob).toString('utf8')));
+    if (!parsed.success) throw new Error(`the output manifest of session ${sessionId} is malformed: ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  private async putStream(name: string, open: () => NodeJS.ReadableStream): Promise<StoredObject> {
+    const store = await this.store();
+    const source = open();
+    try {
+      const info = await store.put({ name }, this.throttled(source));
+      return { size: info.size, digest: info.digest };
+    } finally {
+      destroy(source);
+    }
+  }
+
+  /** A web stream over a Node stream, read only as NATS asks, pausing for NATS every FLUSH_EVERY_BYTES. */
+  private throttled(source: NodeJS.ReadableStream): ReadableStream<Uint8Array> {
+    const chunks = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    let unflushed = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (unflushed >= FLUSH_EVERY_BYTES) {
+          unflushed = 0;
+          await this.nc.flush();
+        }
+        const { done, value } = await chunks.next();
+        if (done) return controller.close();
+        const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+        unflushed += chunk.length;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      },
+      cancel: async () => {
+        await chunks.return?.();
+      },
+    });
+  }
+
+  /**
+   * An object as a stream, its chunks fetched in small batches as the stream is read, by an ordered
+   * pull consumer. The client's own `get` pushes every chunk into memory as fast as NATS sends them,
+   * however slowly they are read (measured: 590 MiB held for a reader pausing 10 s on a 1 GiB file).
+   */
+  private async getStream(name: string): Promise<Readable | null> {
+    const info = await (await this.store()).info(name);
+    if (!info || info.deleted) return null;
+    if (info.options?.link) throw new Error(`object ${name} is a link; the output store holds none`);
+    return Readable.from(chunksOf(this.nc.jetstream(), info), { objectMode: false });
   }
 
   private store(): Promise<ObjectStore> {
@@ -38,4 +164,46 @@ export class OutputStore {
       });
     return this.bucket;
   }
+}
+
+/** The stream backing the output bucket, and the subject an object's chunks are on (the object store's layout, ADR-20). */
+const OUTPUT_STREAM = `OBJ_${OUTPUT_BUCKET}`;
+const chunkSubject = (nuid: string) => `$O.${OUTPUT_BUCKET}.C.${nuid}`;
+const DIGEST_PREFIX = 'SHA-256=';
+
+/** Chunks fetched per request: up to 2 MiB in flight, never more, however slowly the stream is read. */
+const CHUNKS_PER_FETCH = 16;
+
+async function* chunksOf(js: JetStreamClient, info: ObjectInfo): AsyncGenerator<Buffer> {
+  const sha = createHash('sha256');
+  let size = 0;
+  let chunks = 0;
+  if (info.chunks > 0) {
+    const consumer = await js.consumers.get(OUTPUT_STREAM, { filterSubjects: chunkSubject(info.nuid) });
+    try {
+      while (chunks < info.chunks) {
+        const batch = await consumer.fetch({ max_messages: Math.min(CHUNKS_PER_FETCH, info.chunks - chunks), expires: 10_000 });
+        let got = 0;
+        for await (const message of batch) {
+          got++;
+          chunks++;
+          size += message.data.length;
+          sha.update(message.data);
+          yield Buffer.from(message.data);
+        }
+        if (!got) throw new Error(`object ${info.name}: chunk ${chunks + 1} of ${info.chunks} did not come`);
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+  }
+  const digest = sha.digest('base64url');
+  if (size !== info.size || info.digest.slice(DIGEST_PREFIX.length).replace(/=+$/, '') !== digest) {
+    throw new Error(`object ${info.name} is corrupt: ${size} bytes read, ${info.size} stored, digests ${digest} and ${info.digest}`);
+  }
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  const destroyable = stream as NodeJS.ReadableStream & { destroy?: () => void };
+  destroyable.destroy?.();
 }

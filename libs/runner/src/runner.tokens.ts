@@ -16,6 +16,10 @@ export interface RunnerSettings {
   limits: ContainerLimits;
   stopGraceSeconds: number;
   outputLimits: OutputLimits;
+  /** The log kept of each attempt (bytes); what a container prints beyond it is counted, not kept. */
+  logCapBytes: number;
+  /** What a session may write to /hub/output (bytes, and the largest single file); past it the session fails. */
+  outputQuotaBytes: number;
   /** The network each image's containers join (default none). */
   networks: NetworkPolicy;
   /** Secrets given to the containers of the images granted them, masked in what Hub captures. */

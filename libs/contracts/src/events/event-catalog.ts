@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OutputFileSchema, SessionTypeSchema } from '../sessions/session.schemas';
+import { SessionTypeSchema } from '../sessions/session.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
 
 /**
@@ -20,6 +20,7 @@ export const ContainerExitCauseSchema = z.enum([
   'image_not_allowed',
   'start_failed',
   'container_lost',
+  'quota_exceeded',
 ]);
 export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
 
@@ -89,7 +90,8 @@ export const EVENT_CATALOG = {
     publishedBy: 'container-runner',
     consumedBy: ['session-registry'],
     description:
-      "The session's container stopped (or could not be started); its log and output files are stored.",
+      "The session's container stopped (or could not be started); its log, output files and their manifest are stored " +
+      'in the object store. The file list itself never travels on the event: only counts.',
     schema: z.object({
       sessionId,
       attempt: z.number().int().min(1),
@@ -100,14 +102,23 @@ export const EVENT_CATALOG = {
       oomKilled: z.boolean(),
       durationMs: z.number().int().nonnegative(),
       detail: z.string().max(2000).nullable(),
-      files: z.array(OutputFileSchema),
+      /** Files kept (listed in the session's manifest object), their bytes, and entries not kept. */
+      output: z.object({
+        files: z.number().int().nonnegative(),
+        bytes: z.number().int().nonnegative(),
+        skipped: z.number().int().nonnegative(),
+      }),
       logBytes: z.number().int().nonnegative(),
+      /** Bytes the container printed beyond the runner's log cap: counted, not kept. */
+      logDroppedBytes: z.number().int().nonnegative(),
     }),
   },
   'session.cancel-requested': {
     publishedBy: 'session-registry',
     consumedBy: ['container-runner (every runner)'],
-    description: 'Someone asked to cancel a session that a runner has claimed.',
+    description:
+      'Someone asked to cancel a session that a runner has claimed. The registry also records the request, so a runner ' +
+      'that adopts the session later (it was down) honours it.',
     schema: z.object({ sessionId, runnerId: z.string().nullable() }),
   },
   'session.status-changed': {

@@ -4,7 +4,7 @@ import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
   PageQueryFields,
-  MAX_PROMPT_LENGTH,
+  PromptSchema,
   MAX_TIMEOUT_SECONDS,
   OrchestrationIdSchema,
   RetriesSchema,
@@ -19,7 +19,7 @@ export const MAX_ORCHESTRATION_SESSIONS = 10_000;
 export const OrchestrationSessionSchema = z.strictObject({
   name: SessionNameSchema,
   type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
-  prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_LENGTH),
+  prompt: PromptSchema,
   image: ImageRefSchema.optional(),
   repository: z.string().min(1).max(2048).optional(),
   branch: z.string().min(1).max(255).optional(),

@@ -4,7 +4,6 @@ import {
   ListSessionsQuerySchema,
   OutputFileSchema,
   SessionIdSchema,
-  SessionOutputSchema,
   SessionPageSchema,
   SessionRefSchema,
   SessionViewSchema,
@@ -19,12 +18,11 @@ import {
 } from '../orchestrations/orchestration.schemas';
 import { HealthReportSchema } from './health.schemas';
 
-/** One dependency's output, as a dependent receives it. */
+/** One dependency, as a dependent receives it; the runner reads its files' list from its manifest in the object store. */
 export const SessionInputSchema = z.object({
   /** Directory name under /hub/inputs/: the dependency's name, or its id when it has none. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/),
   sessionId: z.string(),
-  files: z.array(OutputFileSchema),
 });
 export type SessionInput = z.infer<typeof SessionInputSchema>;
 
@@ -46,6 +44,38 @@ export const SessionSpecSchema = z.object({
 });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
+/** What a runner needs to adopt a session it held before it restarted: bounded (no prompt, no inputs). */
+export const HeldSessionSchema = z.object({
+  sessionId: z.string(),
+  orchestrationId: z.string(),
+  image: z.string(),
+  timeoutSeconds: z.number().int(),
+  attempt: z.number().int().min(1),
+  status: SessionStatusSchema,
+  startedAt: z.string().nullable(),
+  /** When its status last changed: a session claimed moments ago may not have its container yet. */
+  changedAt: z.string(),
+  /** A cancel was asked for: a runner adopting the session stops its container (cause cancelled). */
+  cancelRequested: z.boolean(),
+});
+export type HeldSession = z.infer<typeof HeldSessionSchema>;
+
+/** Page size of the held-sessions answer: a runner with many slots reads its sessions in pages. */
+export const HELD_SESSIONS_PAGE = 200;
+
+/** A session's output status as the registry knows it; the gateway adds the file list from the manifest. */
+export const SessionOutputSummarySchema = z.object({
+  sessionId: z.string(),
+  status: SessionStatusSchema,
+  exitCode: z.number().int().nullable(),
+  /** Whether the runner reported the output (a manifest exists in the object store). */
+  reported: z.boolean(),
+  /** Output files recorded before manifests existed (older sessions), at most LEGACY_FILES_LISTED. */
+  legacyFiles: z.array(OutputFileSchema),
+});
+export type SessionOutputSummary = z.infer<typeof SessionOutputSummarySchema>;
+export const LEGACY_FILES_LISTED = 1000;
+
 /**
  * Request/reply subjects (core NATS, not JetStream): commands and queries that need an answer.
  * Each has a request schema, validated by the responder, and a response schema, validated by the caller.
@@ -56,25 +86,17 @@ export const RPC_CATALOG = {
   'hub.registry.sessions.cancel': { description: 'Cancel a session; a running one gets `session.cancel-requested`.', request: SessionRefSchema, response: SessionViewSchema },
   'hub.registry.sessions.get': { description: 'One session.', request: SessionRefSchema, response: SessionViewSchema },
   'hub.registry.sessions.list': { description: 'Sessions, newest first, filtered and keyset-paginated.', request: ListSessionsQuerySchema, response: SessionPageSchema },
-  'hub.registry.sessions.output': { description: "A session's exit code and output file listing.", request: SessionRefSchema, response: SessionOutputSchema },
+  'hub.registry.sessions.output': { description: "A session's exit code and whether its output was reported (the file list is its manifest, in the object store).", request: SessionRefSchema, response: SessionOutputSummarySchema },
   'hub.registry.sessions.claim': { description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
     response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
   },
   'hub.registry.sessions.held': {
-    description: "The sessions a runner holds (starting or running, claimed by it): what it reconciles its containers against.",
-    request: z.strictObject({ runnerId: z.string().min(1) }),
-    response: z.object({
-      sessions: z.array(
-        z.object({
-          spec: SessionSpecSchema,
-          status: SessionStatusSchema,
-          startedAt: z.string().nullable(),
-          /** When its status last changed: a session claimed moments ago may not have its container yet. */
-          changedAt: z.string(),
-        }),
-      ),
-    }),
+    description:
+      "The sessions a runner holds (starting or running, claimed by it): what it reconciles its containers against. " +
+      'Paged by session id (`after`), HELD_SESSIONS_PAGE at a time.',
+    request: z.strictObject({ runnerId: z.string().min(1), after: SessionIdSchema.optional() }),
+    response: z.object({ sessions: z.array(HeldSessionSchema).max(HELD_SESSIONS_PAGE), nextAfter: z.string().nullable() }),
   },
   'hub.registry.sessions.waiting': {
     description: 'Sessions waiting for their dependencies, with the status of each (the resolver re-checks them periodically).',

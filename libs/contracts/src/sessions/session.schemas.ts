@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_REFERENCE_RULE, MAX_IMAGE_REFERENCE_LENGTH, parseImageReference } from './image-reference';
 import { SessionStatusSchema } from './session-status';
 
 /**
@@ -9,20 +10,52 @@ export const SessionIdSchema = z.uuid({ message: 'must be a session id (a UUID)'
 export const OrchestrationIdSchema = z.uuid({ message: 'must be an orchestration id (a UUID)' });
 
 export const MAX_PROMPT_LENGTH = 200_000;
+/**
+ * A prompt travels to the runner inside one NATS message (the claim's answer), which NATS caps at
+ * 1 MiB; JSON escapes a control character in 6 bytes, so the length alone does not bound it.
+ */
+export const MAX_PROMPT_JSON_BYTES = 600 * 1024;
+
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
-/** Image references: registry/name:tag or name@sha256:..., no whitespace. */
+export {
+  IMAGE_REFERENCE_RULE,
+  MAX_IMAGE_REFERENCE_LENGTH,
+  parseImageReference,
+  type ImageReference,
+  type ImageReferenceParse,
+} from './image-reference';
+
+/**
+ * An image reference, parsed as Docker parses it and answered in Docker's familiar form with the
+ * default tag (`hub/test-agent` → `hub/test-agent:latest`, `docker.io/library/busybox` →
+ * `busybox:latest`): the form Hub stores, shows and matches allow-lists against. Anything Docker
+ * would not take (`hub/../busybox`, `hub/x:`), and upper-case names (`HUB/x`), is refused, naming
+ * the rule (image-reference.ts).
+ */
 export const ImageRefSchema = z
   .string()
-  .min(1)
-  .max(255)
-  .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/i, 'must be an image reference such as hub/test-agent:latest');
+  .max(MAX_IMAGE_REFERENCE_LENGTH, `${IMAGE_REFERENCE_RULE} of at most ${MAX_IMAGE_REFERENCE_LENGTH} characters`)
+  .transform((value, ctx) => {
+    const parsed = parseImageReference(value);
+    if (parsed.ok) return parsed.reference.familiar;
+    ctx.issues.push({ code: 'custom', message: parsed.message, input: value });
+    return z.NEVER;
+  });
 
 export const SessionTypeSchema = z
   .string()
   .min(1)
   .max(64)
   .regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case label such as analysis or implementation');
+
+export const PromptSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_PROMPT_LENGTH)
+  .refine((prompt) => Buffer.byteLength(JSON.stringify(prompt)) <= MAX_PROMPT_JSON_BYTES, {
+    message: `must be at most ${MAX_PROMPT_JSON_BYTES} bytes once JSON-encoded (control characters take 6 bytes each)`,
+  });
 
 export const DEFAULT_SESSION_TYPE = 'implementation';
 export const MAX_RETRIES = 10;
@@ -36,7 +69,7 @@ export const RetriesSchema = z.number().int().min(0).max(MAX_RETRIES);
 
 export const CreateSessionRequestSchema = z.strictObject({
   type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
-  prompt: z.string().min(1, 'must not be empty').max(MAX_PROMPT_LENGTH),
+  prompt: PromptSchema,
   image: ImageRefSchema.optional(),
   orchestrationId: OrchestrationIdSchema.optional(),
   name: SessionNameSchema.optional(),
@@ -102,6 +135,12 @@ export const SessionViewSchema = z.object({
       finishedAt: z.string(),
     }),
   ),
+  /** The log the runner stored (null before the container exited): bytes kept, and bytes dropped over the log cap. */
+  log: z.object({ bytes: z.number().int().nonnegative(), droppedBytes: z.number().int().nonnegative() }).nullable(),
+  /** What the agent left in /hub/output (null before the container exited): files kept, their bytes, entries not kept. */
+  output: z
+    .object({ files: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), skipped: z.number().int().nonnegative() })
+    .nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -121,10 +160,23 @@ export const OutputFileSchema = z.object({
 });
 export type OutputFile = z.infer<typeof OutputFileSchema>;
 
+/** At most this many entries a session did not keep are named (with why); the rest are counted. */
+export const MAX_SKIPPED_NAMED = 20;
+
+/** An entry of /hub/output that was not kept, and why (over a limit, not a regular file, a path too long). */
+export const SkippedOutputSchema = z.object({
+  path: z.string().max(400),
+  reason: z.string().max(200),
+});
+export type SkippedOutput = z.infer<typeof SkippedOutputSchema>;
+
+/** A session's output as the API answers it: the file list comes from the manifest in the object store. */
 export const SessionOutputSchema = z.object({
   sessionId: z.string(),
   status: SessionStatusSchema,
   exitCode: z.number().int().nullable(),
   files: z.array(OutputFileSchema),
+  skipped: z.array(SkippedOutputSchema),
+  skippedCount: z.number().int().nonnegative(),
 });
 export type SessionOutput = z.infer<typeof SessionOutputSchema>;

@@ -37,6 +37,8 @@ const sessionView = (overrides: Partial<SessionView> = {}): SessionView => ({
   retries: 0,
   attempt: 0,
   attempts: [],
+  log: null,
+  output: null,
   createdAt: '2025-06-01T10:00:00.000Z',
   startedAt: null,
   finishedAt: null,

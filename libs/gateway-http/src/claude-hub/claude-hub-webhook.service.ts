@@ -13,6 +13,7 @@ import {
 import { OutputStore, RpcClient } from '@hub/messaging';
 import { GATEWAY_LOGGER } from '../gateway-http.tokens';
 import { OrchestrationViews } from '../orchestration-views.service';
+import { SessionFiles } from '../session-files.service';
 import {
   filesToInline,
   orchestrationOfDependencies,
@@ -48,6 +49,7 @@ export class ClaudeHubWebhook {
   constructor(
     private readonly rpc: RpcClient,
     private readonly store: OutputStore,
+    private readonly files: SessionFiles,
     private readonly views: OrchestrationViews,
     @Inject(GATEWAY_LOGGER) private readonly logger: HubLogger,
   ) {}
@@ -155,7 +157,7 @@ export class ClaudeHubWebhook {
   private async output(sessionId: string): Promise<ClaudeHandlerResult> {
     const [session, { files }] = await Promise.all([
       this.rpc.call(RPC.getSession, { sessionId }),
-      this.rpc.call(RPC.getSessionOutput, { sessionId }),
+      this.files.output(sessionId),
     ]);
     const status = toClaudeSession(session).status;
     if (!isTerminal(session.status)) {

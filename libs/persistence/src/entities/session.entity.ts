@@ -66,11 +66,28 @@ export class SessionEntity {
   @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
   dispatchedAt!: Date | null;
 
-  @Column({ name: 'output_files', type: 'jsonb', default: () => "'[]'::jsonb" })
-  outputFiles!: OutputFile[];
+  /** Output files recorded before manifests (the object store) held the lists. */
+  @Column({ name: 'legacy_output_files', type: 'jsonb', default: () => "'[]'::jsonb" })
+  legacyOutputFiles!: OutputFile[];
 
-  @Column({ name: 'log_bytes', type: 'int', nullable: true })
-  logBytes!: number | null;
+  @Column({ name: 'output_file_count', type: 'int', nullable: true })
+  outputFileCount!: number | null;
+
+  @Column({ name: 'output_bytes', type: 'bigint', nullable: true })
+  outputBytes!: string | null;
+
+  @Column({ name: 'output_skipped', type: 'int', nullable: true })
+  outputSkipped!: number | null;
+
+  @Column({ name: 'log_bytes', type: 'bigint', nullable: true })
+  logBytes!: string | null;
+
+  @Column({ name: 'log_dropped_bytes', type: 'bigint', nullable: true })
+  logDroppedBytes!: string | null;
+
+  /** When a cancel was asked for while a runner held the session. */
+  @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
+  cancelRequestedAt!: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

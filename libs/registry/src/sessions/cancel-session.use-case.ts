@@ -8,7 +8,8 @@ import { SessionTransitions } from './session-transitions';
 
 /**
  * Cancels a session. One that has no container yet is cancelled at once; one a runner holds gets
- * `session.cancel-requested`, and becomes `cancelled` when the runner reports its container gone.
+ * `session.cancel-requested` (and the request is recorded on the session), and becomes `cancelled` when
+ * the runner reports its container gone.
  */
 @Injectable()
 export class CancelSession {
@@ -35,6 +36,8 @@ export class CancelSession {
           status: current.status,
         });
       }
+      // Recorded as well as published: a runner that is down now adopts the session later and honours it then.
+      await tx.markCancelRequested(sessionId);
       await tx.appendEvents([newEvent('session.cancel-requested', { sessionId, runnerId: current.runnerId })]);
       return current;
     });

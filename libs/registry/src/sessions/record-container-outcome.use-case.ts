@@ -37,17 +37,20 @@ export class RecordContainerOutcome {
 
   async exited(event: EventOf<'container.exited'>): Promise<void> {
     const exit = event.data;
-    const outcome = finalStatusOf(exit);
     const finishedAt = new Date(event.occurredAt);
     const moved = await this.store.transaction(async (tx) => {
       const session = await tx.getSession(exit.sessionId);
       if (!session || session.attempt !== exit.attempt) return null;
+      // A cancel was accepted: whatever the attempt's end, it is not run again, and unless it completed it ends cancelled.
+      const cancelRequested = session.cancelRequestedAt !== null;
+      const outcome = finalStatusOf(exit, cancelRequested);
       // A lost container is the infrastructure's failure, not the agent's: run it again without
       // spending the session's own retries (up to MAX_LOST_ATTEMPTS times).
       const lostBefore = session.attempts.filter((a) => a.reason?.startsWith('container_lost')).length;
       const failuresBefore = exit.attempt - 1 - lostBefore;
       const retry =
-        exit.cause === 'container_lost'
+        cancelRequested ? false
+        : exit.cause === 'container_lost'
           ? lostBefore < MAX_LOST_ATTEMPTS
           : outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && failuresBefore < session.retries;
       const delayMs =
@@ -66,8 +69,8 @@ export class RecordContainerOutcome {
           exitCode: exit.exitCode,
           oomKilled: exit.oomKilled,
           ...(exit.containerId ? { containerId: exit.containerId } : {}),
-          outputFiles: exit.files,
-          logBytes: exit.logBytes,
+          output: exit.output,
+          log: { bytes: exit.logBytes, droppedBytes: exit.logDroppedBytes },
           ...(retry ? { readyAt: new Date(Date.now() + delayMs), dispatchedAt: null } : { finishedAt }),
         },
       });
@@ -90,11 +93,22 @@ export class RecordContainerOutcome {
 }
 
 /** The status and reason a container's end gives its session. */
-export function finalStatusOf(exit: EventOf<'container.exited'>['data']): { status: SessionStatus; reason: string } {
+export function finalStatusOf(
+  exit: EventOf<'container.exited'>['data'],
+  cancelRequested = false,
+): { status: SessionStatus; reason: string } {
+  const outcome = statusOfExit(exit);
+  if (cancelRequested && outcome.status !== 'completed' && outcome.status !== 'cancelled') {
+    return { status: 'cancelled', reason: `cancelled on request (the attempt ended: ${outcome.reason})` };
+  }
+  return outcome;
+}
+
+function statusOfExit(exit: EventOf<'container.exited'>['data']): { status: SessionStatus; reason: string } {
   const detail = exit.detail ? `: ${exit.detail}` : '';
   switch (exit.cause) {
     case 'exited':
-      if (exit.exitCode === 0) return { status: 'completed', reason: 'exited with code 0' };
+      if (exit.exitCode === 0) return { status: 'completed', reason: `exited with code 0${detail}` };
       return {
         status: 'failed',
         reason: `exited with code ${exit.exitCode}${exit.oomKilled ? ' (killed: out of memory)' : ''}${detail}`,
@@ -103,6 +117,8 @@ export function finalStatusOf(exit: EventOf<'container.exited'>['data']): { stat
       return { status: 'timed_out', reason: `timed_out: exceeded its time limit${detail}` };
     case 'cancelled':
       return { status: 'cancelled', reason: `cancelled on request${detail}` };
+    case 'quota_exceeded':
+      return { status: 'failed', reason: `quota_exceeded${detail}` };
     default:
       return { status: 'failed', reason: `${exit.cause}${detail}` };
   }

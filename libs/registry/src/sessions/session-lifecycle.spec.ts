@@ -12,6 +12,7 @@ import { EventOf, HubError } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { CancelSession } from './cancel-session.use-case';
 import { ClaimSession } from './claim-session.use-case';
 import { CreateSession } from './create-session.use-case';
 import { RecordContainerOutcome } from './record-container-outcome.use-case';
@@ -73,8 +74,9 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       oomKilled: false,
       durationMs: 10,
       detail: null,
-      files: [],
+      output: { files: 0, bytes: 0, skipped: 0 },
       logBytes: 0,
+      logDroppedBytes: 0,
     },
   });
 
@@ -175,5 +177,55 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     const done = await app.get(SessionQueries).get(session.id);
     expect(done).toMatchObject({ status: 'failed', exitCode: 5, attempt: 2 });
     expect(done.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
+  });
+
+  it("records a cancel a runner has not seen yet: the runner's held sessions say so, and the attempt's end is not retried", async () => {
+    const created = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, retries: 3 });
+    await app.get(RecordDependencyOutcome).resolved({
+      id: `deps.resolved:${created.id}`,
+      subject: 'deps.resolved',
+      occurredAt: new Date().toISOString(),
+      data: { sessionId: created.id },
+    });
+    await app.get(ClaimSession).execute(created.id, 'r-down');
+    expect((await app.get(SessionQueries).heldBy('r-down')).sessions).toEqual([
+      expect.objectContaining({ sessionId: created.id, attempt: 1, status: 'starting', cancelRequested: false }),
+    ]);
+
+    const accepted = await app.get(CancelSession).execute(created.id);
+
+    expect(accepted.status).toBe('starting');
+    expect((await app.get(SessionQueries).heldBy('r-down')).sessions).toEqual([
+      expect.objectContaining({ sessionId: created.id, cancelRequested: true }),
+    ]);
+    // The container ended on its own (exit 1) before the runner could stop it: no retry, cancelled.
+    await app.get(RecordContainerOutcome).exited(exited(created.id, 1));
+    const done = await app.get(SessionQueries).get(created.id);
+    expect(done).toMatchObject({ status: 'cancelled', attempt: 1, exitCode: 1 });
+    expect(done.statusReason).toBe('cancelled on request (the attempt ended: exited with code 1)');
+    expect((await app.get(SessionQueries).heldBy('r-down')).sessions).toEqual([]);
+  });
+
+  it("keeps an attempt's log and output counts in the session view", async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    const report = exited(session.id, 0);
+    await app.get(RecordContainerOutcome).exited({
+      ...report,
+      data: { ...report.data, output: { files: 1000, bytes: 5_000_000_000, skipped: 2 }, logBytes: 8 * 2 ** 20, logDroppedBytes: 3 * 2 ** 30 },
+    });
+    const view = await app.get(SessionQueries).get(session.id);
+    expect(view).toMatchObject({
+      status: 'completed',
+      log: { bytes: 8 * 2 ** 20, droppedBytes: 3 * 2 ** 30 },
+      output: { files: 1000, bytes: 5_000_000_000, skipped: 2 },
+    });
+    expect(await app.get(SessionQueries).output(session.id)).toEqual({
+      sessionId: session.id,
+      status: 'completed',
+      exitCode: 0,
+      reported: true,
+      legacyFiles: [],
+    });
   });
 });

@@ -1,18 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ListSessionsQuery, notFound, SessionOutput, SessionPage, SessionStatus, SessionView } from '@hub/contracts';
+import { Injectable } from '@nestjs/common';
+import {
+  HELD_SESSIONS_PAGE,
+  HeldSession,
+  LEGACY_FILES_LISTED,
+  ListSessionsQuery,
+  notFound,
+  SessionOutputSummary,
+  SessionPage,
+  SessionStatus,
+  SessionView,
+} from '@hub/contracts';
 import { SessionRecord, toSessionView } from '../store/session-record';
 import { SessionStore } from '../store/session-store';
-import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
-import { preambleFor } from './session-template';
-import { toSessionSpec } from './session-spec';
 
 /** Read-only questions about sessions. */
 @Injectable()
 export class SessionQueries {
-  constructor(
-    private readonly store: SessionStore,
-    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
-  ) {}
+  constructor(private readonly store: SessionStore) {}
 
   async get(sessionId: string): Promise<SessionView> {
     return toSessionView(await this.require(sessionId));
@@ -23,9 +27,15 @@ export class SessionQueries {
     return { items: page.items.map(toSessionView), nextCursor: page.nextCursor };
   }
 
-  async output(sessionId: string): Promise<SessionOutput> {
+  async output(sessionId: string): Promise<SessionOutputSummary> {
     const session = await this.require(sessionId);
-    return { sessionId, status: session.status, exitCode: session.exitCode, files: session.outputFiles };
+    return {
+      sessionId,
+      status: session.status,
+      exitCode: session.exitCode,
+      reported: session.output !== null,
+      legacyFiles: session.legacyOutputFiles.slice(0, LEGACY_FILES_LISTED),
+    };
   }
 
   async statuses(sessionIds: string[]): Promise<{ statuses: { sessionId: string; status: SessionStatus }[] }> {
@@ -40,18 +50,15 @@ export class SessionQueries {
     return { sessions: await this.store.waiting(limit) };
   }
 
-  /** The sessions a runner holds, each with the spec it needs to adopt its container. */
-  async heldBy(runnerId: string) {
-    const records = await this.store.heldBy(runnerId);
-    const sessions = await Promise.all(
-      records.map(async (record) => ({
-        spec: toSessionSpec(record, preambleFor(this.settings, record.type), await this.store.inputsOf(record.id)),
-        status: record.status,
-        startedAt: record.startedAt?.toISOString() ?? null,
-        changedAt: record.updatedAt.toISOString(),
-      })),
-    );
-    return { sessions };
+  /** The sessions a runner holds, a page at a time, each with what it needs to adopt its container. */
+  async heldBy(runnerId: string, after?: string): Promise<{ sessions: HeldSession[]; nextAfter: string | null }> {
+    const rows = await this.store.heldBy(runnerId, after, HELD_SESSIONS_PAGE + 1);
+    const sessions = rows.slice(0, HELD_SESSIONS_PAGE).map((row) => ({
+      ...row,
+      startedAt: row.startedAt?.toISOString() ?? null,
+      changedAt: row.changedAt.toISOString(),
+    }));
+    return { sessions, nextAfter: rows.length > HELD_SESSIONS_PAGE ? sessions[sessions.length - 1].sessionId : null };
   }
 
   private async require(sessionId: string): Promise<SessionRecord> {

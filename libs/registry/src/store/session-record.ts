@@ -24,8 +24,12 @@ export interface SessionRecord {
   /** When it became ready, or may start after a retry's backoff. */
   readyAt: Date | null;
   dispatchedAt: Date | null;
-  outputFiles: OutputFile[];
-  logBytes: number | null;
+  /** Output files recorded before manifests held the lists (older sessions only). */
+  legacyOutputFiles: OutputFile[];
+  /** Set once the runner reported the container's end: files kept, their bytes, entries not kept. */
+  output: { files: number; bytes: number; skipped: number } | null;
+  log: { bytes: number; droppedBytes: number } | null;
+  cancelRequestedAt: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -49,8 +53,9 @@ export interface SessionChanges {
   oomKilled?: boolean | null;
   containerId?: string | null;
   runnerId?: string | null;
-  outputFiles?: OutputFile[];
-  logBytes?: number | null;
+  output?: { files: number; bytes: number; skipped: number };
+  log?: { bytes: number; droppedBytes: number };
+  cancelRequestedAt?: Date | null;
   startedAt?: Date | null;
   finishedAt?: Date | null;
   readyAt?: Date | null;
@@ -76,6 +81,8 @@ export function toSessionView(record: SessionRecord): SessionView {
     retries: record.retries,
     attempt: record.attempt,
     attempts: record.attempts,
+    log: record.log,
+    output: record.output,
     createdAt: record.createdAt.toISOString(),
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,

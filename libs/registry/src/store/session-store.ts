@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { badRequest, DEFAULT_PAGE_SIZE, EventEnvelope, ListSessionsQuery, OutputFile, SessionStatus } from '@hub/contracts';
+import { badRequest, DEFAULT_PAGE_SIZE, EventEnvelope, ListSessionsQuery, SessionStatus } from '@hub/contracts';
 import { SessionChanges, SessionRecord } from './session-record';
 
 export interface NewOrchestration {
@@ -44,14 +44,13 @@ export interface CompareAndSetResult {
 }
 
 /** Column of each field a transition may set. Only these columns are ever written by a transition. */
-const CHANGE_COLUMNS: Record<Exclude<keyof SessionChanges, 'incrementAttempt'>, string> = {
+const CHANGE_COLUMNS: Record<Exclude<keyof SessionChanges, 'incrementAttempt' | 'output' | 'log'>, string> = {
   statusReason: 'status_reason',
   exitCode: 'exit_code',
   oomKilled: 'oom_killed',
   containerId: 'container_id',
   runnerId: 'runner_id',
-  outputFiles: 'output_files',
-  logBytes: 'log_bytes',
+  cancelRequestedAt: 'cancel_requested_at',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   readyAt: 'ready_at',
@@ -172,11 +171,22 @@ export class SessionTransaction {
   ): Promise<CompareAndSetResult | null> {
     const params: unknown[] = [id, to, from];
     const sets = ['status = $2', 'updated_at = now()'];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
     for (const [field, column] of Object.entries(CHANGE_COLUMNS)) {
       const value = changes[field as keyof typeof CHANGE_COLUMNS];
-      if (value === undefined) continue;
-      params.push(field === 'outputFiles' ? JSON.stringify(value) : value);
-      sets.push(`${column} = $${params.length}`);
+      if (value !== undefined) set(column, value);
+    }
+    if (changes.output) {
+      set('output_file_count', changes.output.files);
+      set('output_bytes', changes.output.bytes);
+      set('output_skipped', changes.output.skipped);
+    }
+    if (changes.log) {
+      set('log_bytes', changes.log.bytes);
+      set('log_dropped_bytes', changes.log.droppedBytes);
     }
     if (changes.incrementAttempt) sets.push('attempt = s.attempt + 1');
     let attemptCondition = '';
@@ -250,6 +260,11 @@ export class SessionTransaction {
     return rows.map((r) => r.id);
   }
 
+  /** Records that a cancel was asked for (the first time counts). */
+  async markCancelRequested(id: string): Promise<void> {
+    await this.em.query(`UPDATE sessions SET cancel_requested_at = coalesce(cancel_requested_at, now()) WHERE id = $1`, [id]);
+  }
+
   async recordAttempt(a: {
     sessionId: string;
     attempt: number;
@@ -290,14 +305,14 @@ export class SessionTransaction {
     await this.em.query(`UPDATE sessions SET dispatched_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  /** What a dependent receives of each of its dependencies: name (or id) and output files. */
-  async inputsOf(sessionId: string): Promise<{ name: string; sessionId: string; files: OutputFile[] }[]> {
-    const rows: { id: string; name: string | null; output_files: OutputFile[] }[] = await this.em.query(
-      `SELECT s.id, s.name, s.output_files FROM session_dependencies d JOIN sessions s ON s.id = d.depends_on_id
+  /** What a dependent receives of each of its dependencies: its name (or id); the runner reads its manifest. */
+  async inputsOf(sessionId: string): Promise<{ name: string; sessionId: string }[]> {
+    const rows: { id: string; name: string | null }[] = await this.em.query(
+      `SELECT s.id, s.name FROM session_dependencies d JOIN sessions s ON s.id = d.depends_on_id
         WHERE d.session_id = $1 ORDER BY coalesce(s.name, s.id::text)`,
       [sessionId],
     );
-    return rows.map((r) => ({ name: r.name ?? r.id, sessionId: r.id, files: r.output_files ?? [] }));
+    return rows.map((r) => ({ name: r.name ?? r.id, sessionId: r.id }));
   }
 
   /**
@@ -313,6 +328,21 @@ export class SessionTransaction {
       [JSON.stringify(envelopes)],
     );
   }
+}
+
+/** The statuses in which a runner holds a session. */
+const HELD_STATUSES: SessionStatus[] = ['starting', 'running'];
+
+export interface HeldRow {
+  sessionId: string;
+  orchestrationId: string;
+  image: string;
+  timeoutSeconds: number;
+  attempt: number;
+  status: SessionStatus;
+  startedAt: Date | null;
+  changedAt: Date;
+  cancelRequested: boolean;
 }
 
 /** The session tables, in PostgreSQL. Only the registry holds one. */
@@ -401,18 +431,26 @@ export class SessionStore {
     );
   }
 
-  /** Sessions a runner claimed that have not ended: starting or running. */
-  async heldBy(runnerId: string): Promise<SessionRecord[]> {
-    const rows = await this.dataSource.query(
-      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.runner_id = $1 AND s.status IN ('starting', 'running')`,
-      [runnerId],
+  /** Sessions a runner claimed that have not ended (starting or running), by id, a page at a time. */
+  async heldBy(runnerId: string, after: string | undefined, limit: number): Promise<HeldRow[]> {
+    const rows: Record<string, any>[] = await this.dataSource.query(
+      `SELECT id, orchestration_id, image, timeout_seconds, attempt, status, started_at, updated_at, cancel_requested_at
+         FROM sessions
+        WHERE runner_id = $1 AND status = ANY($2::text[]) AND ($3::uuid IS NULL OR id > $3::uuid)
+        ORDER BY id LIMIT $4`,
+      [runnerId, HELD_STATUSES, after ?? null, limit],
     );
-    return rows.map(toRecord);
-  }
-
-  /** What the runner needs of a dependency's outputs, outside a transaction. */
-  inputsOf(sessionId: string) {
-    return new SessionTransaction(this.dataSource.manager).inputsOf(sessionId);
+    return rows.map((r) => ({
+      sessionId: r.id,
+      orchestrationId: r.orchestration_id,
+      image: r.image,
+      timeoutSeconds: r.timeout_seconds,
+      attempt: r.attempt,
+      status: r.status,
+      startedAt: r.started_at ? new Date(r.started_at) : null,
+      changedAt: new Date(r.updated_at),
+      cancelRequested: r.cancel_requested_at !== null,
+    }));
   }
 
   async ping(): Promise<void> {
@@ -453,8 +491,13 @@ function toRecord(row: Record<string, any>): SessionRecord {
     attempts: row.attempts ?? [],
     readyAt: row.ready_at ? new Date(row.ready_at) : null,
     dispatchedAt: row.dispatched_at ? new Date(row.dispatched_at) : null,
-    outputFiles: row.output_files ?? [],
-    logBytes: row.log_bytes,
+    legacyOutputFiles: row.legacy_output_files ?? [],
+    output:
+      row.output_file_count === null
+        ? null
+        : { files: row.output_file_count, bytes: Number(row.output_bytes ?? 0), skipped: row.output_skipped ?? 0 },
+    log: row.log_bytes === null ? null : { bytes: Number(row.log_bytes), droppedBytes: Number(row.log_dropped_bytes ?? 0) },
+    cancelRequestedAt: row.cancel_requested_at ? new Date(row.cancel_requested_at) : null,
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : null,
     finishedAt: row.finished_at ? new Date(row.finished_at) : null,

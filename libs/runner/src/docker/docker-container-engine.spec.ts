@@ -26,6 +26,13 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
+/** The prompt as the runner mounts it, at /hub/prompt. */
+async function promptFileOf(prompt: string): Promise<string> {
+  const file = join(await tempDir(), 'prompt');
+  await writeFile(file, prompt, { mode: 0o644 });
+  return file;
+}
+
 async function launchOf(prompt: string, overrides: Partial<ContainerLaunch> = {}): Promise<ContainerLaunch> {
   const sessionId = `${RUN_ID}-${sessionIds.length + 1}`;
   sessionIds.push(sessionId);
@@ -35,11 +42,14 @@ async function launchOf(prompt: string, overrides: Partial<ContainerLaunch> = {}
     image: IMAGE,
     env: { HUB_PROMPT: prompt, HUB_SESSION_ID: sessionId },
     outputDir: await tempDir(),
+    promptFile: await promptFileOf(prompt),
     inputs: [],
     network: 'none',
     limits: LIMITS,
     user: '1000:1000',
     runnerId: 'runner-test',
+    logCapBytes: 1024 * 1024,
+    fileSizeLimitBytes: 64 * 1024 * 1024,
     ...overrides,
   };
 }
@@ -136,7 +146,11 @@ describe('DockerContainerEngine', () => {
     expect(HostConfig.NanoCpus).toBe(LIMITS.nanoCpus);
     expect(HostConfig.Privileged).toBe(false);
     expect(HostConfig.Init).toBe(true);
-    expect(HostConfig.Binds).toEqual([`${launch.outputDir}:/hub/output:rw`, `${inputDir}:/hub/inputs/repo:ro`]);
+    expect(HostConfig.Binds).toEqual([
+      `${launch.outputDir}:/hub/output:rw`,
+      `${launch.promptFile}:/hub/prompt:ro`,
+      `${inputDir}:/hub/inputs/repo:ro`,
+    ]);
     expect(JSON.stringify(HostConfig)).not.toContain('docker.sock');
     const listed = (await engine.listSessionContainers()).find((c) => c.containerId === id);
     expect(listed?.running).toBe(true);

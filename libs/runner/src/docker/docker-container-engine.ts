@@ -1,6 +1,8 @@
 import type Docker from 'dockerode';
+import { parseImageReference } from '@hub/contracts';
 import {
   CONTAINER_INPUTS_DIR,
+  CONTAINER_PROMPT_FILE,
   CONTAINER_REPOSITORY_DIR,
   type ContainerEngine,
   type ContainerExit,
@@ -29,8 +31,13 @@ export class DockerContainerEngine implements ContainerEngine {
   constructor(private readonly docker: Docker) {}
 
   async imageStatus(image: string): Promise<ImageStatus> {
+    // The reference becomes part of the URL path (/images/<ref>/json): one Docker's grammar refuses
+    // (`hub/../busybox`, `hub//x`) would be another path, answered with a redirect that dockerode
+    // follows into an uncaught error. Only a parsed reference reaches the engine.
+    const parsed = parseImageReference(image);
+    if (!parsed.ok) throw new Error(`Docker: image ${parsed.message}`);
     try {
-      await this.docker.getImage(image).inspect();
+      await this.docker.getImage(parsed.reference.familiar).inspect();
       return 'present';
     } catch (error) {
       if (statusOf(error) === 404) return 'missing';
@@ -78,6 +85,27 @@ export class DockerContainerEngine implements ContainerEngine {
     );
     if (!Buffer.isBuffer(raw)) throw new Error(`Docker: the log of container ${containerId} did not come back as bytes`);
     return demultiplexLog(raw);
+  }
+
+  /**
+   * Before start: attaches to the container's stdout and stderr, so every byte comes, in order, and
+   * the stream ends once the container has stopped. Docker then waits for the reader (a reader that
+   * stops reading stops the container's writes), so read it without pause. Once started (a runner
+   * adopting a container after its restart): Docker's log file from its start (since 0, following);
+   * that file is capped, so the start of a long log is gone, and Docker's follow may end before the
+   * last bytes written (measured: the last, unterminated line of a 50 MB log was missing).
+   */
+  async followLog(containerId: string): Promise<NodeJS.ReadableStream> {
+    const container = this.docker.getContainer(containerId);
+    const info = await dockerCall(`inspecting container ${containerId}`, () => container.inspect());
+    if (info.State.Status === 'created') {
+      return dockerCall(`attaching to container ${containerId}`, () =>
+        container.attach({ stream: true, stdout: true, stderr: true, logs: false }),
+      );
+    }
+    return dockerCall(`following the log of container ${containerId}`, () =>
+      container.logs({ stdout: true, stderr: true, follow: true, since: 0 }),
+    );
   }
 
   async remove(containerId: string): Promise<void> {
@@ -141,6 +169,7 @@ export function containerOptions(name: string, launch: ContainerLaunch): Docker.
 
 function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
   const { memoryBytes, nanoCpus, pids } = launch.limits;
+  const fileSizeLimit = positiveBytes(launch.fileSizeLimitBytes, 'fileSizeLimitBytes');
   return {
     Privileged: false,
     CapDrop: ['ALL'],
@@ -158,15 +187,40 @@ function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
     AutoRemove: false,
     IpcMode: 'private',
     Binds: binds(launch),
+    LogConfig: logConfig(launch),
+    // No file the agent writes (in /hub/output, /workspace, /tmp) can grow past this: the write
+    // fails and the writer gets SIGXFSZ (a shell reports exit status 153).
+    Ulimits: [{ Name: 'fsize', Soft: fileSizeLimit, Hard: fileSizeLimit }],
   };
+}
+
+const MIN_DOCKER_LOG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Docker's own copy of the log, capped: two files of at most max(logCapBytes, 1 MiB) each, rotated.
+ * Hub's capture follows the log stream from the container's start and keeps what it keeps itself,
+ * so Docker's file is only a buffer: for the moments before the capture attaches, and for re-reading
+ * after a runner restart (the start of a long log is then gone, which the capture never needs).
+ */
+function logConfig(launch: ContainerLaunch): Docker.HostConfig['LogConfig'] {
+  const fileBytes = Math.max(positiveBytes(launch.logCapBytes, 'logCapBytes'), MIN_DOCKER_LOG_FILE_BYTES);
+  return { Type: 'json-file', Config: { 'max-size': String(fileBytes), 'max-file': '2' } };
+}
+
+function positiveBytes(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`ContainerLaunch.${field} must be a positive whole number of bytes, not ${value}`);
+  }
+  return value;
 }
 
 function binds(launch: ContainerLaunch): string[] {
   const output = `${hostPath(launch.outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
+  const prompt = `${hostPath(launch.promptFile, 'prompt file')}:${CONTAINER_PROMPT_FILE}:ro`;
   const repository = launch.repositoryPath
     ? [`${hostPath(launch.repositoryPath, 'repository')}:${CONTAINER_REPOSITORY_DIR}:ro`]
     : [];
-  return [output, ...repository, ...launch.inputs.map(inputBind)];
+  return [output, prompt, ...repository, ...launch.inputs.map(inputBind)];
 }
 
 function inputBind(input: ContainerInput): string {

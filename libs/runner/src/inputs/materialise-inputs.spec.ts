@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OutputFile, SessionInput } from '@hub/contracts';
-import { InputSource, materialiseInputs } from './materialise-inputs';
+import type { OutputFile } from '@hub/contracts';
+import { InputSource, ListedInput, materialiseInputs } from './materialise-inputs';
 
 /** The object store, reduced to what the runner reads: files by session and path. */
 class InMemoryOutputs implements InputSource {
@@ -37,7 +37,7 @@ describe('materialiseInputs', () => {
   });
 
   it("writes each dependency's files under its own directory, readable, and returns the mounts in order", async () => {
-    const inputs: SessionInput[] = [
+    const inputs: ListedInput[] = [
       {
         name: 'planner',
         sessionId: PLANNER,

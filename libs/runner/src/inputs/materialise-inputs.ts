@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import type { SessionInput } from '@hub/contracts';
+import type { OutputFile, SessionInput } from '@hub/contracts';
 import type { ContainerInput } from '../ports/container-engine.port';
+
+/** A dependency with the files its manifest lists. */
+export interface ListedInput extends SessionInput {
+  files: OutputFile[];
+}
 
 /** Where a dependency's output files are read from (the object store, in production). */
 export interface InputSource {
@@ -19,7 +24,7 @@ export interface InputSource {
  * Starts from an empty `rootDir`, so a re-run of the same attempt never sees stale files.
  */
 export async function materialiseInputs(
-  inputs: readonly SessionInput[],
+  inputs: readonly ListedInput[],
   rootDir: string,
   source: InputSource,
 ): Promise<ContainerInput[]> {
@@ -77,7 +82,7 @@ function targetOf(dir: string, input: SessionInput, path: string): string {
   return target;
 }
 
-function assertDistinctNames(inputs: readonly SessionInput[]): void {
+function assertDistinctNames(inputs: readonly ListedInput[]): void {
   const seen = new Set<string>();
   for (const { name } of inputs) {
     if (seen.has(name)) throw new Error(`two inputs are named ${JSON.stringify(name)}; each needs its own directory`);

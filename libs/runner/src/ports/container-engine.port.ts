@@ -11,6 +11,9 @@ export interface ContainerLimits {
 /** Where a local repository (ContainerLaunch.repositoryPath) is mounted, read-only. */
 export const CONTAINER_REPOSITORY_DIR = '/hub/repository';
 
+/** Where the session's prompt is mounted, read-only: a file, so any prompt the API accepts arrives whole. */
+export const CONTAINER_PROMPT_FILE = '/hub/prompt';
+
 /** Where each input is mounted (read-only) inside the container: `<CONTAINER_INPUTS_DIR>/<name>`. */
 export const CONTAINER_INPUTS_DIR = '/hub/inputs';
 
@@ -28,6 +31,8 @@ export interface ContainerLaunch {
   env: Record<string, string>;
   /** Host directory mounted read-write at /hub/output. */
   outputDir: string;
+  /** Host file mounted read-only at /hub/prompt. */
+  promptFile: string;
   inputs: ContainerInput[];
   /** The Docker network to join; `none` (no network at all) unless the runner's policy says otherwise. */
   network: string;
@@ -37,6 +42,16 @@ export interface ContainerLaunch {
   /** uid:gid the agent runs as; never root. */
   user: string;
   runnerId: string;
+  /**
+   * The runner's cap on the log it keeps (bytes). Docker's own log file for the container is sized
+   * from it (at least 1 MiB, two files), so a container printing without end never fills the host's disk.
+   */
+  logCapBytes: number;
+  /**
+   * The largest file the agent may write (bytes; the `fsize` ulimit): a write past it fails (the
+   * writer gets SIGXFSZ), so no single file outgrows the session's disk quota between two of its polls.
+   */
+  fileSizeLimitBytes: number;
 }
 
 export type ImageStatus = 'present' | 'missing';
@@ -71,6 +86,13 @@ export interface ContainerEngine {
   stop(containerId: string, graceSeconds: number): Promise<void>;
   /** stdout and stderr as the container wrote them. */
   readLog(containerId: string): Promise<Buffer>;
+  /**
+   * The container's stdout and stderr from its start, until it stops, as the engine sends them: for
+   * Docker, multiplexed frames (see logs/docker-log-demultiplexer.ts). Call it before start() to get
+   * every byte: the container may then wait for the reader, so read without pause. On a container
+   * already started (adopted after a runner restart) it is the engine's capped log file from its start.
+   */
+  followLog(containerId: string): Promise<NodeJS.ReadableStream>;
   /** Removes the container (forced). No error if it is already gone. */
   remove(containerId: string): Promise<void>;
   /** Every container labelled hub.session on this engine. */

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { StreamingReplacer } from './streaming-replacer';
 
 export interface SecretGrant {
   /** Image pattern (`*` matches anything), e.g. `hub/claude-code*`. */
@@ -48,15 +50,41 @@ export class RunnerSecrets {
   /** `content` with every secret value replaced by `[masked:NAME]`. */
   mask(content: Buffer): Buffer {
     let masked = content;
-    for (const [name, value] of this.values) {
-      if (value.length < MIN_MASKED_LENGTH) continue;
+    for (const [name, value] of this.masked()) {
       masked = replaceAll(masked, Buffer.from(value), Buffer.from(`[masked:${name}]`));
     }
     return masked;
   }
 
+  /**
+   * `mask` as a stream, for what is too large to hold (a log, an output file): the bytes that come
+   * out are exactly `mask` of all the bytes that went in, however they were cut into chunks. Each
+   * secret is replaced in turn, as `mask` does, each holding back at most its length − 1 bytes, so
+   * the memory used is a chunk plus the secrets' lengths, whatever the stream's size.
+   */
+  maskingStream(): Transform {
+    const stages = this.masked().map(([name, value]) => new StreamingReplacer(Buffer.from(value), Buffer.from(`[masked:${name}]`)));
+    return new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        let data = chunk;
+        for (const stage of stages) data = stage.push(data);
+        done(null, data.length ? data : undefined);
+      },
+      flush(done) {
+        let data: Buffer = Buffer.alloc(0);
+        for (const stage of stages) data = Buffer.concat([stage.push(data), stage.end()]);
+        done(null, data.length ? data : undefined);
+      },
+    });
+  }
+
   maskText(text: string): string {
     return this.mask(Buffer.from(text)).toString('utf8');
+  }
+
+  /** The secrets that are masked, in the order `mask` replaces them (too short a value is not). */
+  private masked(): [string, string][] {
+    return [...this.values].filter(([, value]) => value.length >= MIN_MASKED_LENGTH);
   }
 }
 

@@ -1,10 +1,17 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '@hub/config';
-import { RpcRequest, RpcResponse, RpcSubject, SessionSpec } from '@hub/contracts';
+import { HeldSession, RpcRequest, RpcResponse, RpcSubject } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
 import type { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { ReconcileContainers } from './reconcile-containers.use-case';
+import { AttemptFiles } from '../workspace/attempt-files';
+import { removeTree } from '../workspace/remove-tree';
 import { RunSession } from './run-session.use-case';
+import { SessionLedger } from './session-ledger';
 
 // ReconcileContainers with the registry, the engine and RunSession in memory: which held sessions
 // it adopts, which containers it removes, and which sessions it reports lost.
@@ -12,28 +19,31 @@ import { RunSession } from './run-session.use-case';
 const RUNNER = 'runner-test';
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-function specOf(n: number, attempt = 1): SessionSpec {
+function heldOf(n: number, attempt = 1): HeldSession {
   return {
     sessionId: id(n),
     orchestrationId: id(99),
-    type: 'agent',
-    prompt: 'true',
-    preamble: '',
     image: 'hub/test-agent:latest',
-    repository: null,
-    branch: null,
     timeoutSeconds: 60,
     attempt,
-    inputs: [],
+    status: 'running',
+    startedAt: null,
+    changedAt: new Date().toISOString(),
+    cancelRequested: false,
   };
 }
 
+/** Answers the held sessions two at a time, as the registry pages them. */
 class InMemoryRegistry {
-  held: SessionSpec[] = [];
+  held: HeldSession[] = [];
+  pagesAsked = 0;
 
-  async call<S extends RpcSubject>(_subject: S, _request: RpcRequest<S>): Promise<RpcResponse<S>> {
-    const sessions = this.held.map((spec) => ({ spec, startedAt: null, changedAt: new Date().toISOString() }));
-    return { sessions } as unknown as RpcResponse<S>;
+  async call<S extends RpcSubject>(_subject: S, request: RpcRequest<S>): Promise<RpcResponse<S>> {
+    this.pagesAsked++;
+    const after = (request as { after?: string }).after;
+    const rest = after ? this.held.filter((s) => s.sessionId > after) : this.held;
+    const sessions = rest.slice(0, 2);
+    return { sessions, nextAfter: rest.length > 2 ? sessions[1].sessionId : null } as unknown as RpcResponse<S>;
   }
 }
 
@@ -51,22 +61,14 @@ class InMemoryEngine {
 
 /** The part of RunSession reconciliation uses, recording what it was asked to do. */
 class RecordingRunSession {
-  readonly inHand = new Set<string>();
-  readonly reportedAttempts = new Map<string, number>();
   readonly adopted: string[] = [];
   readonly lost: string[] = [];
 
-  holds(sessionId: string): boolean {
-    return this.inHand.has(sessionId);
+  async adopt(held: HeldSession, containerId: string): Promise<void> {
+    this.adopted.push(`${held.sessionId}:${containerId}`);
   }
-  hasReported(sessionId: string, attempt: number): boolean {
-    return this.reportedAttempts.get(sessionId) === attempt;
-  }
-  async adopt(spec: SessionSpec, containerId: string): Promise<void> {
-    this.adopted.push(`${spec.sessionId}:${containerId}`);
-  }
-  async reportLost(spec: SessionSpec): Promise<void> {
-    this.lost.push(`${spec.sessionId}#${spec.attempt}`);
+  async reportLost(held: HeldSession): Promise<void> {
+    this.lost.push(`${held.sessionId}#${held.attempt}`);
   }
 }
 
@@ -74,27 +76,43 @@ function container(n: number, state: string, attempt = 1): SessionContainer {
   return { containerId: `c${n}`, sessionId: id(n), attempt, runnerId: RUNNER, running: state === 'running', state };
 }
 
+/** A tree deeper than a host path may be (fs.mkdir would fail with ENAMETOOLONG): made one relative level at a time. */
+function mkdirDeep(root: string, levels: number, name: string): void {
+  execFileSync('perl', ['-e', 'chdir $ARGV[0] or die; for (1..$ARGV[1]) { mkdir $ARGV[2]; chdir $ARGV[2] or die "$!" }', root, String(levels), name]);
+}
+
 describe('ReconcileContainers', () => {
   let registry: InMemoryRegistry;
   let engine: InMemoryEngine;
   let runSession: RecordingRunSession;
+  let ledger: SessionLedger;
+  let dataDir: string;
   let reconcile: ReconcileContainers;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     registry = new InMemoryRegistry();
     engine = new InMemoryEngine();
     runSession = new RecordingRunSession();
+    ledger = new SessionLedger();
+    dataDir = await mkdtemp(join(tmpdir(), 'hub-reconcile-test-'));
+    const settings = { runnerId: RUNNER, dataDir } as RunnerSettings;
     reconcile = new ReconcileContainers(
       registry as unknown as RpcClient,
       runSession as unknown as RunSession,
+      ledger,
+      new AttemptFiles(settings),
       engine as unknown as ContainerEngine,
-      { runnerId: RUNNER } as RunnerSettings,
+      settings,
       createLogger('reconcile-test', 'silent'),
     );
   });
 
+  afterEach(async () => {
+    await removeTree(dataDir);
+  });
+
   it('adopts the containers of sessions it holds and removes those nobody holds or that never started', async () => {
-    registry.held = [specOf(1), specOf(2), specOf(3)];
+    registry.held = [heldOf(1), heldOf(2), heldOf(3)];
     engine.containers = [container(1, 'running'), container(2, 'exited'), container(3, 'created'), container(4, 'exited')];
 
     await reconcile.runOnce();
@@ -102,10 +120,25 @@ describe('ReconcileContainers', () => {
     expect(runSession.adopted).toEqual([`${id(1)}:c1`, `${id(2)}:c2`]);
     expect(engine.removed).toEqual(['c3', 'c4']);
     expect(runSession.lost).toEqual([`${id(3)}#1`]);
+    expect(registry.pagesAsked).toBe(2); // three held sessions, two a page
+  });
+
+  it('removes the directories of sessions nobody here holds (a crashed runner left them), whatever their depth', async () => {
+    registry.held = [heldOf(10)];
+    engine.containers = [container(10, 'running')];
+    ledger.take(id(11), 1);
+    await mkdir(join(dataDir, 'sessions', id(10), 'attempt-1', 'output'), { recursive: true });
+    await mkdir(join(dataDir, 'sessions', id(11), 'attempt-1'), { recursive: true });
+    await mkdir(join(dataDir, 'sessions', id(12), 'attempt-1', 'output'), { recursive: true });
+    mkdirDeep(join(dataDir, 'sessions', id(12), 'attempt-1', 'output'), 40, 'd'.repeat(120));
+
+    await reconcile.runOnce();
+
+    expect((await readdir(join(dataDir, 'sessions'))).sort()).toEqual([id(10), id(11)]);
   });
 
   it('reports at once a held session whose claim answer never arrived (nothing runs it here)', async () => {
-    registry.held = [specOf(5)];
+    registry.held = [heldOf(5)];
 
     await reconcile.runOnce();
 
@@ -113,9 +146,9 @@ describe('ReconcileContainers', () => {
   });
 
   it('leaves alone a session being claimed or run here, and one whose end it already reported', async () => {
-    registry.held = [specOf(6), specOf(7, 2)];
-    runSession.inHand.add(id(6));
-    runSession.reportedAttempts.set(id(7), 2);
+    registry.held = [heldOf(6), heldOf(7, 2)];
+    ledger.take(id(6), 1);
+    ledger.recordReported(id(7), 2);
 
     await reconcile.runOnce();
 
@@ -124,8 +157,8 @@ describe('ReconcileContainers', () => {
   });
 
   it('still reports a later attempt lost when only an earlier one was reported', async () => {
-    registry.held = [specOf(8, 3)];
-    runSession.reportedAttempts.set(id(8), 2);
+    registry.held = [heldOf(8, 3)];
+    ledger.recordReported(id(8), 2);
 
     await reconcile.runOnce();
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { RPC } from '@hub/contracts';
+import { HeldSession, RPC } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
 import { HubLogger } from '@hub/config';
 import { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { AttemptFiles } from '../workspace/attempt-files';
 import { RunSession } from './run-session.use-case';
-
+import { SessionLedger } from './session-ledger';
 
 /**
  * Matches this runner's labelled containers against the sessions the registry says it holds, at
@@ -21,6 +22,8 @@ export class ReconcileContainers implements OnApplicationShutdown {
   constructor(
     private readonly rpc: RpcClient,
     private readonly runSession: RunSession,
+    private readonly ledger: SessionLedger,
+    private readonly files: AttemptFiles,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
@@ -47,15 +50,14 @@ export class ReconcileContainers implements OnApplicationShutdown {
   private async reconcile(): Promise<void> {
     const runnerId = this.settings.runnerId;
     const containers = (await this.engine.listSessionContainers()).filter(
-      (c) => c.runnerId === runnerId && !this.runSession.holds(c.sessionId),
+      (c) => c.runnerId === runnerId && !this.ledger.holds(c.sessionId),
     );
-    const { sessions } = await this.rpc.call(RPC.heldSessions, { runnerId });
-    const held = sessions.filter((s) => !this.runSession.holds(s.spec.sessionId));
+    const held = (await this.heldSessions()).filter((s) => !this.ledger.holds(s.sessionId));
 
     for (const container of containers) {
-      const session = held.find((s) => s.spec.sessionId === container.sessionId && s.spec.attempt === container.attempt);
+      const session = held.find((s) => s.sessionId === container.sessionId && s.attempt === container.attempt);
       if (session && container.state !== 'created') {
-        void this.runSession.adopt(session.spec, container.containerId, session.startedAt ? new Date(session.startedAt) : null);
+        void this.runSession.adopt(session, container.containerId);
       } else {
         await this.removeOrphan(container, session ? 'created but never started' : 'no session of this runner holds it');
       }
@@ -65,11 +67,28 @@ export class ReconcileContainers implements OnApplicationShutdown {
     // reported (the registry may not have applied that report yet): its container is gone, or was
     // never created (an earlier incarnation died, or the answer to the claim was lost). Lost at once.
     for (const session of held) {
-      const { sessionId, attempt } = session.spec;
+      const { sessionId, attempt } = session;
       const hasContainer = containers.some((c) => c.sessionId === sessionId && c.attempt === attempt && c.state !== 'created');
-      if (hasContainer || this.runSession.holds(sessionId) || this.runSession.hasReported(sessionId, attempt)) continue;
-      await this.runSession.reportLost(session.spec);
+      if (hasContainer || this.ledger.holds(sessionId) || this.ledger.hasReported(sessionId, attempt)) continue;
+      await this.runSession.reportLost(session);
     }
+
+    // Directories of sessions nobody here holds any more (a runner that crashed mid-attempt left them).
+    const heldIds = new Set(held.map((s) => s.sessionId));
+    const swept = await this.files.sweep((sessionId) => heldIds.has(sessionId) || this.ledger.holds(sessionId), this.logger);
+    if (swept) this.logger.info({ directories: swept }, 'removed session directories left behind');
+  }
+
+  /** Every session the registry says this runner holds, read a page at a time. */
+  private async heldSessions(): Promise<HeldSession[]> {
+    const sessions: HeldSession[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.rpc.call(RPC.heldSessions, { runnerId: this.settings.runnerId, ...(after ? { after } : {}) });
+      sessions.push(...page.sessions);
+      after = page.nextAfter ?? undefined;
+    } while (after);
+    return sessions;
   }
 
   private async removeOrphan(container: SessionContainer, why: string): Promise<void> {

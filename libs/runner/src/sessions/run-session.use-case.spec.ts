@@ -1,16 +1,34 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createLogger } from '@hub/config';
-import { EventOf, EventPayload, EventSubject, OutputFile, RpcRequest, RpcResponse, RpcSubject, SessionSpec } from '@hub/contracts';
+import {
+  EventOf,
+  EventPayload,
+  EventSubject,
+  OutputFile,
+  OutputManifest,
+  RpcRequest,
+  RpcResponse,
+  RpcSubject,
+  SessionSpec,
+} from '@hub/contracts';
 import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
+import { InputFetcher } from '../inputs/input-fetcher';
+import { AttemptOutputs } from '../output/attempt-outputs';
 import type { ContainerEngine, ContainerExit, ContainerLaunch, ImageStatus, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
+import { AttemptFiles } from '../workspace/attempt-files';
+import { ExitReporter } from './exit-reporter';
 import { ImagePolicy, NetworkPolicy } from './image-policy';
 import { RunnerSecrets } from '../secrets/runner-secrets';
 import { RunSession } from './run-session.use-case';
+import { SessionLedger } from './session-ledger';
+import { WatchContainer } from './watch-container.use-case';
 
 // RunSession with its ports in memory: the registry answers claims, the object store holds the
 // dependencies' outputs, and the engine runs nothing but records what it was asked to launch.
@@ -54,10 +72,30 @@ class InMemoryOutputs {
     }
   }
 
+  private readonly manifests = new Map<string, OutputManifest>();
+
+  /** A dependency's output file, listed in its manifest. */
   put(sessionId: string, path: string, content: string): OutputFile {
     const bytes = Buffer.from(content);
     this.objects.set(`${sessionId}/${path}`, bytes);
-    return { path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const file = { path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    this.list(sessionId, [file]);
+    return file;
+  }
+
+  /** A dependency's manifest listing these files (stored or not). */
+  list(sessionId: string, files: OutputFile[]): void {
+    const manifest = this.manifests.get(sessionId) ?? { sessionId, attempt: 1, files: [], skipped: [], skippedCount: 0 };
+    this.manifests.set(sessionId, { ...manifest, files: [...manifest.files, ...files] });
+  }
+
+  manifestOf(sessionId: string): OutputManifest | undefined {
+    return this.manifests.get(sessionId);
+  }
+
+  async getManifest(sessionId: string): Promise<OutputManifest | null> {
+    this.reach();
+    return this.manifests.get(sessionId) ?? null;
   }
 
   async getFile(sessionId: string, path: string): Promise<Buffer | null> {
@@ -65,14 +103,37 @@ class InMemoryOutputs {
     return this.objects.get(`${sessionId}/${path}`) ?? null;
   }
 
-  async putLog(sessionId: string): Promise<void> {
+  async putLogFile(sessionId: string, file: string): Promise<void> {
     this.reach();
+    this.objects.set(`${sessionId}/log`, readFileSync(file));
     this.stored.push(`${sessionId}/log`);
   }
-  async putFile(sessionId: string, path: string): Promise<void> {
+
+  async putFileStream(sessionId: string, path: string, content: NodeJS.ReadableStream): Promise<void> {
     this.reach();
+    const chunks: Buffer[] = [];
+    for await (const chunk of content) chunks.push(Buffer.from(chunk));
+    this.objects.set(`${sessionId}/output/${path}`, Buffer.concat(chunks));
     this.stored.push(`${sessionId}/output/${path}`);
   }
+
+  async putManifest(sessionId: string, manifest: OutputManifest): Promise<void> {
+    this.reach();
+    this.manifests.set(sessionId, manifest);
+  }
+
+  logOf(sessionId: string): string | undefined {
+    return this.objects.get(`${sessionId}/log`)?.toString('utf8');
+  }
+}
+
+/** Docker's multiplexed log framing: 8-byte header (stream 1 = stdout), then the payload. */
+function framed(text: string | Buffer): Buffer {
+  const payload = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = 1;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
 }
 
 /** Records each launch, and what the input directories held when the container was created. */
@@ -96,8 +157,13 @@ class RecordingEngine implements ContainerEngine {
     return { exitCode: 0, oomKilled: false };
   }
   async stop(): Promise<void> {}
+  /** What the container prints. */
+  printed: string | Buffer = 'done\n';
   async readLog(): Promise<Buffer> {
-    return Buffer.from('done\n');
+    return Buffer.from(this.printed);
+  }
+  async followLog(): Promise<NodeJS.ReadableStream> {
+    return Readable.from([framed(this.printed)]);
   }
   async remove(containerId: string): Promise<void> {
     this.removed.push(containerId);
@@ -125,6 +191,18 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
   };
 }
 
+/** Holds the registry's answers to claims until the returned function is called. */
+function delayClaims(registry: InMemoryRegistry): () => void {
+  let answer: () => void = () => undefined;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  const call = registry.call.bind(registry);
+  registry.call = (async (subject, request) => {
+    await answered;
+    return call(subject, request);
+  }) as typeof registry.call;
+  return () => answer();
+}
+
 function readyEvent(notBefore: string | null): EventOf<'session.ready'> {
   return {
     id: 'e1',
@@ -150,6 +228,7 @@ describe('RunSession', () => {
   let publisher: RecordingPublisher;
   let engine: RecordingEngine;
   let slots: RunnerSlots;
+  let ledger: SessionLedger;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hub-run-session-test-'));
@@ -171,24 +250,36 @@ describe('RunSession', () => {
       limits: { memoryBytes: 64 * 1024 * 1024, nanoCpus: 500_000_000, pids: 64 },
       stopGraceSeconds: 1,
       outputLimits: { maxFiles: 10, maxTotalBytes: 1024 * 1024 },
+      logCapBytes: 1024,
+      outputQuotaBytes: 64 * 1024 * 1024,
       expectedImages: [],
-    secrets: new RunnerSecrets({}, []),
-    localRepositoryRoots: [],
-    networks: new NetworkPolicy(''),
+      secrets: new RunnerSecrets({}, []),
+      localRepositoryRoots: [],
+      networks: new NetworkPolicy(''),
     };
+    const logger = createLogger('run-session-test', 'silent');
+    ledger = new SessionLedger();
+    const files = new AttemptFiles(settings);
+    const reporter = new ExitReporter(publisher as unknown as EventPublisher, ledger, settings);
+    const store = outputs as unknown as OutputStore;
+    const watcher = new WatchContainer(reporter, new AttemptOutputs(store, settings), files, engine, settings, logger);
     return new RunSession(
       registry as unknown as RpcClient,
-      publisher as unknown as EventPublisher,
-      outputs as unknown as OutputStore,
       slots,
       new ImagePolicy('hub/*'),
+      ledger,
+      files,
+      new InputFetcher(store),
+      watcher,
+      reporter,
       engine,
       settings,
-      createLogger('run-session-test', 'silent'),
+      logger,
     );
   }
 
-  const attemptDir = () => join(dataDir, 'sessions', SESSION, 'attempt-2');
+  const sessionDir = () => join(dataDir, 'sessions', SESSION);
+  const attemptDir = () => join(sessionDir(), 'attempt-2');
   /** The attempt is over once its slot is free: reported, container removed, files discarded. */
   const settled = () => eventually(() => (slots.used === 0 ? true : undefined));
 
@@ -217,10 +308,12 @@ describe('RunSession', () => {
   it("mounts each dependency's outputs and lists them in HUB_INPUTS, then removes the attempt's files with the container", async () => {
     const spec = specOf({
       inputs: [
-        { name: 'planner', sessionId: PLANNER, files: [outputs.put(PLANNER, 'plan.md', '# plan\n')] },
-        { name: 'coder', sessionId: CODER, files: [outputs.put(CODER, 'src/main.ts', 'main()\n')] },
+        { name: 'planner', sessionId: PLANNER },
+        { name: 'coder', sessionId: CODER },
       ],
     });
+    outputs.put(PLANNER, 'plan.md', '# plan\n');
+    outputs.put(CODER, 'src/main.ts', 'main()\n');
 
     await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
     const exited = await eventually(() => publisher.exited());
@@ -239,8 +332,8 @@ describe('RunSession', () => {
     });
     expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n', coder: '' }]);
     expect(engine.removed).toEqual(['container-1']);
-    // Inputs and outputs are copies of the object store's: the attempt leaves nothing on disk.
-    await expect(stat(attemptDir())).rejects.toMatchObject({ code: 'ENOENT' });
+    // Inputs and outputs are copies of the object store's: the session leaves nothing on disk.
+    await expect(stat(sessionDir())).rejects.toMatchObject({ code: 'ENOENT' });
     expect(slots.used).toBe(0);
   });
 
@@ -253,7 +346,8 @@ describe('RunSession', () => {
   });
 
   it('waits out an object store that is briefly unreachable (NATS restarting): inputs fetched, the real exit reported with its log', async () => {
-    const spec = specOf({ inputs: [{ name: 'planner', sessionId: PLANNER, files: [outputs.put(PLANNER, 'plan.md', '# plan\n')] }] });
+    const spec = specOf({ inputs: [{ name: 'planner', sessionId: PLANNER }] });
+    outputs.put(PLANNER, 'plan.md', '# plan\n');
     outputs.unreachableFor = 2; // the input fetch fails twice
     await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
     await eventually(() => (engine.launches.length ? true : undefined));
@@ -264,28 +358,24 @@ describe('RunSession', () => {
     expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, containerId: 'container-1' });
     expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n' }]);
     expect(outputs.stored).toEqual([`${SESSION}/log`]);
+    expect(outputs.manifestOf(SESSION)).toEqual({ sessionId: SESSION, attempt: 2, files: [], skipped: [], skippedCount: 0 });
   });
 
   it('holds a session while its claim is on its way, and remembers the attempts it reported', async () => {
     const registry = new InMemoryRegistry(specOf());
-    let answer!: () => void;
-    const call = registry.call.bind(registry);
-    registry.call = (async (subject, request) => {
-      await new Promise<void>((resolve) => (answer = resolve));
-      return call(subject, request);
-    }) as typeof registry.call;
+    const answer = delayClaims(registry);
     const runner = runSession(registry);
 
     const claimed = runner.onReady(readyEvent(null));
-    expect(runner.holds(SESSION)).toBe(true);
+    expect(ledger.holds(SESSION)).toBe(true);
     answer();
     await claimed;
     await eventually(() => publisher.exited());
     await settled();
 
-    expect(runner.holds(SESSION)).toBe(false);
-    expect(runner.hasReported(SESSION, 2)).toBe(true);
-    expect(runner.hasReported(SESSION, 1)).toBe(false);
+    expect(ledger.holds(SESSION)).toBe(false);
+    expect(ledger.hasReported(SESSION, 2)).toBe(true);
+    expect(ledger.hasReported(SESSION, 1)).toBe(false);
   });
 
   it('does not hold a session whose claim got no answer (reconciliation reports it lost)', async () => {
@@ -297,7 +387,7 @@ describe('RunSession', () => {
 
     await expect(runner.onReady(readyEvent(null))).rejects.toThrow(/did not answer/);
 
-    expect(runner.holds(SESSION)).toBe(false);
+    expect(ledger.holds(SESSION)).toBe(false);
     expect(slots.used).toBe(0);
   });
 
@@ -322,9 +412,8 @@ describe('RunSession', () => {
   });
 
   it('fails the start, naming the dependency and the file, when an input is missing from the object store', async () => {
-    const spec = specOf({
-      inputs: [{ name: 'planner', sessionId: PLANNER, files: [{ path: 'plan.md', size: 7, sha256: 'a'.repeat(64) }] }],
-    });
+    const spec = specOf({ inputs: [{ name: 'planner', sessionId: PLANNER }] });
+    outputs.list(PLANNER, [{ path: 'plan.md', size: 7, sha256: 'a'.repeat(64) }]);
 
     await runSession(new InMemoryRegistry(spec)).onReady(readyEvent(null));
     const exited = await eventually(() => publisher.exited());
@@ -333,7 +422,56 @@ describe('RunSession', () => {
     expect(exited).toMatchObject({ cause: 'start_failed', containerId: null, attempt: 2 });
     expect(exited.detail).toBe(`input planner: file "plan.md" of dependency session ${PLANNER} is missing from the object store`);
     expect(engine.launches).toEqual([]);
-    await expect(stat(join(attemptDir(), 'inputs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(sessionDir())).rejects.toMatchObject({ code: 'ENOENT' });
     expect(slots.used).toBe(0);
+  });
+
+  it('gives the prompt as a file mounted at /hub/prompt, and in HUB_PROMPT only when it is short', async () => {
+    const long = `echo long\n# ${'x'.repeat(40 * 1024)}`;
+    await runSession(new InMemoryRegistry(specOf({ prompt: long }))).onReady(readyEvent(null));
+    await eventually(() => (engine.launches.length ? true : undefined));
+    const [launch] = engine.launches;
+    expect(launch.promptFile).toBe(join(attemptDir(), 'prompt'));
+    expect(await readFile(launch.promptFile, 'utf8').catch(() => 'already removed')).toMatch(/^(echo long|already removed)/);
+    expect(launch.env['HUB_PROMPT_FILE']).toBe('/hub/prompt');
+    expect(launch.env['HUB_PROMPT']).toBeUndefined();
+    await settled();
+
+    engine.launches.length = 0;
+    publisher.published.length = 0;
+    await runSession(new InMemoryRegistry(specOf({ prompt: 'echo short' }))).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+    expect(engine.launches[0].env['HUB_PROMPT']).toBe('echo short');
+  });
+
+  it('keeps the first logCapBytes of the log, and reports how much it dropped and why', async () => {
+    engine.printed = `${'x'.repeat(3000)}\nlast words\n`;
+
+    await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+    const exited = await eventually(() => publisher.exited());
+
+    expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, logBytes: 1024, logDroppedBytes: 3012 - 1024 });
+    expect(exited.detail).toBe('log truncated: kept the first 1.0 KiB, dropped 1.9 KiB over the log cap (HUB_LOG_CAP_MB)');
+    expect(outputs.logOf(SESSION)).toBe('x'.repeat(1024));
+  });
+
+  it('honours a cancel that arrives while its claim is on its way: no container is created', async () => {
+    const registry = new InMemoryRegistry(specOf());
+    const answer = delayClaims(registry);
+    const runner = runSession(registry);
+
+    const claimed = runner.onReady(readyEvent(null));
+    await runner.onCancelRequested({
+      id: 'c1',
+      subject: 'session.cancel-requested',
+      occurredAt: new Date().toISOString(),
+      data: { sessionId: SESSION, runnerId: 'runner-test' },
+    });
+    answer();
+    await claimed;
+    const exited = await eventually(() => publisher.exited());
+
+    expect(exited).toMatchObject({ cause: 'cancelled', containerId: null });
+    expect(engine.launches).toEqual([]);
   });
 });

@@ -1,54 +1,36 @@
-import { createHash } from 'node:crypto';
-import { chown, mkdir, realpath, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { ContainerExitCause, EventOf, EventPayload, RPC, SessionSpec } from '@hub/contracts';
-import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
+import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
+import { DeferredDelivery, RpcClient } from '@hub/messaging';
 import { HubLogger } from '@hub/config';
-import { materialiseInputs } from '../inputs/materialise-inputs';
-import { CollectedFile, collectOutput } from '../output/collect-output';
-import { CONTAINER_INPUTS_DIR, CONTAINER_REPOSITORY_DIR, ContainerEngine } from '../ports/container-engine.port';
+import { InputFetcher } from '../inputs/input-fetcher';
+import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
+import { AttemptFiles } from '../workspace/attempt-files';
+import { containerEnvironment, isLocalPath } from './container-environment';
+import { ExitReport, ExitReporter, exitWithoutContainer } from './exit-reporter';
 import { ImagePolicy } from './image-policy';
-
-interface SessionInHand {
-  spec: SessionSpec;
-  containerId: string | null;
-  /** Set when the runner itself stops the container: why it stopped. */
-  stopCause: ContainerExitCause | null;
-}
-
-type ExitReport = Omit<EventPayload<'container.exited'>, 'sessionId' | 'attempt' | 'runnerId' | 'durationMs'>;
+import { SessionInHand, SessionLedger } from './session-ledger';
+import { WatchContainer } from './watch-container.use-case';
 
 /**
- * How long the object store (JetStream) may stay unreachable, NATS restarting say, before fetching
- * an input or storing a log or output counts as a failure of the attempt.
- */
-const OBJECT_STORE_PATIENCE_MS = 120_000;
-
-/** How many reported attempts a runner remembers, so as not to call their sessions lost meanwhile. */
-const REPORTS_REMEMBERED = 10_000;
-
-/**
- * Runs ready sessions: claim, fetch the dependencies' outputs, create (hardened), start, watch with
- * the time limit, collect the log and output, remove the container, report. Every path ends in
- * `container.exited`, so no session is left waiting on a container that never came.
+ * Runs ready sessions, one attempt at a time: claim, prepare the attempt's files (prompt, inputs),
+ * create the hardened container, start it, watch it to its end, report, remove, clean up. Every
+ * path ends in `container.exited`, so no session is left waiting on a container that never came,
+ * and an error in one session fails that session, never the runner.
  */
 @Injectable()
 export class RunSession {
-  private readonly inHand = new Map<string, SessionInHand>();
-  /** Sessions whose claim is on its way: the registry may already count them as held by this runner. */
-  private readonly claiming = new Set<string>();
-  /** The last attempt of each session this runner reported the end of (the newest REPORTS_REMEMBERED). */
-  private readonly reported = new Map<string, number>();
-
   constructor(
     private readonly rpc: RpcClient,
-    private readonly publisher: EventPublisher,
-    private readonly outputs: OutputStore,
     private readonly slots: RunnerSlots,
     private readonly policy: ImagePolicy,
+    private readonly ledger: SessionLedger,
+    private readonly files: AttemptFiles,
+    private readonly inputs: InputFetcher,
+    private readonly watcher: WatchContainer,
+    private readonly reporter: ExitReporter,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
@@ -65,7 +47,7 @@ export class RunSession {
       throw new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt} may not start before ${notBefore}`);
     }
     this.slots.take();
-    this.claiming.add(sessionId);
+    this.ledger.claimStarted(sessionId);
     try {
       let claim;
       try {
@@ -79,93 +61,98 @@ export class RunSession {
         this.logger.debug({ sessionId }, 'session not claimed: no longer ready');
         return;
       }
-      void this.run(claim.spec).finally(() => this.slots.release());
+      const spec = claim.spec;
+      void this.hold(spec.sessionId, spec.attempt, spec.image, (session, log) => this.runAttempt(spec, session, log)).finally(() =>
+        this.slots.release(),
+      );
     } finally {
-      // run() has put the session in hand by now; a claim whose answer never came (NATS restarting)
+      // hold() has put the session in hand by now; a claim whose answer never came (NATS restarting)
       // is no longer held by anyone here, and reconciliation reports it lost.
-      this.claiming.delete(sessionId);
+      this.ledger.claimSettled(sessionId);
     }
   }
 
-  /** Stops the container of a session this runner holds; the exit is then reported as cancelled. */
+  /** Stops the container of a session this runner holds (or is claiming); its exit is then reported as cancelled. */
   async onCancelRequested(event: EventOf<'session.cancel-requested'>): Promise<void> {
-    const session = this.inHand.get(event.data.sessionId);
+    const { sessionId } = event.data;
+    if (this.ledger.cancelWhileClaiming(sessionId)) {
+      this.logger.info({ sessionId }, 'cancel arrived while claiming: the session is cancelled once claimed');
+      return;
+    }
+    const session = this.ledger.get(sessionId);
     if (!session) return;
-    this.logger.info({ sessionId: session.spec.sessionId, containerId: session.containerId }, 'cancelling session');
-    await this.stop(session, 'cancelled', this.settings.stopGraceSeconds);
-  }
-
-  /** Sessions this runner is running now. */
-  get sessionsInHand(): number {
-    return this.inHand.size;
-  }
-
-  private run(spec: SessionSpec): Promise<void> {
-    return this.hold(spec, (session, log) => this.runContainer(session, log));
+    this.logger.info({ sessionId, containerId: session.containerId }, 'cancelling session');
+    await this.watcher.stop(session, 'cancelled', this.settings.stopGraceSeconds);
   }
 
   /**
    * Takes over the container of a session this runner held before it restarted: watches it if it
    * still runs (its time limit counted from when it started), or collects it if it exited meanwhile,
-   * and reports its real exit code. Nothing is started again.
+   * and reports its real exit code. A cancel asked for meanwhile is honoured. Nothing is started again.
    */
-  adopt(spec: SessionSpec, containerId: string, startedAt: Date | null): Promise<void> {
+  adopt(held: HeldSession, containerId: string): Promise<void> {
     this.slots.take();
-    return this.hold(spec, async (session, log) => {
+    return this.hold(held.sessionId, held.attempt, held.image, async (session, log) => {
       session.containerId = containerId;
-      log.info({ containerId }, 'adopting container');
-      const elapsedMs = startedAt ? Date.now() - startedAt.getTime() : 0;
-      return this.watch(session, containerId, this.outputDirOf(spec), spec.timeoutSeconds * 1000 - elapsedMs, log);
+      log.info({ containerId, cancelRequested: held.cancelRequested }, 'adopting container');
+      if (held.cancelRequested) void this.watcher.stop(session, 'cancelled', this.settings.stopGraceSeconds);
+      const elapsedMs = held.startedAt ? Date.now() - Date.parse(held.startedAt) : 0;
+      return this.watcher.watch({
+        session,
+        containerId,
+        // The container runs already: its log comes from Docker's log file (capped, so it may lack its start).
+        logStream: await this.engine.followLog(containerId),
+        paths: await this.files.prepareCapture(held.sessionId, held.attempt),
+        timeoutSeconds: held.timeoutSeconds,
+        timeLeftMs: held.timeoutSeconds * 1000 - elapsedMs,
+        log,
+      });
     }).finally(() => this.slots.release());
   }
 
   /** A session this runner held whose container is gone: it ends failed (container_lost), and may be retried. */
-  async reportLost(spec: SessionSpec): Promise<void> {
-    const log = this.logger.child({ sessionId: spec.sessionId, attempt: spec.attempt });
+  async reportLost(held: Pick<HeldSession, 'sessionId' | 'attempt'>): Promise<void> {
+    const log = this.logger.child({ sessionId: held.sessionId, attempt: held.attempt });
     log.warn('container lost: the session was held by this runner but its container no longer exists');
-    await this.report(spec, exitWithoutContainer('container_lost', 'its container no longer exists on the runner'), 0, log);
+    const report = exitWithoutContainer('container_lost', 'its container no longer exists on the runner');
+    await this.reporter.exited(held.sessionId, held.attempt, report, 0, log);
   }
 
-  /** Whether this runner is running that session now, or claiming it. */
-  holds(sessionId: string): boolean {
-    return this.inHand.has(sessionId) || this.claiming.has(sessionId);
-  }
-
-  /** Whether this runner has reported the end of that attempt (the registry may not have applied it yet). */
-  hasReported(sessionId: string, attempt: number): boolean {
-    return this.reported.get(sessionId) === attempt;
-  }
-
-  private async hold(spec: SessionSpec, body: (session: SessionInHand, log: HubLogger) => Promise<ExitReport>): Promise<void> {
+  private async hold(
+    sessionId: string,
+    attempt: number,
+    image: string,
+    body: (session: SessionInHand, log: HubLogger) => Promise<ExitReport>,
+  ): Promise<void> {
     const startedAt = Date.now();
-    const session: SessionInHand = { spec, containerId: null, stopCause: null };
-    this.inHand.set(spec.sessionId, session);
-    const log = this.logger.child({ sessionId: spec.sessionId, attempt: spec.attempt, image: spec.image });
+    const session = this.ledger.take(sessionId, attempt);
+    const log = this.logger.child({ sessionId, attempt, image });
     let report: ExitReport;
     try {
       report = await body(session, log);
     } catch (error) {
-      const detail = (error as Error).message;
+      const detail = this.files.scrub((error as Error).message);
       log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
-      report = exitWithoutContainer('start_failed', detail, session.containerId);
+      report = exitWithoutContainer(session.stopCause ?? 'start_failed', detail, session.containerId);
     }
     try {
       // Reported first, removed after: a runner that dies in between leaves an exited container
       // that reconciliation removes as an orphan, never an outcome that is lost and run again.
-      await this.report(spec, report, Date.now() - startedAt, log);
+      await this.reporter
+        .exited(sessionId, attempt, report, Date.now() - startedAt, log)
+        .catch((error) => log.error({ err: (error as Error).message }, 'the exit could not be reported; reconciliation will report the session lost'));
       if (session.containerId) {
         await this.engine.remove(session.containerId).catch((error) =>
           log.warn({ containerId: session.containerId, err: (error as Error).message }, 'could not remove the container; reconciliation will'),
         );
       }
-      await this.discardAttemptDir(spec, log);
+      await this.files.discard(sessionId, log);
     } finally {
-      this.inHand.delete(spec.sessionId);
+      this.ledger.release(sessionId);
     }
   }
 
-  private async runContainer(session: SessionInHand, log: HubLogger): Promise<ExitReport> {
-    const { spec } = session;
+  private async runAttempt(spec: SessionSpec, session: SessionInHand, log: HubLogger): Promise<ExitReport> {
     if (!this.policy.allows(spec.image)) {
       return exitWithoutContainer(
         'image_not_allowed',
@@ -178,23 +165,23 @@ export class RunSession {
         `image ${spec.image} is not present on the runner's Docker engine; build or load it there first`,
       );
     }
-    const outputDir = await this.prepareOutputDir(spec);
-    const inputs = await materialiseInputs(spec.inputs, this.inputsDirOf(spec), {
-      getFile: (sessionId, path) =>
-        this.withObjectStore(log, `fetching input ${path} of session ${sessionId}`, () => this.outputs.getFile(sessionId, path)),
-    });
+    if (session.stopCause) return exitWithoutContainer(session.stopCause, 'stopped before its container was created');
+    const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt);
+    const inputs = await this.inputs.fetch(spec.inputs, paths.inputsDir, log);
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
-    const repositoryPath = await localRepositoryOf(spec, this.settings.localRepositoryRoots);
     const containerId = await this.engine.create({
       sessionId: spec.sessionId,
       attempt: spec.attempt,
       image: spec.image,
-      env: this.environmentOf(spec),
-      outputDir,
+      env: containerEnvironment(spec, this.settings.secrets),
+      outputDir: paths.outputDir,
+      promptFile: paths.promptFile,
       inputs,
-      repositoryPath,
+      repositoryPath: await localRepositoryOf(spec, this.settings.localRepositoryRoots),
       network: this.settings.networks.networkFor(spec.image),
       limits: this.settings.limits,
+      logCapBytes: this.settings.logCapBytes,
+      fileSizeLimitBytes: this.settings.outputQuotaBytes,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
     });
@@ -204,188 +191,26 @@ export class RunSession {
       await this.engine.remove(containerId);
       return exitWithoutContainer(session.stopCause, 'stopped before its container started', containerId);
     }
-    await this.engine.start(containerId);
+    // Attached before the start, so that every byte the container prints is read, in order.
+    const logStream = await this.engine.followLog(containerId);
+    try {
+      await this.engine.start(containerId);
+    } catch (error) {
+      (logStream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw error;
+    }
     log.info({ containerId }, 'container started');
-    return this.watch(session, containerId, outputDir, spec.timeoutSeconds * 1000, log);
-  }
-
-  /** From a started container to its report: time limit, wait, log and outputs (masked), removal. */
-  private async watch(
-    session: SessionInHand,
-    containerId: string,
-    outputDir: string,
-    timeLeftMs: number,
-    log: HubLogger,
-  ): Promise<ExitReport> {
-    const { spec } = session;
-    await this.publishUntilSent(log, () =>
-      this.publisher.publish(
-        'container.started',
-        {
-          sessionId: spec.sessionId,
-          attempt: spec.attempt,
-          containerId,
-          runnerId: this.settings.runnerId,
-          startedAt: new Date().toISOString(),
-        },
-        `container.started:${spec.sessionId}:${spec.attempt}`,
-      ),
-    );
-    const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), Math.max(0, timeLeftMs));
-    const exit = await this.engine.wait(containerId).finally(() => clearTimeout(timer));
-    const secrets = this.settings.secrets;
-    const logContent = secrets.mask(await this.engine.readLog(containerId));
-    const collected = await collectOutput(outputDir, this.settings.outputLimits);
-    const files = collected.files.map((file) => withContent(file, secrets.mask(file.content)));
-    const skipped = collected.skipped;
-    await this.withObjectStore(log, 'storing the log', () => this.outputs.putLog(spec.sessionId, logContent));
-    for (const file of files) {
-      await this.withObjectStore(log, `storing output ${file.path}`, () => this.outputs.putFile(spec.sessionId, file.path, file.content));
-    }
-    const cause = session.stopCause ?? 'exited';
-    log.info(
-      { containerId, exitCode: exit.exitCode, oomKilled: exit.oomKilled, cause, files: files.length },
-      'container exited',
-    );
-    return {
-      cause,
-      exitCode: exit.exitCode,
-      oomKilled: exit.oomKilled,
+    return this.watcher.watch({
+      session,
       containerId,
-      detail: describeStop(cause, spec, skipped, exit.exitCode === 0 ? null : lastLine(logContent)),
-      files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
-      logBytes: logContent.length,
-    };
-  }
-
-  private async stop(session: SessionInHand, cause: ContainerExitCause, graceSeconds: number): Promise<void> {
-    if (session.stopCause) return;
-    session.stopCause = cause;
-    if (!session.containerId) return;
-    this.logger.info({ sessionId: session.spec.sessionId, containerId: session.containerId, cause }, 'stopping container');
-    await this.engine.stop(session.containerId, graceSeconds).catch((error) =>
-      this.logger.warn({ containerId: session.containerId, err: (error as Error).message }, 'stop failed'),
-    );
-  }
-
-  private async report(spec: SessionSpec, report: ExitReport, durationMs: number, log: HubLogger): Promise<void> {
-    await this.publishUntilSent(log, () =>
-      this.publisher.publish(
-        'container.exited',
-        { ...report, sessionId: spec.sessionId, attempt: spec.attempt, runnerId: this.settings.runnerId, durationMs },
-        `container.exited:${spec.sessionId}:${spec.attempt}`,
-      ),
-    );
-    this.reported.delete(spec.sessionId);
-    this.reported.set(spec.sessionId, spec.attempt);
-    if (this.reported.size > REPORTS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
-  }
-
-  /** A fact the registry must learn: retried until JetStream has it (NATS may be restarting). */
-  private async publishUntilSent(log: HubLogger, publish: () => Promise<void>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await publish();
-      } catch (error) {
-        const delay = Math.min(100 * 2 ** attempt, 5_000);
-        log.warn({ err: (error as Error).message, retryInMs: delay }, 'publish failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
-
-  /**
-   * An object-store call, retried while NATS is unreachable (a restart takes seconds): the attempt
-   * ran, and what it produced must not be lost to a blip. Gives up after OBJECT_STORE_PATIENCE_MS.
-   */
-  private async withObjectStore<T>(log: HubLogger, what: string, call: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + OBJECT_STORE_PATIENCE_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (Date.now() >= deadline) throw error;
-        const delay = Math.min(100 * 2 ** attempt, 5_000);
-        log.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
-  }
-
-  private attemptDirOf(spec: SessionSpec): string {
-    return join(this.settings.dataDir, 'sessions', spec.sessionId, `attempt-${spec.attempt}`);
-  }
-
-  private inputsDirOf(spec: SessionSpec): string {
-    return join(this.attemptDirOf(spec), 'inputs');
-  }
-
-  /**
-   * The attempt's inputs and outputs are copies of what the object store keeps (outputs were
-   * uploaded, masked, before the report), so they go once the attempt is over: no unmasked secret
-   * an agent wrote stays on the runner's disk.
-   */
-  private async discardAttemptDir(spec: SessionSpec, log: HubLogger): Promise<void> {
-    await rm(this.attemptDirOf(spec), { recursive: true, force: true }).catch((error) =>
-      log.warn({ err: (error as Error).message }, 'could not remove the attempt directory'),
-    );
-  }
-
-  private outputDirOf(spec: SessionSpec): string {
-    return join(this.attemptDirOf(spec), 'output');
-  }
-
-  private async prepareOutputDir(spec: SessionSpec): Promise<string> {
-    const dir = this.outputDirOf(spec);
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    const [uid, gid] = this.settings.containerUser.split(':').map(Number);
-    await chown(dir, uid, gid ?? uid);
-    return dir;
-  }
-
-  private environmentOf(spec: SessionSpec): Record<string, string> {
-    return {
-      HUB_SESSION_ID: spec.sessionId,
-      HUB_ORCHESTRATION_ID: spec.orchestrationId,
-      HUB_SESSION_TYPE: spec.type,
-      HUB_PROMPT: spec.prompt,
-      HUB_ATTEMPT: String(spec.attempt),
-      HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
-      ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
-      ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? CONTAINER_REPOSITORY_DIR : spec.repository } : {}),
-      ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
-      ...this.settings.secrets.forImage(spec.image),
-    };
+      logStream,
+      paths,
+      timeoutSeconds: spec.timeoutSeconds,
+      timeLeftMs: spec.timeoutSeconds * 1000,
+      log,
+    });
   }
 }
-
-function exitWithoutContainer(cause: ContainerExitCause, detail: string, containerId: string | null = null): ExitReport {
-  // The contract caps detail at 2000 characters; a longer one would never be published.
-  return { cause, exitCode: null, oomKilled: false, containerId, detail: detail.slice(0, 2000), files: [], logBytes: 0 };
-}
-
-function describeStop(cause: ContainerExitCause, spec: SessionSpec, skipped: string[], lastLogLine: string | null): string | null {
-  const parts: string[] = [];
-  if (cause === 'exited' && lastLogLine) parts.push(`last log line: ${lastLogLine}`);
-  if (cause === 'timed_out') parts.push(`${spec.timeoutSeconds}s`);
-  if (skipped.length) parts.push(`output files not kept: ${skipped.slice(0, 10).join(', ')}`);
-  return parts.length ? parts.join('; ').slice(0, 2000) : null;
-}
-
-/** The last non-empty line of a log, to say in the session's reason why it failed. */
-function lastLine(log: Buffer): string | null {
-  const tail = log.subarray(Math.max(0, log.length - 4096)).toString('utf8');
-  const line = tail.split('\n').map((l) => l.trim()).filter(Boolean).pop();
-  return line ? line.slice(0, 300) : null;
-}
-
-function withContent(file: CollectedFile, content: Buffer): CollectedFile {
-  if (content === file.content) return file;
-  return { path: file.path, content, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-}
-
-const isLocalPath = (repository: string) => repository.startsWith('/') || repository.startsWith('file://');
 
 /**
  * A repository given as a local path (a bare repository on the runner's host, say) is mounted

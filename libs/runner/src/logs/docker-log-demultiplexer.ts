@@ -1,0 +1,58 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+const HEADER_BYTES = 8;
+
+/**
+ * Docker's non-TTY log stream, as a stream: each frame is an 8-byte header (stream byte 0–2, three
+ * zero bytes, big-endian payload length) then the payload; out come the payloads, in order. Frames
+ * may be cut anywhere across chunks, and a payload may be as large as 4 GiB: it is passed on piece
+ * by piece as it arrives, never gathered, so at most a header (8 bytes) is ever held. A stream that
+ * is not framed (a TTY container's) is passed on as it is, from the first byte that is not a header.
+ */
+export class DockerLogDemultiplexer extends Transform {
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerBytes = 0;
+  private payloadLeft = 0;
+  private framed = true;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (!this.framed) {
+        this.push(chunk.subarray(offset));
+        break;
+      }
+      if (this.payloadLeft > 0) {
+        const end = Math.min(chunk.length, offset + this.payloadLeft);
+        this.push(chunk.subarray(offset, end));
+        this.payloadLeft -= end - offset;
+        offset = end;
+        continue;
+      }
+      const take = Math.min(HEADER_BYTES - this.headerBytes, chunk.length - offset);
+      chunk.copy(this.header, this.headerBytes, offset, offset + take);
+      this.headerBytes += take;
+      offset += take;
+      if (this.headerBytes < HEADER_BYTES) break;
+      this.headerBytes = 0;
+      if (!isFrameHeader(this.header)) {
+        // Not framed after all: what was taken for a header is content.
+        this.framed = false;
+        this.push(Buffer.from(this.header));
+        continue;
+      }
+      this.payloadLeft = this.header.readUInt32BE(4);
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    // A stream cut inside a header: those bytes are kept, not lost.
+    if (this.headerBytes > 0) this.push(Buffer.from(this.header.subarray(0, this.headerBytes)));
+    done();
+  }
+}
+
+function isFrameHeader(header: Buffer): boolean {
+  return header[0] <= 2 && header[1] === 0 && header[2] === 0 && header[3] === 0;
+}

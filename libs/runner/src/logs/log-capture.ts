@@ -1,0 +1,117 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DockerLogDemultiplexer } from './docker-log-demultiplexer';
+
+/** How much of the end of a log is kept in memory (whatever was dropped), for its last line. */
+const TAIL_BYTES = 4096;
+/** A last line is cut to this many characters. */
+const LAST_LINE_CHARS = 300;
+
+export interface LogCaptureOptions {
+  /** Existing directory the log file is written in. */
+  dir: string;
+  /** The log file's name in `dir`. Default `log`. */
+  fileName?: string;
+  /** Bytes kept (after masking): the first `capBytes`; every byte beyond is counted as dropped. */
+  capBytes: number;
+  /** A fresh masking stream (`RunnerSecrets.maskingStream()`): what is kept, and the last line, are masked. */
+  masker: Transform;
+  /** Stops the capture (the promise then rejects with an AbortError); the file keeps what was written. */
+  signal?: AbortSignal;
+}
+
+export interface LogCapture {
+  /** The file the kept bytes are in. */
+  file: string;
+  keptBytes: number;
+  droppedBytes: number;
+  /** The last non-empty line the container printed (masked, kept or not), cut to 300 characters. */
+  lastLine: string | null;
+}
+
+/**
+ * Captures a container's log while it runs, from Docker's multiplexed log stream
+ * (`ContainerEngine.followLog`): demultiplexed, masked, the first `capBytes` written to a file, the
+ * rest counted and dropped. Memory stays bounded (a few chunks, the secrets' lengths and a 4 KiB
+ * tail) whatever the container prints. Below the cap, reading waits for the disk (backpressure);
+ * beyond it, bytes are dropped as fast as they come, so reading never lags behind the container.
+ */
+export async function captureLog(raw: NodeJS.ReadableStream, options: LogCaptureOptions): Promise<LogCapture> {
+  if (!Number.isSafeInteger(options.capBytes) || options.capBytes < 0) {
+    throw new Error(`log cap must be a whole number of bytes, not ${options.capBytes}`);
+  }
+  const file = join(options.dir, options.fileName ?? 'log');
+  const handle = await open(file, 'w', 0o600);
+  const sink = new CappedFileSink(handle, options.capBytes);
+  try {
+    await pipeline(raw, new DockerLogDemultiplexer(), options.masker, sink, { signal: options.signal });
+  } finally {
+    await handle.close();
+  }
+  return { file, keptBytes: sink.keptBytes, droppedBytes: sink.droppedBytes, lastLine: lastLineOf(sink.tail()) };
+}
+
+/** Writes the first `capBytes` bytes to the file and counts the rest; remembers the last 4 KiB of all. */
+class CappedFileSink extends Writable {
+  keptBytes = 0;
+  droppedBytes = 0;
+  private readonly ring = Buffer.alloc(TAIL_BYTES);
+  private ringEnd = 0;
+  private ringFull = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly capBytes: number,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.remember(chunk);
+    const room = this.capBytes - this.keptBytes;
+    const kept = chunk.subarray(0, Math.max(0, room));
+    this.droppedBytes += chunk.length - kept.length;
+    if (!kept.length) return done();
+    this.keptBytes += kept.length;
+    writeFully(this.handle, kept).then(() => done(), done);
+  }
+
+  /** The last (up to) TAIL_BYTES bytes written to this sink, kept or dropped. */
+  tail(): Buffer {
+    if (!this.ringFull) return Buffer.from(this.ring.subarray(0, this.ringEnd));
+    return Buffer.concat([this.ring.subarray(this.ringEnd), this.ring.subarray(0, this.ringEnd)]);
+  }
+
+  private remember(chunk: Buffer): void {
+    const bytes = chunk.length > TAIL_BYTES ? chunk.subarray(chunk.length - TAIL_BYTES) : chunk;
+    const first = Math.min(bytes.length, TAIL_BYTES - this.ringEnd);
+    bytes.copy(this.ring, this.ringEnd, 0, first);
+    bytes.copy(this.ring, 0, first);
+    const end = this.ringEnd + bytes.length;
+    if (end >= TAIL_BYTES) this.ringFull = true;
+    this.ringEnd = end % TAIL_BYTES;
+  }
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * The last non-empty line of a log's tail (a carriage return ends a line too: a progress bar shows
+ * its last state), control characters blanked, cut to 300 characters.
+ */
+export function lastLineOf(tail: Buffer): string | null {
+  const line = tail
+    .toString('utf8')
+    .split(/[\r\n]+/)
+    .map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').trim())
+    .filter(Boolean)
+    .pop();
+  return line ? line.slice(0, LAST_LINE_CHARS) : null;
+}

@@ -1,0 +1,54 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HubLogger } from '@hub/config';
+import { OutputStore } from '@hub/messaging';
+import { InputFetcher } from './inputs/input-fetcher';
+import { AttemptOutputs } from './output/attempt-outputs';
+import { ContainerEngine } from './ports/container-engine.port';
+import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
+import { ExitReporter } from './sessions/exit-reporter';
+import { ImagePolicy } from './sessions/image-policy';
+import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
+import { RunSession } from './sessions/run-session.use-case';
+import { RunnerHealth } from './sessions/runner-health';
+import { SessionLedger } from './sessions/session-ledger';
+import { WatchContainer } from './sessions/watch-container.use-case';
+import { RunnerSlots } from './slots/runner-slots';
+import { AttemptFiles } from './workspace/attempt-files';
+
+/** What a runner is given from outside: its engine, its settings and the rest of its world. */
+export interface RunnerWorld {
+  engine: ContainerEngine;
+  settings: RunnerSettings;
+  logger: HubLogger;
+  slots: RunnerSlots;
+  policy: ImagePolicy;
+  outputs: OutputStore;
+}
+
+const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth];
+
+/** The container-runner's use cases and the parts they are made of. */
+@Module({})
+export class RunnerModule {
+  static forRoot(world: RunnerWorld): DynamicModule {
+    return {
+      module: RunnerModule,
+      providers: [
+        { provide: CONTAINER_ENGINE, useValue: world.engine },
+        { provide: RUNNER_SETTINGS, useValue: world.settings },
+        { provide: RUNNER_LOGGER, useValue: world.logger },
+        { provide: RunnerSlots, useValue: world.slots },
+        { provide: ImagePolicy, useValue: world.policy },
+        { provide: OutputStore, useValue: world.outputs },
+        SessionLedger,
+        AttemptFiles,
+        InputFetcher,
+        AttemptOutputs,
+        ExitReporter,
+        WatchContainer,
+        ...USE_CASES,
+      ],
+      exports: USE_CASES,
+    };
+  }
+}

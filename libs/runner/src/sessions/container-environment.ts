@@ -1,0 +1,28 @@
+import type { SessionSpec } from '@hub/contracts';
+import { CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE, CONTAINER_REPOSITORY_DIR } from '../ports/container-engine.port';
+import type { RunnerSecrets } from '../secrets/runner-secrets';
+
+/**
+ * Prompts up to this size are also given in HUB_PROMPT, for agents written before /hub/prompt.
+ * Linux caps one environment string at 128 KiB, so a longer prompt is only in the file.
+ */
+export const PROMPT_ENV_MAX_BYTES = 32 * 1024;
+
+/** The environment of a session's container: who it is, where its prompt and inputs are, the secrets its image is granted. */
+export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets): Record<string, string> {
+  return {
+    HUB_SESSION_ID: spec.sessionId,
+    HUB_ORCHESTRATION_ID: spec.orchestrationId,
+    HUB_SESSION_TYPE: spec.type,
+    HUB_PROMPT_FILE: CONTAINER_PROMPT_FILE,
+    ...(Buffer.byteLength(spec.prompt) <= PROMPT_ENV_MAX_BYTES ? { HUB_PROMPT: spec.prompt } : {}),
+    HUB_ATTEMPT: String(spec.attempt),
+    HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
+    ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
+    ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? CONTAINER_REPOSITORY_DIR : spec.repository } : {}),
+    ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
+    ...secrets.forImage(spec.image),
+  };
+}
+
+export const isLocalPath = (repository: string) => repository.startsWith('/') || repository.startsWith('file://');

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import type { ContainerExitCause } from '@hub/contracts';
+
+/** A session this runner is running now. */
+export interface SessionInHand {
+  sessionId: string;
+  attempt: number;
+  containerId: string | null;
+  /** Set when the runner itself stops the container: why it stopped. */
+  stopCause: ContainerExitCause | null;
+}
+
+/** How many reported attempts a runner remembers, so as not to call their sessions lost meanwhile. */
+const REPORTS_REMEMBERED = 10_000;
+
+/**
+ * What this runner holds, in memory: the sessions it is running, those whose claim is on its way
+ * (with any cancel that arrived meanwhile), and the attempts it reported. Reconciliation reads it to
+ * tell a session that is running here from one that is lost.
+ */
+@Injectable()
+export class SessionLedger {
+  private readonly inHand = new Map<string, SessionInHand>();
+  private readonly claiming = new Set<string>();
+  private readonly cancelledWhileClaiming = new Set<string>();
+  private readonly reported = new Map<string, number>();
+
+  /** Sessions this runner is running now. */
+  get size(): number {
+    return this.inHand.size;
+  }
+
+  claimStarted(sessionId: string): void {
+    this.claiming.add(sessionId);
+  }
+
+  claimSettled(sessionId: string): void {
+    this.claiming.delete(sessionId);
+    this.cancelledWhileClaiming.delete(sessionId);
+  }
+
+  /** Takes a session in hand; a cancel that arrived while it was being claimed is carried over. */
+  take(sessionId: string, attempt: number): SessionInHand {
+    const session: SessionInHand = {
+      sessionId,
+      attempt,
+      containerId: null,
+      stopCause: this.cancelledWhileClaiming.has(sessionId) ? 'cancelled' : null,
+    };
+    this.inHand.set(sessionId, session);
+    return session;
+  }
+
+  release(sessionId: string): void {
+    this.inHand.delete(sessionId);
+  }
+
+  get(sessionId: string): SessionInHand | undefined {
+    return this.inHand.get(sessionId);
+  }
+
+  /** A cancel for a session whose claim has not been answered yet: honoured once it is in hand. */
+  cancelWhileClaiming(sessionId: string): boolean {
+    if (!this.claiming.has(sessionId)) return false;
+    this.cancelledWhileClaiming.add(sessionId);
+    return true;
+  }
+
+  /** Whether this runner is running that session now, or claiming it. */
+  holds(sessionId: string): boolean {
+    return this.inHand.has(sessionId) || this.claiming.has(sessionId);
+  }
+
+  recordReported(sessionId: string, attempt: number): void {
+    this.reported.delete(sessionId);
+    this.reported.set(sessionId, attempt);
+    if (this.reported.size > REPORTS_REMEMBERED) this.reported.delete(this.reported.keys().next().value!);
+  }
+
+  /** Whether this runner has reported the end of that attempt (the registry may not have applied it yet). */
+  hasReported(sessionId: string, attempt: number): boolean {
+    return this.reported.get(sessionId) === attempt;
+  }
+}

@@ -1,0 +1,96 @@
+import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import type { HubLogger } from '@hub/config';
+import { RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { removeTree } from './remove-tree';
+import { withoutHostPaths } from './host-paths';
+
+/** The host directories of one attempt: what the container mounts, and where Hub keeps its capture. */
+export interface AttemptPaths {
+  /** Mounted read-write at /hub/output. */
+  outputDir: string;
+  /** Each dependency's outputs, mounted read-only at /hub/inputs/<name>. */
+  inputsDir: string;
+  /** The prompt, mounted read-only at /hub/prompt. */
+  promptFile: string;
+  /** Where Hub writes the captured log (never mounted). */
+  captureDir: string;
+}
+
+/**
+ * A session's directories on the runner's host, under `<dataDir>/sessions/<id>/`: made for each
+ * attempt, removed whole when the attempt ends (whatever its outcome, however deep the agent's
+ * tree), and swept at start for sessions a crashed runner left behind.
+ */
+@Injectable()
+export class AttemptFiles {
+  constructor(@Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings) {}
+
+  pathsOf(sessionId: string, attempt: number): AttemptPaths {
+    const attemptDir = join(this.sessionsDir, sessionId, `attempt-${attempt}`);
+    return {
+      outputDir: join(attemptDir, 'output'),
+      inputsDir: join(attemptDir, 'inputs'),
+      promptFile: join(attemptDir, 'prompt'),
+      captureDir: join(attemptDir, 'capture'),
+    };
+  }
+
+  /** A fresh attempt directory: the output directory owned by the agent's user, the prompt written. */
+  async prepare(sessionId: string, attempt: number, prompt: string): Promise<AttemptPaths> {
+    const paths = this.pathsOf(sessionId, attempt);
+    await removeTree(join(this.sessionsDir, sessionId));
+    await mkdir(paths.outputDir, { recursive: true, mode: 0o755 });
+    await mkdir(paths.captureDir, { recursive: true, mode: 0o700 });
+    const [uid, gid] = this.settings.containerUser.split(':').map(Number);
+    await chown(paths.outputDir, uid, gid ?? uid);
+    await writeFile(paths.promptFile, prompt, { mode: 0o644 });
+    return paths;
+  }
+
+  /** The capture directory of an adopted attempt (its output directory is the container's already). */
+  async prepareCapture(sessionId: string, attempt: number): Promise<AttemptPaths> {
+    const paths = this.pathsOf(sessionId, attempt);
+    await mkdir(paths.captureDir, { recursive: true, mode: 0o700 });
+    return paths;
+  }
+
+  /**
+   * Removes everything the session had on this host. Inputs and outputs are copies of what the
+   * object store keeps (outputs uploaded, masked, before the report), so no unmasked secret an
+   * agent wrote stays on the runner's disk.
+   */
+  async discard(sessionId: string, log: HubLogger): Promise<void> {
+    await removeTree(join(this.sessionsDir, sessionId)).catch((error) =>
+      log.warn({ err: this.scrub((error as Error).message) }, 'could not remove the session directory'),
+    );
+  }
+
+  /** Removes the directories of sessions this runner no longer holds (left by a runner that crashed). */
+  async sweep(keep: (sessionId: string) => boolean, log: HubLogger): Promise<number> {
+    const entries = await readdir(this.sessionsDir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const sessionId of entries) {
+      if (keep(sessionId)) continue;
+      await this.discard(sessionId, log);
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * A message fit for users: an attempt's output and input directories named as the container sees
+   * them (/hub/output, /hub/inputs), any other host path under the runner's data directory hidden.
+   */
+  scrub(message: string): string {
+    const attemptDir = new RegExp(`${escapeRegExp(this.sessionsDir)}/[^/\\s'"]+/attempt-\\d+/(output|inputs)`, 'g');
+    return withoutHostPaths(message.replace(attemptDir, (_match, dir: string) => `/hub/${dir}`), [this.settings.dataDir]);
+  }
+
+  private get sessionsDir(): string {
+    return join(this.settings.dataDir, 'sessions');
+  }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
