@@ -261,7 +261,7 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
     const failed = await client.waitForSession(failing.id);
     expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/^failed: exited with code 3/) });
     const skipped = await client.waitForSession(dependent.id);
-    expect(skipped).toMatchObject({ status: 'failed', error: expect.stringMatching(/^skipped: dependency .* ended failed$/) });
+    expect(skipped).toMatchObject({ status: 'failed', error: expect.stringMatching(/^skipped: .* failed \(exited with code 3\)$/) });
     const timedOut = await client.waitForSession(slow.session.id, new Set(), 20_000);
     expect(timedOut).toMatchObject({ status: 'failed', error: expect.stringMatching(/^timed_out: /) });
 
@@ -314,7 +314,7 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
     );
     expect(missingDependency.body.results[0]).toEqual({
       success: false,
-      error: `dependencies name sessions that do not exist: ${unknownId}`,
+      error: `dependsOn names sessions that do not exist: ${unknownId}`,
     });
 
     const a = await client.createSession({ sessionType: 'analysis', repository: 'a/b', requirements: 'true', autoStart: false });
@@ -323,7 +323,8 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
     expect(both.status).toBe(207);
     expect(both.body.results[0]).toMatchObject({
       success: false,
-      error: expect.stringContaining('the dependencies belong to different Hub orchestrations'),
+      // The registry's refusal (CreateSession), naming each dependency's orchestration.
+      error: expect.stringMatching(new RegExp(`^dependsOn names sessions of 2 different orchestrations: ${a.id} \\(orchestration [0-9a-f-]{36}\\); ${b.id} \\(orchestration`)),
     });
   });
 });
