@@ -2,5 +2,4 @@ module.exports = {
   ...require('../jest.preset.js'),
   displayName: 'tools',
   rootDir: __dirname,
-  testMatch: ['<rootDir>/**/*.spec.ts'],
 };

@@ -4,7 +4,6 @@ module.exports = {
   ...require('../../jest.preset.js'),
   displayName: 'hub-e2e',
   rootDir: __dirname,
-  testMatch: ['<rootDir>/src/**/*.e2e.spec.ts'],
   testTimeout: 120000,
   maxWorkers: 1,
 };

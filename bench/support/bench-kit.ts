@@ -223,8 +223,15 @@ export class Api {
     return this.request('GET', `/api/v1/sessions/${id}`);
   }
 
-  createOrchestration(body: Record<string, unknown> | string): Promise<OrchestrationView> {
-    return this.request('POST', '/api/v1/orchestrations', body, [201]);
+  /** Creates it, then reads the rest of its sessions (a view lists at most 500 at once, `nextCursor` the rest). */
+  async createOrchestration(body: Record<string, unknown> | string): Promise<OrchestrationView> {
+    const view = await this.request<OrchestrationView>('POST', '/api/v1/orchestrations', body, [201]);
+    for (let cursor = view.nextCursor; cursor; ) {
+      const page = await this.request<OrchestrationView>('GET', `/api/v1/orchestrations/${view.id}?cursor=${cursor}`);
+      view.sessions.push(...page.sessions);
+      cursor = page.nextCursor;
+    }
+    return view;
   }
 }
 

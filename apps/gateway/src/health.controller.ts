@@ -1,11 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Readiness, ReadinessReport } from '@hub/gateway-http';
+import { HubApi, ReadinessReport } from '@hub/hub-api';
 
 /** Probes; no token needed. */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly readiness: Readiness) {}
+  constructor(private readonly hub: HubApi) {}
 
   @Get('live')
   live(): { status: 'ok' } {
@@ -14,7 +14,7 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessReport> {
-    const report = await this.readiness.report();
+    const report = await this.hub.readiness();
     res.status(report.status === 'ok' ? 200 : 503);
     return report;
   }

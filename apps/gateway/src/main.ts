@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
+import { createLogger, installProcessHandlers, loadConfig, signalReady } from '@hub/config';
 import { createGatewayHttpApp, loadApiToken } from '@hub/gateway-http';
 import { connectNats } from '@hub/messaging';
 import { GatewayConfigSchema } from './gateway.config';
@@ -22,6 +22,7 @@ async function main() {
   await app.listen(config.HUB_PORT, config.HUB_HOST);
   const { port } = app.getHttpServer().address() as { port: number };
   logger.info(`gateway listening on http://${config.HUB_HOST}:${port}`);
+  signalReady();
 
   let stopping = false;
   const stop = async (signal: string) => {

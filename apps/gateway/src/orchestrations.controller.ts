@@ -1,5 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { NatsConnection } from 'nats';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   CreateOrchestrationRequest,
   CreateOrchestrationRequestSchema,
@@ -8,47 +7,45 @@ import {
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
-  RPC,
+  OrchestrationViewQuery,
+  OrchestrationViewQuerySchema,
 } from '@hub/contracts';
-import { API_PREFIX, assertFitsOnBus, OrchestrationIdPipe, OrchestrationViews, ZodValidationPipe } from '@hub/gateway-http';
-import { NATS_CONNECTION, RpcClient } from '@hub/messaging';
+import { API_PREFIX, OrchestrationIdPipe, ZodValidationPipe } from '@hub/gateway-http';
+import { HubApi } from '@hub/hub-api';
 
 /** The orchestration API: DAGs of sessions, created, started and cancelled as one. */
 @Controller(`${API_PREFIX}/orchestrations`)
 export class OrchestrationsController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly views: OrchestrationViews,
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-  ) {}
+  constructor(private readonly hub: HubApi) {}
 
   @Post()
-  async create(
-    @Body(new ZodValidationPipe(CreateOrchestrationRequestSchema)) request: CreateOrchestrationRequest,
-  ): Promise<OrchestrationView> {
-    assertFitsOnBus(request, this.nc.info?.max_payload, 'the orchestration');
-    return this.views.withSessions(await this.rpc.call(RPC.createOrchestration, request, 30_000));
+  create(@Body(new ZodValidationPipe(CreateOrchestrationRequestSchema)) request: CreateOrchestrationRequest): Promise<OrchestrationView> {
+    return this.hub.createOrchestration(request);
   }
 
   @Get()
   list(@Query(new ZodValidationPipe(ListOrchestrationsQuerySchema)) query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
-    return this.rpc.call(RPC.listOrchestrations, query);
+    return this.hub.listOrchestrations(query);
   }
 
+  /** `?limit=&cursor=` page its sessions (ORCHESTRATION_VIEW_SESSIONS by default); `nextCursor` reads on. */
   @Get(':id')
-  async get(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationView> {
-    return this.views.withSessions(await this.rpc.call(RPC.getOrchestration, { orchestrationId }));
+  get(
+    @Param('id', OrchestrationIdPipe) orchestrationId: string,
+    @Query(new ZodValidationPipe(OrchestrationViewQuerySchema)) page: OrchestrationViewQuery,
+  ): Promise<OrchestrationView> {
+    return this.hub.getOrchestration(orchestrationId, page);
   }
 
   @Post(':id/start')
   @HttpCode(202)
   start(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
-    return this.rpc.call(RPC.startOrchestration, { orchestrationId }, 30_000);
+    return this.hub.startOrchestration(orchestrationId);
   }
 
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
-    return this.rpc.call(RPC.cancelOrchestration, { orchestrationId }, 30_000);
+    return this.hub.cancelOrchestration(orchestrationId);
   }
 }

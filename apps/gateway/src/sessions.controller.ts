@@ -4,61 +4,59 @@ import {
   CreateSessionRequestSchema,
   ListSessionsQuery,
   ListSessionsQuerySchema,
-  RPC,
   SessionOutput,
   SessionPage,
   SessionView,
 } from '@hub/contracts';
-import { API_PREFIX, OutputPathPipe, SessionFiles, SessionIdPipe, ZodValidationPipe } from '@hub/gateway-http';
-import { RpcClient } from '@hub/messaging';
+import { API_PREFIX, OutputPathPipe, SessionIdPipe, ZodValidationPipe } from '@hub/gateway-http';
+import { HubApi, HubFile } from '@hub/hub-api';
 
-/** The session API: every route validates its input, then asks the registry over NATS. */
+const streamed = (file: HubFile) => new StreamableFile(file.content, { type: file.contentType });
+
+/** The session API: every route validates its input, then asks Hub through the port. */
 @Controller(`${API_PREFIX}/sessions`)
 export class SessionsController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly files: SessionFiles,
-  ) {}
+  constructor(private readonly hub: HubApi) {}
 
   @Post()
   create(@Body(new ZodValidationPipe(CreateSessionRequestSchema)) request: CreateSessionRequest): Promise<SessionView> {
-    return this.rpc.call(RPC.createSession, request);
+    return this.hub.createSession(request);
   }
 
   @Get()
   list(@Query(new ZodValidationPipe(ListSessionsQuerySchema)) query: ListSessionsQuery): Promise<SessionPage> {
-    return this.rpc.call(RPC.listSessions, query);
+    return this.hub.listSessions(query);
   }
 
   @Get(':id')
   get(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
-    return this.rpc.call(RPC.getSession, { sessionId });
+    return this.hub.getSession(sessionId);
   }
 
   @Post(':id/start')
   @HttpCode(202)
   start(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
-    return this.rpc.call(RPC.startSession, { sessionId });
+    return this.hub.startSession(sessionId);
   }
 
   @Post(':id/cancel')
   @HttpCode(202)
   cancel(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
-    return this.rpc.call(RPC.cancelSession, { sessionId });
+    return this.hub.cancelSession(sessionId);
   }
 
   @Get(':id/logs')
-  logs(@Param('id', SessionIdPipe) sessionId: string): Promise<StreamableFile> {
-    return this.files.log(sessionId);
+  async logs(@Param('id', SessionIdPipe) sessionId: string): Promise<StreamableFile> {
+    return streamed(await this.hub.sessionLog(sessionId));
   }
 
   @Get(':id/output')
   output(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionOutput> {
-    return this.files.output(sessionId);
+    return this.hub.getSessionOutput(sessionId);
   }
 
   @Get(':id/output/files/*path')
-  outputFile(@Param('id', SessionIdPipe) sessionId: string, @Param('path', OutputPathPipe) path: string): Promise<StreamableFile> {
-    return this.files.file(sessionId, path);
+  async outputFile(@Param('id', SessionIdPipe) sessionId: string, @Param('path', OutputPathPipe) path: string): Promise<StreamableFile> {
+    return streamed(await this.hub.readOutputFile(sessionId, path));
   }
 }

@@ -193,6 +193,40 @@ describe('MCP: Hub tools through the SDK client, over streamable HTTP and stdio'
       expect((await call('list_sessions')).isError).toBeFalsy();
     });
 
+    it("passes the registry's refusals on in its own words, as REST answers them", async () => {
+      const a = await answer<SessionView>('create_session', { prompt: 'true' });
+      const b = await answer<SessionView>('create_session', { prompt: 'true' });
+      const joined = await answer<SessionView>('create_session', { prompt: 'true', dependencies: [a.id] });
+      expect(joined.orchestrationId).toBe(a.orchestrationId); // the registry puts it in its dependency's orchestration
+      const both = await call('create_session', { prompt: 'true', dependencies: [a.id, b.id] });
+      expect(both.isError).toBe(true);
+      expect(textOf(both)).toBe(
+        `dependsOn names sessions of 2 different orchestrations: ${a.id} (orchestration ${a.orchestrationId}); ${b.id} ` +
+          `(orchestration ${b.orchestrationId}); a session runs in the one orchestration of its dependencies, so they must all ` +
+          'belong to one (create them as a chain from one first session, or together with POST /api/v1/orchestrations)',
+      );
+      const dag = await call('create_orchestration', { name: 'bad', sessions: [{ name: 'a', prompt: 'x', dependsOn: ['ghost'] }] });
+      expect(dag.isError).toBe(true);
+      const rest = await hub.api.request('POST', '/api/v1/orchestrations', { name: 'bad', sessions: [{ name: 'a', prompt: 'x', dependsOn: ['ghost'] }] });
+      expect([rest.status, textOf(dag)]).toEqual([400, rest.body.message]);
+      expect(textOf(dag)).toBe('invalid orchestration: dependencies on sessions that are not in the orchestration: a → ghost');
+    });
+
+    it('refuses an orchestration too large for NATS with the 413 REST answers, not as a service down', async () => {
+      // 9,000 short sessions: under the 1 MiB body limit, over NATS's 1 MiB max_payload with `type` and `dependsOn` added.
+      const sessions = Array.from({ length: 9000 }, (_, i) => ({ name: `s${i}`, prompt: 'p'.repeat(60) }));
+      const result = await call('create_orchestration', { name: 'too-big-for-nats', sessions });
+      expect(result.isError).toBe(true);
+      // The stdio binary sends the request with its defaults filled in, so the gateway's body limit (the
+      // same 1 MiB) refuses it first: a 413 too, in the gateway's words.
+      const overBodyLimit = stderr() !== null;
+      expect(textOf(result)).toMatch(
+        overBodyLimit
+          ? /^request body is larger than the limit of \d+ bytes$/
+          : /^the orchestration is \d+ bytes once its defaults are filled in; Hub's message bus \(NATS\) carries at most \d+/,
+      );
+    });
+
     it('keeps the protocol clean: no transport error; the stdio binary logs its calls to stderr, as JSON lines', async () => {
       expect(transportErrors).toEqual([]);
       const log = stderr();

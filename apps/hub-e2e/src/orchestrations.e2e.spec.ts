@@ -1,4 +1,5 @@
 import { expectRemoved } from './support/docker';
+import { readStatusChanges } from './support/fault/observe';
 import { byName, finished, maxOverlap, started } from './support/timeline';
 import { startTestStack, type TestStack } from './support/test-stack';
 import { tutorialOrchestration } from '../../../examples/python-tutorial';
@@ -53,23 +54,33 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
         { name: 'B', dependsOn: ['A'], prompt: 'true' },
         { name: 'C', dependsOn: ['A'], prompt: 'true' },
         { name: 'D', dependsOn: ['B', 'C'], prompt: 'true' },
-        { name: 'sibling', prompt: 'sleep 0.5' },
+        { name: 'sibling', prompt: 'sleep 3' },
         { name: 'after-sibling', dependsOn: ['sibling'], prompt: 'true' },
       ],
     });
     const done = await hub.api.waitForOrchestration(created.id);
     const s = byName(done.sessions);
     expect(s.A).toMatchObject({ status: 'failed', exitCode: 1 });
+    for (const name of ['B', 'C', 'D']) expect(s[name].status).toBe('skipped');
+    // At once: B, C and D are skipped, in the registry's own record (the stream), after A failed
+    // and while the independent sibling still runs, not when the orchestration winds down.
+    const changes = await readStatusChanges(hub.stack.natsUrl, created.id);
+    const at = (name: string, to: string) => changes.findIndex((c) => c.sessionId === s[name].id && c.to === to);
     for (const name of ['B', 'C', 'D']) {
-      expect(s[name].status).toBe('skipped');
-      expect(finished(s[name]) - finished(s.A)).toBeLessThan(1_000);
+      expect({ name, afterAFailed: at(name, 'skipped') > at('A', 'failed') }).toEqual({ name, afterAFailed: true });
+      expect({ name, whileSiblingRuns: at(name, 'skipped') < at('sibling', 'completed') }).toEqual({ name, whileSiblingRuns: true });
     }
-    expect(s.B.statusReason).toContain(`A (${s.A.id}) ended failed`);
-    expect(s.D.statusReason).toMatch(/dependency [BC] .* ended skipped/);
+    // Each skip names the session that actually failed, and how, then the chain down to it.
+    expect(s.B.statusReason).toBe(`A (${s.A.id}) failed (exited with code 1)`);
+    expect(s.D.statusReason).toMatch(new RegExp(`^A \\(${s.A.id}\\) failed \\(exited with code 1\\) ← [BC] \\(`));
     expect(s.sibling.status).toBe('completed');
     expect(s['after-sibling'].status).toBe('completed');
     expect(done.status).toBe('failed');
     expect(done.counts).toMatchObject({ failed: 1, skipped: 3, completed: 2 });
+    // The orchestration's view says which session caused the skips.
+    expect(done.causes).toEqual([
+      { sessionId: s.A.id, name: 'A', status: 'failed', reason: s.A.statusReason, skipped: 3 },
+    ]);
   });
 
   it('refuses a bad DAG with 400 naming the problem, and stores nothing', async () => {
@@ -197,6 +208,13 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
     expect(orchestrations.body.items.every((o: { status: string }) => o.status === 'pending')).toBe(true);
     expect((await hub.api.request('GET', '/api/v1/orchestrations/not-a-uuid')).status).toBe(400);
     expect((await hub.api.request('GET', `/api/v1/orchestrations/${first.sessions[0].id}`)).status).toBe(404);
+
+    // An orchestration's sessions a page at a time, each page with the counts read with it.
+    const one = await hub.api.request('GET', `/api/v1/orchestrations/${first.id}?limit=1`);
+    expect(one.body).toMatchObject({ id: first.id, sessionCount: 2, sessions: [{ name: 'x' }], nextCursor: expect.any(String) });
+    const rest = await hub.api.request('GET', `/api/v1/orchestrations/${first.id}?limit=1&cursor=${one.body.nextCursor}`);
+    expect(rest.body).toMatchObject({ sessionCount: 2, sessions: [{ name: 'y' }], nextCursor: null });
+    expect(first.nextCursor).toBeNull();
   });
 
   it('runs the python-tutorial example as a dry run: outline → chapters in parallel → review', async () => {

@@ -1,4 +1,5 @@
 import { docker } from './support/docker';
+import { readStatusChanges } from './support/fault/observe';
 import { maxOverlap } from './support/timeline';
 import { startTestStack, type TestStack } from './support/test-stack';
 
@@ -39,5 +40,22 @@ describe('a runner never runs more containers than it has slots', () => {
     expect(maxOverlap(done.sessions)).toBe(2);
     expect(mostSeen).toBeLessThanOrEqual(2);
     expect(mostSeen).toBeGreaterThan(0);
+
+    // In order of readiness, from the registry's own record (the stream): the runner takes the next
+    // ready session only when a slot frees, so a session that became ready two or more places
+    // later (slots = 2) is claimed (ready → starting) after it. Two taken into free slots at the
+    // same moment may be claimed either way round.
+    const changes = await readStatusChanges(hub.stack.natsUrl, orchestration.id);
+    const readyOrder = changes.filter((c) => c.to === 'ready').map((c) => c.sessionId);
+    const claimOrder = changes.filter((c) => c.to === 'starting').map((c) => c.sessionId);
+    expect(new Set(readyOrder)).toEqual(ours);
+    expect(new Set(claimOrder)).toEqual(ours);
+    const outOfOrder = readyOrder.flatMap((earlier, i) =>
+      readyOrder
+        .slice(i + 2)
+        .filter((later) => claimOrder.indexOf(later) < claimOrder.indexOf(earlier))
+        .map((later) => `ready #${readyOrder.indexOf(later) + 1} was claimed before ready #${i + 1}`),
+    );
+    expect(outOfOrder).toEqual([]);
   });
 });

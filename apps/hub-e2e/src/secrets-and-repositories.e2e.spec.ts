@@ -41,35 +41,65 @@ describe('runner secrets and local repositories', () => {
     const leak = await hub.api.request('GET', `/api/v1/sessions/${session.id}/output/files/leak.txt`);
     expect(leak.text).toBe('[masked:CANARY]\n');
 
-    // PostgreSQL: every row of every table.
+    // Each search below also proves it read what it should: the session, its events, its log and
+    // output (masked), so a search that reads nothing, or the wrong thing, fails instead of passing.
+
+    // PostgreSQL: every row of every table, among them the session's row and its attempt.
     const db = new Client({ connectionString: hub.stack.databaseUrl });
     await db.connect();
     const tables: { table_name: string }[] = (
       await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
     ).rows;
+    const rowsRead: Record<string, number> = {};
+    let rowsNamingSession = 0;
     for (const { table_name } of tables) {
-      const rows = (await db.query(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`)).rows;
+      const rows: { row: string }[] = (await db.query(`SELECT row_to_json(t)::text AS row FROM "${table_name}" t`)).rows;
+      rowsRead[table_name] = rows.length;
+      rowsNamingSession += rows.filter((r) => r.row.includes(session.id)).length;
       expect({ table_name, leaks: rows.filter((r) => r.row.includes(canary)).length }).toEqual({ table_name, leaks: 0 });
     }
     await db.end();
+    expect(rowsRead).toMatchObject({ sessions: expect.any(Number), session_attempts: expect.any(Number), outbox: expect.any(Number) });
+    expect(rowsRead['sessions']).toBeGreaterThan(0);
+    expect(rowsNamingSession).toBeGreaterThanOrEqual(2); // its row and its attempt, at least
 
-    // JetStream: every event, and every chunk of the output object store.
+    // JetStream: every message of every stream (the events, and every chunk of the object store),
+    // each one read (a stream may have gaps: the store deletes what it replaced), the session's
+    // events among them, and its masked output and log.
     const nc = await connect({ servers: hub.stack.natsUrl });
     const jsm = await nc.jetstreamManager();
+    const read: Record<string, { messages: number; read: number; namingSession: number; masked: number }> = {};
     for await (const stream of jsm.streams.list()) {
       const name = stream.config.name;
+      const tally = (read[name] = { messages: stream.state.messages, read: 0, namingSession: 0, masked: 0 });
       for (let seq = stream.state.first_seq; seq <= stream.state.last_seq; seq++) {
         const message = await jsm.streams.getMessage(name, { seq }).catch(() => null);
-        if (message) expect({ name, seq, leaks: Buffer.from(message.data).includes(canary) }).toEqual({ name, seq, leaks: false });
+        if (!message) continue;
+        const data = Buffer.from(message.data);
+        tally.read++;
+        if (data.includes(session.id) || message.subject.includes(session.id)) tally.namingSession++;
+        if (data.includes('[masked:CANARY]')) tally.masked++;
+        expect({ name, seq, leaks: data.includes(canary) }).toEqual({ name, seq, leaks: false });
       }
     }
     await nc.close();
+    expect(read['HUB_EVENTS'].read).toBe(read['HUB_EVENTS'].messages);
+    expect(read['HUB_EVENTS'].namingSession).toBeGreaterThanOrEqual(5); // created … running → failed
+    const objectStore = Object.entries(read).filter(([name]) => name.startsWith('OBJ_'));
+    expect(objectStore.length).toBeGreaterThan(0);
+    for (const [name, tally] of objectStore) expect({ name, complete: tally.read === tally.messages }).toEqual({ name, complete: true });
+    // leak.txt, the log and the reason, each masked: at least the file and the log are chunks of the store.
+    expect(objectStore.reduce((n, [, tally]) => n + tally.masked, 0)).toBeGreaterThanOrEqual(2);
 
-    // The services' logs.
-    for (const file of await readdir(hub.stack.logDir)) {
+    // The services' logs: all four, each with lines, the runner's naming the session.
+    const logs = await readdir(hub.stack.logDir);
+    expect(logs).toEqual(expect.arrayContaining(['gateway.log', 'session-registry.log', 'dependency-resolver.log', 'container-runner.log']));
+    for (const file of logs) {
       const text = await readFile(join(hub.stack.logDir, file), 'utf8');
+      expect({ file, empty: text.length === 0 }).toEqual({ file, empty: false });
       expect({ file, leaks: text.includes(canary) }).toEqual({ file, leaks: false });
     }
+    expect(await readFile(join(hub.stack.logDir, 'container-runner.log'), 'utf8')).toContain(session.id);
   });
 
   it('mounts a local repository under the allowed roots read-only at /hub/repository', async () => {

@@ -1,4 +1,5 @@
 import { containersOf, docker, expectRemoved, waitUntil } from './support/docker';
+import { readStatusChanges } from './support/fault/observe';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 describe('a session runs end to end: gateway → registry → resolver → runner → Docker', () => {
@@ -83,13 +84,29 @@ describe('a session runs end to end: gateway → registry → resolver → runne
   });
 
   it('fails at once with image_not_found when the image is not on the engine', async () => {
-    const began = Date.now();
-    const created = await hub.api.createSession({ type: 'analysis', prompt: 'true', image: 'hub/not-built-here:1', start: true });
-    const session = await hub.api.waitForStatus(created.id, undefined, 10_000);
-    expect(Date.now() - began).toBeLessThan(1_000);
-    expect(session.status).toBe('failed');
-    expect(session.statusReason).toContain('image_not_found');
-    expect(await containersOf(created.id)).toEqual([]);
+    // At once: on its first claim, with no container, no retry and no wait, while a session started
+    // with it in the same orchestration is still running.
+    const orchestration = await hub.api.createOrchestration({
+      name: 'missing image',
+      start: true,
+      sessions: [
+        { name: 'missing', prompt: 'true', image: 'hub/not-built-here:1', retries: 2 },
+        { name: 'alongside', prompt: 'sleep 3' },
+      ],
+    });
+    const done = await hub.api.waitForOrchestration(orchestration.id);
+    const missing = done.sessions.find((s) => s.name === 'missing')!;
+    const alongside = done.sessions.find((s) => s.name === 'alongside')!;
+    expect(missing.status).toBe('failed');
+    expect(missing.statusReason).toContain('image_not_found');
+    expect(missing.attempts).toHaveLength(1);
+    expect(await containersOf(missing.id)).toEqual([]);
+
+    const changes = await readStatusChanges(hub.stack.natsUrl, orchestration.id);
+    expect(changes.filter((c) => c.sessionId === missing.id).map((c) => c.to)).toEqual(['waiting', 'ready', 'starting', 'failed']);
+    const at = (sessionId: string, to: string) => changes.findIndex((c) => c.sessionId === sessionId && c.to === to);
+    expect(at(alongside.id, 'running')).toBeGreaterThanOrEqual(0);
+    expect(at(missing.id, 'failed')).toBeLessThan(at(alongside.id, 'completed'));
   });
 
   it('fails with image_not_allowed for an image outside the allow-list, without creating a container', async () => {

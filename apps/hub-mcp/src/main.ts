@@ -1,7 +1,8 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import pino from 'pino';
 import { loadConfig } from '@hub/config';
-import { createHubMcpServer, HttpHubClient } from '@hub/mcp';
+import { HttpHubApi } from '@hub/hub-api';
+import { createHubMcpServer } from '@hub/mcp';
 import { apiTokenOf, HubMcpConfigSchema } from './hub-mcp.config';
 
 const SERVICE = 'hub-mcp';
@@ -34,7 +35,7 @@ async function main() {
   keepStdoutForTheProtocol();
   const config = loadConfig(HubMcpConfigSchema);
   const logger = stderrLogger(config.LOG_LEVEL);
-  const hub = new HttpHubClient({ baseUrl: config.HUB_URL, apiToken: await apiTokenOf(config) });
+  const hub = new HttpHubApi({ baseUrl: config.HUB_URL, apiToken: await apiTokenOf(config) });
   const server = createHubMcpServer(hub, logger);
   const transport = new StdioServerTransport();
 

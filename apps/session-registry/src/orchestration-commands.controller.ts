@@ -29,8 +29,8 @@ export class OrchestrationCommandsController {
   }
 
   @MessagePattern(RPC.getOrchestration)
-  onGetOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.getOrchestration>) {
-    return this.queries.get(orchestrationId);
+  onGetOrchestration(@Payload() { orchestrationId, ...page }: RpcRequest<typeof RPC.getOrchestration>) {
+    return this.queries.get(orchestrationId, page);
   }
 
   @MessagePattern(RPC.listOrchestrations)

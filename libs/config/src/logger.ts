@@ -3,6 +3,9 @@ import pino, { Logger } from 'pino';
 
 export type HubLogger = Logger;
 
+/** Injection token of the service's logger: every feature module provides it from its forRoot. */
+export const HUB_LOGGER = Symbol('HUB_LOGGER');
+
 /** Keys whose values never reach a log line, wherever they appear in a logged object. */
 const REDACTED_KEYS = [
   'token',

@@ -55,3 +55,20 @@ export function supervisorHealthCheck(status: SupervisorStatus): { name: string;
     : '';
   return { name: 'restarts', ok: true, detail: `restarted ${times} by the stack${last}` };
 }
+
+/** The message a service sends its supervisor once it takes work (see signalReady). */
+export const READY_SIGNAL = { hub: 'ready' } as const;
+
+/** Whether a message received from a service's IPC channel is its READY_SIGNAL. */
+export function isReadySignal(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { hub?: unknown }).hub === READY_SIGNAL.hub;
+}
+
+/**
+ * Tells the stack's supervisor (libs/infra HubService, which starts each service with an IPC
+ * channel) that this service now takes work: its consumers are bound, or its HTTP port listens.
+ * Nothing happens when the service was started by hand.
+ */
+export function signalReady(): void {
+  process.send?.(READY_SIGNAL);
+}

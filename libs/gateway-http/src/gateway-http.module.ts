@@ -1,14 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
+import { HubApi } from '@hub/hub-api';
 import { MessagingModule, OutputStore } from '@hub/messaging';
-import { GATEWAY_LOGGER } from './gateway-http.tokens';
 import { Readiness } from './readiness.service';
 import { SessionFiles } from './session-files.service';
-import { OrchestrationViews } from './orchestration-views.service';
+import { NatsHubApi } from './nats-hub-api';
 import { ClaudeHubWebhook } from './claude-hub/claude-hub-webhook.service';
 
-/** What the gateway's controllers use: the RPC client (via MessagingModule), session files, readiness. */
+/**
+ * What the gateway's entrances use: HubApi (its NATS implementation, over the RPC client, the
+ * object store and readiness) and the claude-hub mapping on top of it. Nothing else is exported:
+ * an entrance reaches Hub through the port only.
+ */
 @Module({})
 export class GatewayHttpModule {
   static forRoot(nc: NatsConnection, logger: HubLogger): DynamicModule {
@@ -16,14 +20,15 @@ export class GatewayHttpModule {
       module: GatewayHttpModule,
       imports: [MessagingModule.forConnection(nc)],
       providers: [
-        { provide: GATEWAY_LOGGER, useValue: logger },
+        { provide: HUB_LOGGER, useValue: logger },
         { provide: OutputStore, useValue: new OutputStore(nc) },
         SessionFiles,
         Readiness,
-        OrchestrationViews,
+        NatsHubApi,
+        { provide: HubApi, useExisting: NatsHubApi },
         ClaudeHubWebhook,
       ],
-      exports: [MessagingModule, GATEWAY_LOGGER, SessionFiles, Readiness, OrchestrationViews, ClaudeHubWebhook],
+      exports: [HUB_LOGGER, HubApi, ClaudeHubWebhook],
     };
   }
 }

@@ -1,18 +1,11 @@
+import { HttpProblem } from '@hub/hub-api';
+
 /**
  * An HTTP-only failure the gateway answers itself (401, 413, 415...): the error codes a HubError
- * carries are the ones services exchange over NATS, and these never cross NATS.
+ * carries are the ones services exchange over NATS, and these never cross NATS. Defined beside the
+ * port (@hub/hub-api), whose implementations raise it too (413 for a request NATS cannot carry).
  */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpProblem';
-  }
-}
+export { HttpProblem };
 
 export const unauthorized = (message: string) =>
   new HttpProblem(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer' });

@@ -12,5 +12,5 @@ export * from './zod-validation.pipe';
 export * from './output-path.pipe';
 export * from './session-files.service';
 export * from './readiness.service';
-export * from './orchestration-views.service';
+export * from './nats-hub-api';
 export * from './claude-hub';

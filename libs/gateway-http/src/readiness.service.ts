@@ -2,11 +2,12 @@ import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { readSupervisorStatus, supervisorHealthCheck, type SupervisorStatus } from '@hub/config';
-import { EVENT_STREAM, HealthCheck, RPC } from '@hub/contracts';
+import { EVENT_STREAM, HealthCheck, RPC, RPC_TIMEOUTS } from '@hub/contracts';
 import { isNotFound, NATS_CONNECTION, RpcClient } from '@hub/messaging';
+import type { ReadinessReport } from '@hub/hub-api';
 
-/** Health checks answer fast or count as failed: a readiness probe must not hang. */
-export const HEALTH_TIMEOUT_MS = 2_000;
+/** Health checks answer fast or count as failed: a readiness probe must not hang (the catalog's bound for health requests). */
+export const HEALTH_TIMEOUT_MS = RPC_TIMEOUTS.health;
 
 /** What fixes a service that does not answer: the stack's supervisor, its log, `npm run hub`. */
 export function serviceFix(service: string, logDir: string): string {
@@ -15,11 +16,6 @@ export function serviceFix(service: string, logDir: string): string {
     `if it keeps failing, its log says why: ${join(logDir, `${service}.log`)}; ` +
     '`npm run hub` repairs the stack (starts it, or what it lacks, and waits until every service answers)'
   );
-}
-
-export interface ReadinessReport {
-  status: 'ok' | 'unavailable';
-  checks: HealthCheck[];
 }
 
 /**
@@ -95,7 +91,7 @@ export class Readiness {
 
   private async service(service: string, subject: typeof RPC.registryHealth | typeof RPC.resolverHealth | typeof RPC.runnerHealth): Promise<HealthCheck[]> {
     try {
-      const report = await this.rpc.call(subject, {}, HEALTH_TIMEOUT_MS);
+      const report = await this.rpc.call(subject, {});
       return [
         { name: service, ok: true, detail: `${report.service} answered` },
         ...report.checks.map((check) => ({ ...check, name: `${service}/${check.name}` })),

@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
-import { Injectable, StreamableFile } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { HubError, isTerminal, notFound, RPC, SessionOutput, SessionView, unavailable } from '@hub/contracts';
+import type { HubFile } from '@hub/hub-api';
 import { OutputStore, RpcClient } from '@hub/messaging';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -23,9 +24,10 @@ export function noLogMessage(session: SessionView): string {
 }
 
 /**
- * A session's log and output files, read from the output store (the gateway only reads it).
- * The registry is asked first, so an unknown session is a 404 from the registry, and an output
- * file is served only if the session's output listing has that exact path.
+ * A session's log and output files, read from the output store (the gateway only reads it), for
+ * NatsHubApi. The registry is asked first, so an unknown session is a 404 from the registry, and an
+ * output file is served only if the session's output listing has that exact path. Files are
+ * streamed, never held whole here; a store that cannot be read is `unavailable`.
  */
 @Injectable()
 export class SessionFiles {
@@ -34,12 +36,12 @@ export class SessionFiles {
     private readonly store: OutputStore,
   ) {}
 
-  async log(sessionId: string): Promise<StreamableFile> {
+  async log(sessionId: string): Promise<HubFile> {
     const session = await this.rpc.call(RPC.getSession, { sessionId });
     // Streamed from the object store: a log is up to the runner's cap (HUB_LOG_CAP_MB), never held whole here.
     const log = await this.read(() => this.store.getLogStream(sessionId));
     if (!log) throw new HubError('not_found', noLogMessage(session));
-    return new StreamableFile(log, { type: 'text/plain; charset=utf-8' });
+    return { content: log, contentType: 'text/plain; charset=utf-8' };
   }
 
   /**
@@ -54,12 +56,17 @@ export class SessionFiles {
     return { sessionId, status, exitCode, files: manifest.files, skipped: manifest.skipped, skippedCount: manifest.skippedCount };
   }
 
-  async file(sessionId: string, path: string): Promise<StreamableFile> {
+  async file(sessionId: string, path: string): Promise<HubFile> {
     const output = await this.output(sessionId);
     if (!output.files.some((file) => file.path === path)) throw notFound(`output file ${path} of session`, sessionId);
+    return this.listedFile(sessionId, path);
+  }
+
+  /** A file of an output listing the caller has just read: `path` is one of its paths. */
+  async listedFile(sessionId: string, path: string): Promise<HubFile> {
     const content = await this.read(() => this.store.getFileStream(sessionId, path));
     if (!content) throw new HubError('not_found', `output file ${path} of session ${sessionId} is listed but not in the output store`);
-    return new StreamableFile(content, { type: contentTypeOf(path) });
+    return { content, contentType: contentTypeOf(path) };
   }
 
   private async read<T>(get: () => Promise<T | null>): Promise<T | null> {

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUPERVISOR_ENV } from '@hub/config';
-import { closeLogFd, logTail, openLogFile, readLogSince } from './log-file';
+import { isReadySignal, SUPERVISOR_ENV } from '@hub/config';
+import { closeLogFd, logTail, openLogFile } from './log-file';
 import { hasExited, killOnExit, stopChildProcess, type ShutdownStep } from './process-tree';
 
 /** The four Hub services, each an app under apps/. */
@@ -75,19 +75,11 @@ const GRACEFUL: ShutdownStep[] = [
 ];
 const CRASH: ShutdownStep[] = [{ signal: 'SIGKILL', timeoutMs: 5_000 }];
 
-/** The line each service logs once it takes work (runService and the gateway's main). */
-const READY_MARK: Record<HubServiceName, RegExp> = {
-  'session-registry': /"msg":"session-registry started"/,
-  'dependency-resolver': /"msg":"dependency-resolver started"/,
-  'container-runner': /"msg":"container-runner-[^"]* started"/,
-  gateway: /"msg":"gateway listening on /,
-};
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /**
  * One Hub service run as a child process from its TypeScript sources (@swc-node/register compiles
- * on load, about a second per service). stdout and stderr (pino JSON) go to its log file.
+ * on load, about a second per service). stdout and stderr (pino JSON) go to its log file. It is
+ * started with an IPC channel, on which it says when it takes work (@hub/config's signalReady,
+ * sent by runService and the gateway's main); nothing is read from its log to know it.
  *
  * Once started, it is supervised: a process that exits without stop() is started again after a
  * backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute of healthy running), with its
@@ -112,11 +104,6 @@ export class HubService extends EventEmitter {
 
   constructor(private readonly options: HubServiceOptions) {
     super();
-    const level = options.env['LOG_LEVEL'] ?? process.env['LOG_LEVEL'];
-    if (level && !['info', 'debug', 'trace'].includes(level)) {
-      // Readiness is read from the service's "started" log line, which is logged at info.
-      throw new Error(`LOG_LEVEL=${level}: the stack needs info or lower to see when ${options.name} is ready`);
-    }
     this.policy = { ...DEFAULT_SUPERVISION, ...options.supervision };
   }
 
@@ -144,7 +131,7 @@ export class HubService extends EventEmitter {
   }
 
   /**
-   * Starts the service and waits until it logs that it is taking work; from then on it is
+   * Starts the service and waits until it signals that it is taking work; from then on it is
    * supervised. Throws if it does not come up (then it is not supervised). While the supervisor is
    * restarting it, starts it at once (or waits for the start under way).
    */
@@ -243,7 +230,7 @@ export class HubService extends EventEmitter {
       child = spawn(process.execPath, ['-r', '@swc-node/register', join('apps', name, 'src', 'main.ts')], {
         cwd: workspaceRoot,
         env: childEnv,
-        stdio: ['ignore', log.fd, log.fd],
+        stdio: ['ignore', log.fd, log.fd, 'ipc'],
       });
     } finally {
       closeLogFd(log);
@@ -326,16 +313,34 @@ export class HubService extends EventEmitter {
     this.options.log?.(msg);
   }
 
+  /**
+   * Waits for the service's ready signal on its IPC channel, then closes the channel (it carries
+   * nothing else). Throws if the service exits first, or kills it if it is not ready in time.
+   */
   private async waitUntilReady(child: ChildProcess, fromOffset: number): Promise<void> {
     const { name, logFile } = this.options;
-    const deadline = Date.now() + (this.options.startTimeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
-      if (hasExited(child)) {
-        throw new Error(`${name} exited (code ${child.exitCode ?? child.signalCode}) while starting:\n${logTail(logFile, fromOffset)}`);
-      }
-      if (READY_MARK[name].test(readLogSince(logFile, fromOffset, 1024 * 1024))) return;
-      if (child !== this.child) throw new Error(`${name} was stopped while starting`);
-      await sleep(100);
+    const outcome = await new Promise<'ready' | 'exited' | 'late'>((resolve) => {
+      const settle = (result: 'ready' | 'exited' | 'late') => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(result);
+      };
+      const onMessage = (message: unknown) => {
+        if (isReadySignal(message)) settle('ready');
+      };
+      const onExit = () => settle('exited');
+      const timer = setTimeout(() => settle('late'), this.options.startTimeoutMs ?? 60_000);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      if (hasExited(child)) settle('exited');
+    });
+    if (outcome === 'ready') {
+      if (child.connected) child.disconnect();
+      return;
+    }
+    if (outcome === 'exited') {
+      throw new Error(`${name} exited (code ${child.exitCode ?? child.signalCode}) while starting:\n${logTail(logFile, fromOffset)}`);
     }
     await stopChildProcess(child, CRASH, name);
     throw new Error(`${name} did not become ready in time:\n${logTail(logFile, fromOffset)}`);

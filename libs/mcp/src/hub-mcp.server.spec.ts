@@ -3,19 +3,19 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
-import { SessionViewSchema } from '@hub/contracts';
+import { badRequest, SessionViewSchema } from '@hub/contracts';
+import { HttpProblem, INLINE_FILE_MAX_BYTES } from '@hub/hub-api';
+import { InMemoryHubApi } from '@hub/testing';
 import { createHubMcpServer } from './hub-mcp.server';
-import { InMemoryHubClient } from './in-memory-hub-client';
-import { INLINE_FILE_MAX_BYTES } from './session-output';
 
 /** The tools through the real SDK server and client, linked in memory, over an in-memory Hub. */
 describe('Hub MCP tools', () => {
-  let hub: InMemoryHubClient;
+  let hub: InMemoryHubApi;
   let client: Client;
   const logLines: string[] = [];
 
   beforeEach(async () => {
-    hub = new InMemoryHubClient();
+    hub = new InMemoryHubApi();
     logLines.length = 0;
     const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
     const server = createHubMcpServer(hub, logger);
@@ -142,25 +142,25 @@ describe('Hub MCP tools', () => {
           repository: 'https://example.com/r.git',
           branch: 'main',
           dependsOn: [dependency.id],
-          orchestrationId: dependency.orchestrationId,
           start: true,
           timeoutSeconds: 60,
         },
       });
     });
 
-    it('joins the orchestration of its dependencies unless told otherwise, and passes refusals of them on', async () => {
+    it('leaves the orchestration to Hub (the registry joins the dependencies\' one) unless told, and passes its refusal on', async () => {
       const first = await hub.createSession({ type: 'analysis', prompt: 'first' });
-      const second = jsonOf(await call('create_session', { prompt: 'second', dependencies: [first.id] }));
-      expect(second).toMatchObject({ orchestrationId: first.orchestrationId, dependsOn: [first.id] });
+      jsonOf(await call('create_session', { prompt: 'second', dependencies: [first.id] }));
+      expect(hub.received.at(-1)!.request).toEqual({ type: 'implementation', prompt: 'second', dependsOn: [first.id] });
+      const orchestrationId = randomUUID();
+      jsonOf(await call('create_session', { prompt: 'third', dependencies: [first.id], orchestration_id: orchestrationId }));
+      expect(hub.received.at(-1)!.request).toMatchObject({ orchestrationId, dependsOn: [first.id] });
 
-      const elsewhere = await hub.createSession({ type: 'analysis', prompt: 'elsewhere' });
-      const mixed = await call('create_session', { prompt: 'x', dependencies: [first.id, elsewhere.id] });
-      expect(textOf(mixed)).toBe(`dependsOn names sessions of another orchestration: ${elsewhere.id}; pass their orchestrationId`);
-
-      const ghost = randomUUID();
-      const unknown = await call('create_session', { prompt: 'x', dependencies: [ghost] });
-      expect(unknown).toMatchObject({ isError: true, content: [{ text: `dependsOn names sessions that do not exist: ${ghost}` }] });
+      // The registry's words (CreateSession), passed on as they are.
+      const refusal = `dependsOn names sessions of 2 different orchestrations: ${first.id} (orchestration ${first.orchestrationId}); ...`;
+      hub.refuse('createSession', badRequest(refusal));
+      const mixed = await call('create_session', { prompt: 'x', dependencies: [first.id, randomUUID()] });
+      expect(mixed).toMatchObject({ isError: true, content: [{ text: refusal }] });
     });
 
     it("accepts claude-hub's project: requirements become the prompt; the type defaults", async () => {
@@ -313,10 +313,19 @@ describe('Hub MCP tools', () => {
       expect(hub.received.at(-1)!.request).toMatchObject({ sessions: [{ type: 'analysis' }, { type: 'implementation', dependsOn: ['plan'] }] });
     });
 
-    it("refuses a bad DAG with Hub's message", async () => {
+    it("passes Hub's refusal of a bad DAG on as it is", async () => {
+      // The registry's words (orchestration-plan.ts); the e2e suite checks them against the registry itself.
+      hub.refuse('createOrchestration', badRequest('invalid orchestration: dependencies on sessions that are not in the orchestration: a → ghost'));
       const result = await call('create_orchestration', { name: 'bad', sessions: [{ name: 'a', prompt: 'x', dependsOn: ['ghost'] }] });
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toBe('unknown dependencies: a → ghost');
+      expect(textOf(result)).toBe('invalid orchestration: dependencies on sessions that are not in the orchestration: a → ghost');
+    });
+
+    it("passes the gateway's 413 for an orchestration too large for Hub's message bus on as it is", async () => {
+      const message = "the orchestration is 1187402 bytes once its defaults are filled in; Hub's message bus (NATS) carries at most 1048576: split it or shorten it";
+      hub.refuse('createOrchestration', new HttpProblem(413, 'payload_too_large', message));
+      const result = await call('create_orchestration', { name: 'big', sessions: [{ name: 'a', prompt: 'x' }] });
+      expect(result).toEqual({ content: [{ type: 'text', text: message }], isError: true });
     });
   });
 

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { HubLogger } from '@hub/config';
-import type { HubClient } from './hub-client.port';
+import type { HubApi } from '@hub/hub-api';
 import { HUB_TOOLS, type HubTool } from './hub-tools';
 import { publicMessageOf, toolError, toolResult } from './tool-result';
 
@@ -21,7 +21,7 @@ const INSTRUCTIONS = [
  * request). A tool never throws: a refusal comes back as a tool error with the REST API's message,
  * anything unexpected as "internal error" (logged), and the connection carries on.
  */
-export function createHubMcpServer(hub: HubClient, logger: HubLogger): McpServer {
+export function createHubMcpServer(hub: HubApi, logger: HubLogger): McpServer {
   const server = new McpServer(
     { name: HUB_MCP_SERVER_NAME, title: 'Hub', version: HUB_MCP_SERVER_VERSION },
     { instructions: INSTRUCTIONS },
@@ -42,7 +42,7 @@ export function createHubMcpServer(hub: HubClient, logger: HubLogger): McpServer
   return server;
 }
 
-async function callTool(definition: HubTool, hub: HubClient, args: Record<string, unknown>, logger: HubLogger): Promise<CallToolResult> {
+async function callTool(definition: HubTool, hub: HubApi, args: Record<string, unknown>, logger: HubLogger): Promise<CallToolResult> {
   const started = Date.now();
   const line = { tool: definition.name, ...(typeof args['session_id'] === 'string' ? { sessionId: args['session_id'] } : {}) };
   try {

@@ -2,7 +2,6 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   badRequest,
-  HubError,
   CreateOrchestrationRequestSchema,
   CreateSessionRequestSchema,
   DEFAULT_PAGE_SIZE,
@@ -17,8 +16,8 @@ import {
   SessionTypeSchema,
   SessionViewSchema,
 } from '@hub/contracts';
+import type { HubApi } from '@hub/hub-api';
 import { parseContractRequest } from './contract-request';
-import type { HubClient } from './hub-client.port';
 import {
   DEFAULT_LOG_TAIL_LINES,
   MAX_LOG_TAIL_LINES,
@@ -29,7 +28,7 @@ import {
 } from './session-output';
 
 /**
- * Hub's MCP tools, defined once over the HubClient port and served by both transports. Argument
+ * Hub's MCP tools, defined once over the HubApi port and served by both transports. Argument
  * schemas reuse the contracts' field schemas; each tool maps its arguments onto the contract's
  * request and answers with the contract's view (also its output schema).
  */
@@ -40,7 +39,7 @@ export interface HubTool<I extends z.ZodObject = z.ZodObject, O extends z.ZodObj
   input: I;
   output: O;
   annotations: ToolAnnotations;
-  run(hub: HubClient, args: z.output<I>): Promise<z.output<O>>;
+  run(hub: HubApi, args: z.output<I>): Promise<z.output<O>>;
 }
 
 const tool = <I extends z.ZodObject, O extends z.ZodObject>(definition: HubTool<I, O>): HubTool<I, O> => definition;
@@ -92,24 +91,8 @@ const CreateSessionArgs = z.strictObject({
 
 type CreateSessionArgs = z.output<typeof CreateSessionArgs>;
 
-/**
- * A session may only depend on sessions of its own orchestration. An assistant that names
- * dependencies means "after those": unless it names an orchestration, the session joins theirs
- * (that of the first; the registry refuses dependencies spread over several, naming them).
- */
-async function orchestrationFor(hub: HubClient, args: CreateSessionArgs): Promise<string | undefined> {
-  if (args.orchestration_id || !args.dependencies?.length) return args.orchestration_id;
-  try {
-    return (await hub.getSession(args.dependencies[0])).orchestrationId;
-  } catch (error) {
-    // An unknown dependency: the registry refuses the request itself, naming every unknown one.
-    if (error instanceof HubError && error.code === 'not_found') return undefined;
-    throw error;
-  }
-}
-
 /** MCP arguments (claude-hub's `project` included) → the REST API's session request. */
-async function createSession(hub: HubClient, args: CreateSessionArgs) {
+async function createSession(hub: HubApi, args: CreateSessionArgs) {
   const prompt = args.prompt ?? args.project?.requirements;
   if (prompt === undefined) {
     throw badRequest('prompt: is required (give prompt, or project.requirements)', [{ path: 'prompt', message: 'is required' }]);
@@ -117,7 +100,7 @@ async function createSession(hub: HubClient, args: CreateSessionArgs) {
   const optional = {
     type: args.type,
     name: args.name,
-    orchestrationId: await orchestrationFor(hub, args),
+    orchestrationId: args.orchestration_id,
     repository: args.repository ?? args.project?.repository,
     branch: args.branch ?? args.project?.branch,
     image: args.image,

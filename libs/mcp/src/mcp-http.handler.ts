@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { HubLogger } from '@hub/config';
-import type { HubClient } from './hub-client.port';
+import type { HubApi } from '@hub/hub-api';
 import { createHubMcpServer } from './hub-mcp.server';
 
 /** Where the gateway serves MCP over streamable HTTP (behind the same bearer token as /api/v1). */
@@ -20,7 +20,7 @@ export const MCP_HTTP_PATH = 'mcp';
 export async function serveMcpHttpRequest(
   req: IncomingMessage & { body?: unknown },
   res: ServerResponse,
-  hub: HubClient,
+  hub: HubApi,
   logger: HubLogger,
 ): Promise<void> {
   const server = createHubMcpServer(hub, logger);

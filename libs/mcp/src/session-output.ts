@@ -1,25 +1,14 @@
 import { z } from 'zod';
-import { HubError, OutputFileSchema, SessionOutputSchema } from '@hub/contracts';
-import type { HubClient } from './hub-client.port';
+import { HubError } from '@hub/contracts';
+import { HubApi, readText, SessionOutputWithContentsSchema } from '@hub/hub-api';
 
-/** Output files up to this size are inlined when they are UTF-8 text... */
-export const INLINE_FILE_MAX_BYTES = 32 * 1024;
-/** ...as long as the inlined files of one answer stay under this. */
-export const INLINE_TOTAL_MAX_BYTES = 256 * 1024;
 /** Lines of the log that get_session_output shows. */
 export const OUTPUT_LOG_TAIL_LINES = 20;
 export const DEFAULT_LOG_TAIL_LINES = 100;
 export const MAX_LOG_TAIL_LINES = 10_000;
 
-export const SessionOutputResultSchema = SessionOutputSchema.extend({
-  files: z.array(
-    OutputFileSchema.extend({
-      /** The file's text, for small UTF-8 files. */
-      content: z.string().optional(),
-      /** Why the content is not inlined. */
-      contentOmitted: z.string().optional(),
-    }),
-  ),
+/** get_session_output: the output with the small text files inlined (HubApi's one rule), and the tail of the log. */
+export const SessionOutputResultSchema = SessionOutputWithContentsSchema.extend({
   /** The last lines of the log, or null while the session has no stored log. */
   logTail: z.string().nullable(),
 });
@@ -44,59 +33,22 @@ function linesOf(log: string): string[] {
   return lines;
 }
 
-export async function sessionLogs(hub: HubClient, sessionId: string, tail: number): Promise<SessionLogsResult> {
-  const all = linesOf(await hub.getSessionLogs(sessionId));
+export async function sessionLogs(hub: HubApi, sessionId: string, tail: number): Promise<SessionLogsResult> {
+  const all = linesOf(await readText(await hub.sessionLog(sessionId)));
   const kept = all.slice(-tail);
   return { sessionId, totalLines: all.length, lines: kept.length, truncated: kept.length < all.length, log: kept.join('\n') };
 }
 
-/** UTF-8 text without NUL, or null for anything that looks binary. */
-function asText(bytes: Buffer): string | null {
-  if (bytes.includes(0)) return null;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A session's output as an assistant wants it: exit code, files with the content of the small text
- * ones, and the tail of the log. A file that cannot be read is listed with the reason.
+ * ones (a file that cannot be read is listed with the reason), and the tail of the log.
  */
-export async function sessionOutputWithContents(hub: HubClient, sessionId: string): Promise<SessionOutputResult> {
-  const output = await hub.getSessionOutput(sessionId);
-  let budget = INLINE_TOTAL_MAX_BYTES;
-  const files: SessionOutputResult['files'] = [];
-  for (const file of output.files) {
-    if (file.size > INLINE_FILE_MAX_BYTES) {
-      files.push({ ...file, contentOmitted: `larger than ${INLINE_FILE_MAX_BYTES} bytes` });
-      continue;
-    }
-    if (file.size > budget) {
-      files.push({ ...file, contentOmitted: `the files before it already fill the ${INLINE_TOTAL_MAX_BYTES} bytes inlined per answer` });
-      continue;
-    }
-    let bytes: Buffer;
-    try {
-      bytes = await hub.readOutputFile(sessionId, file.path);
-    } catch (error) {
-      if (!(error instanceof HubError)) throw error;
-      files.push({ ...file, contentOmitted: error.message });
-      continue;
-    }
-    const text = asText(bytes);
-    if (text === null) {
-      files.push({ ...file, contentOmitted: 'not UTF-8 text' });
-      continue;
-    }
-    budget -= bytes.length;
-    files.push({ ...file, content: text });
-  }
-  return { ...output, files, logTail: await logTail(hub, sessionId) };
+export async function sessionOutputWithContents(hub: HubApi, sessionId: string): Promise<SessionOutputResult> {
+  const output = await hub.getSessionOutputWithContents(sessionId);
+  return { ...output, logTail: await logTail(hub, sessionId) };
 }
 
-async function logTail(hub: HubClient, sessionId: string): Promise<string | null> {
+async function logTail(hub: HubApi, sessionId: string): Promise<string | null> {
   try {
     return (await sessionLogs(hub, sessionId, OUTPUT_LOG_TAIL_LINES)).log;
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { HubError } from '@hub/contracts';
-import { HubHttpError } from './hub-client.port';
+import { HttpProblem } from '@hub/hub-api';
 
 /** A tool's answer: the JSON as text (what every client shows) and as structured content. */
 export function toolResult(data: object): CallToolResult {
@@ -16,7 +16,7 @@ export function toolResult(data: object): CallToolResult {
  * "internal error" (the caller logs the rest).
  */
 export function publicMessageOf(error: unknown): string | undefined {
-  if (error instanceof HubError || error instanceof HubHttpError) return error.message;
+  if (error instanceof HubError || error instanceof HttpProblem) return error.message;
   return undefined;
 }
 

@@ -8,32 +8,26 @@ import {
   RpcRequest,
   RpcResponse,
   RpcSubject,
-  responderOf,
   unavailable,
 } from '@hub/contracts';
 import { decodeJson, encodeJson, NATS_CONNECTION } from './nats-connection';
-
-const DEFAULT_TIMEOUT_MS = 10_000;
 
 const ResultSchema = z.union([
   z.object({ ok: z.literal(true), data: z.unknown() }),
   z.object({ ok: z.literal(false), error: RpcErrorSchema }),
 ]);
 
-
 /**
- * Calls another service over NATS request/reply. The answer is validated against the contract;
- * an error answer is rethrown as the HubError it was; no answer becomes `unavailable`.
+ * Calls another service over NATS request/reply. It waits as long as the catalog says for the
+ * subject (RPC_CATALOG's `timeoutMs`); the answer is validated against the contract; an error
+ * answer is rethrown as the HubError it was; no answer becomes `unavailable`, naming the responder.
  */
 @Injectable()
 export class RpcClient {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  async call<S extends RpcSubject>(
-    subject: S,
-    request: RpcRequest<S>,
-    timeoutMs = DEFAULT_TIMEOUT_MS,
-  ): Promise<RpcResponse<S>> {
+  async call<S extends RpcSubject>(subject: S, request: RpcRequest<S>): Promise<RpcResponse<S>> {
+    const { timeoutMs } = RPC_CATALOG[subject];
     let reply;
     try {
       reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs });
@@ -47,7 +41,7 @@ export class RpcClient {
 
   private noAnswer(subject: RpcSubject, error: unknown, timeoutMs: number): HubError {
     const code = (error as { code?: string }).code;
-    const service = responderOf(subject);
+    const service = RPC_CATALOG[subject].respondedBy;
     if (code === '503') {
       return unavailable(`${service} is not running: nobody answers ${subject} on NATS`);
     }

@@ -1,7 +1,7 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NatsConnection } from 'nats';
-import { HubLogger, PinoNestLogger } from '@hub/config';
+import { HubLogger, PinoNestLogger, signalReady } from '@hub/config';
 import { HubError } from '@hub/contracts';
 import { CapacityGate, JetStreamServer, RethrowRpcErrors } from './jetstream.server';
 import { EventSubject, RpcSubject } from '@hub/contracts';
@@ -21,8 +21,10 @@ export interface ServiceDefinition {
 }
 
 /**
- * Starts a service that talks only over NATS: its handlers bound by JetStreamServer, graceful stop
- * on SIGTERM/SIGINT (stop taking work, let handlers in flight finish, drain the connection).
+ * Starts a service that talks only over NATS: its handlers bound by JetStreamServer, then tells the
+ * stack's supervisor it is ready (signalReady); graceful stop on SIGTERM/SIGINT (stop taking work,
+ * let handlers in flight finish, drain the connection). Its modules' periodic work starts and stops
+ * with the application (OnApplicationBootstrap/OnApplicationShutdown), never by hand.
  */
 export async function runService(definition: ServiceDefinition): Promise<INestMicroservice> {
   const { service, nc, logger } = definition;
@@ -42,6 +44,7 @@ export async function runService(definition: ServiceDefinition): Promise<INestMi
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
   logger.info({ events: definition.events, rpc: definition.rpc }, `${service} started`);
+  signalReady();
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { REGISTRY_LOGGER, REGISTRY_SETTINGS, RegistrySettings } from './registry.tokens';
+import { REGISTRY_SETTINGS, RegistrySettings } from './registry.tokens';
 import { CancelSession } from './sessions/cancel-session.use-case';
 import { ClaimSession } from './sessions/claim-session.use-case';
 import { CreateSession } from './sessions/create-session.use-case';
@@ -34,6 +34,10 @@ const USE_CASES = [
   OrchestrationQueries,
 ];
 
+/**
+ * The session-registry's use cases and the store under them. Its periodic work (the outbox relay's
+ * sweep, the expiry of overdue sessions) starts and stops with the application.
+ */
 @Module({})
 export class RegistryModule {
   static forRoot(dataSource: DataSource, settings: RegistrySettings, logger: HubLogger): DynamicModule {
@@ -42,7 +46,7 @@ export class RegistryModule {
       providers: [
         { provide: DataSource, useValue: dataSource },
         { provide: REGISTRY_SETTINGS, useValue: settings },
-        { provide: REGISTRY_LOGGER, useValue: logger },
+        { provide: HUB_LOGGER, useValue: logger },
         SessionStore,
         OutboxRelay,
         SessionTransitions,
@@ -51,7 +55,7 @@ export class RegistryModule {
         OrchestrationReads,
         ...USE_CASES,
       ],
-      exports: [SessionStore, OutboxRelay, ExpireOverdueSessions, ...USE_CASES],
+      exports: [HUB_LOGGER, SessionStore, ...USE_CASES],
     };
   }
 }

@@ -1,4 +1,3 @@
-export const REGISTRY_LOGGER = Symbol('REGISTRY_LOGGER');
 export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
 
 import type { SessionTemplates } from '@hub/contracts';

@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventOf, isTerminal, RPC, SessionStatus } from '@hub/contracts';
 import { EventPublisher, RpcClient } from '@hub/messaging';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { decide } from './dependency-decision';
-
-export const RESOLVER_LOGGER = Symbol('RESOLVER_LOGGER');
 
 /**
  * Decides when a session may start (`deps.resolved`) or must not (`deps.failed`): when it is asked
@@ -16,7 +14,7 @@ export class ResolveDependencies {
   constructor(
     private readonly rpc: RpcClient,
     private readonly publisher: EventPublisher,
-    @Inject(RESOLVER_LOGGER) private readonly logger: HubLogger,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   async onStartRequested(event: EventOf<'session.start-requested'>): Promise<void> {
@@ -38,7 +36,7 @@ export class ResolveDependencies {
 
   /**
    * Re-decides every waiting session (the oldest first), in case an event was missed: run at start
-   * and periodically, so no session waits on a decision that was never made.
+   * and periodically (RecheckWaitingSessions), so no session waits on a decision that was never made.
    */
   async recheckWaiting(limit = 1_000): Promise<number> {
     const { sessions } = await this.rpc.call(RPC.waitingSessions, { limit });

@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { OutputStore } from '@hub/messaging';
 import { InputFetcher } from './inputs/input-fetcher';
 import { AttemptOutputs } from './output/attempt-outputs';
 import { ContainerEngine } from './ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
+import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
 import { ExitReporter } from './sessions/exit-reporter';
 import { ImagePolicy } from './sessions/image-policy';
 import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
@@ -27,7 +27,10 @@ export interface RunnerWorld {
 
 const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth];
 
-/** The container-runner's use cases and the parts they are made of. */
+/**
+ * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers)
+ * runs as the application starts and then periodically, until it stops.
+ */
 @Module({})
 export class RunnerModule {
   static forRoot(world: RunnerWorld): DynamicModule {
@@ -36,7 +39,7 @@ export class RunnerModule {
       providers: [
         { provide: CONTAINER_ENGINE, useValue: world.engine },
         { provide: RUNNER_SETTINGS, useValue: world.settings },
-        { provide: RUNNER_LOGGER, useValue: world.logger },
+        { provide: HUB_LOGGER, useValue: world.logger },
         { provide: RunnerSlots, useValue: world.slots },
         { provide: ImagePolicy, useValue: world.policy },
         { provide: OutputStore, useValue: world.outputs },
@@ -48,7 +51,7 @@ export class RunnerModule {
         WatchContainer,
         ...USE_CASES,
       ],
-      exports: USE_CASES,
+      exports: [HUB_LOGGER, ...USE_CASES],
     };
   }
 }

@@ -4,7 +4,6 @@ import type { RunnerSecrets } from './secrets/runner-secrets';
 import type { NetworkPolicy } from './sessions/image-policy';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
-export const RUNNER_LOGGER = Symbol('RUNNER_LOGGER');
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
 
 export interface RunnerSettings {
@@ -31,4 +30,6 @@ export interface RunnerSettings {
   localRepositoryRoots: string[];
   /** The images the health check expects to find. */
   expectedImages: string[];
+  /** How often containers are reconciled with the sessions the registry says this runner holds (also at start). */
+  reconcileIntervalMs: number;
 }

@@ -61,10 +61,20 @@ export class HubApi {
     return response.body;
   }
 
+  /** The orchestration with every one of its sessions: the pages after the first (500) read on with `nextCursor`. */
   async getOrchestration(id: string): Promise<OrchestrationView> {
-    const response = await this.request<OrchestrationView>('GET', `/api/v1/orchestrations/${id}`);
-    if (response.status !== 200) throw new Error(`get orchestration ${id}: HTTP ${response.status} ${response.text}`);
-    return response.body;
+    const page = async (cursor?: string) => {
+      const response = await this.request<OrchestrationView>('GET', `/api/v1/orchestrations/${id}${cursor ? `?cursor=${cursor}` : ''}`);
+      if (response.status !== 200) throw new Error(`get orchestration ${id}: HTTP ${response.status} ${response.text}`);
+      return response.body;
+    };
+    const view = await page();
+    for (let cursor = view.nextCursor; cursor; ) {
+      const next = await page(cursor);
+      view.sessions.push(...next.sessions);
+      cursor = next.nextCursor;
+    }
+    return view;
   }
 
   /** Polls until every session of the orchestration has ended. */

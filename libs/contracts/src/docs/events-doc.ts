@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_CATALOG, EVENT_STREAM, EventSubject } from '../events/event-catalog';
-import { responderOf, RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
+import { RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
 import { OUTPUT_BUCKET } from '../object-store';
 
 /**
@@ -59,15 +59,14 @@ export function renderEventsDoc(): string {
     'Answers are `{ ok: true, data }` or `{ ok: false, error: { code, message, details? } }` with code',
     '`bad_request | not_found | conflict | unavailable | internal`; the gateway maps them to 400/404/409/503/500.',
     'Answers stay small whatever the size of an orchestration (NATS messages are limited to 1 MiB by',
-    'default): orchestration answers are summaries, and the gateway reads their sessions page by page.',
+    'default): orchestration commands answer summaries, and `orchestrations.get` a bounded page of the sessions.',
     '',
-    '| subject | answered by | what it does | request fields |',
-    '|---|---|---|---|',
+    '| subject | answered by | caller waits | what it does | request fields |',
+    '|---|---|---|---|---|',
     ...rpcs.map((subject) => {
       const r = RPC_CATALOG[subject];
-      const answeredBy = responderOf(subject);
       const fields = Object.keys((jsonSchemaOf(r.request).properties ?? {}) as object);
-      return `| \`${subject}\` | ${answeredBy} | ${r.description} | ${fields.map((f) => `\`${f}\``).join(', ') || '—'} |`;
+      return `| \`${subject}\` | ${r.respondedBy} | ${r.timeoutMs / 1000} s | ${r.description} | ${fields.map((f) => `\`${f}\``).join(', ') || '—'} |`;
     }),
     '',
     `Logs and output files are in the JetStream object store bucket \`${OUTPUT_BUCKET}\``,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { SESSION_STATUSES } from '../sessions/session-status';
+import { SESSION_STATUSES, SessionStatusSchema } from '../sessions/session-status';
 import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
+  MAX_PAGE_SIZE,
   PageQueryFields,
   PromptSchema,
   MAX_TIMEOUT_SECONDS,
@@ -62,11 +63,51 @@ export const OrchestrationSummarySchema = z.object({
   sessionCount: z.number().int(),
   counts: SessionCountsSchema,
   createdAt: z.string(),
+  /**
+   * In an orchestration's own view (not in lists): the sessions that ended without completing and made
+   * others skip, the root causes, at most MAX_SKIP_CAUSES of them.
+   */
+  causes: z
+    .array(
+      z.object({
+        sessionId: z.string(),
+        name: z.string().nullable(),
+        status: SessionStatusSchema,
+        reason: z.string().nullable(),
+        skipped: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 export type OrchestrationSummary = z.infer<typeof OrchestrationSummarySchema>;
+export const MAX_SKIP_CAUSES = 20;
 
-/** An orchestration with its sessions, in the order they were declared. */
-export const OrchestrationViewSchema = OrchestrationSummarySchema.extend({ sessions: z.array(SessionViewSchema) });
+/** An orchestration's view lists at most this many of its sessions; `nextCursor` reads on from there. */
+export const ORCHESTRATION_VIEW_SESSIONS = MAX_PAGE_SIZE;
+/**
+ * ...and at most this many bytes of them (JSON), fewer sessions if need be (always at least one),
+ * so the registry's answer fits one NATS message whatever the sessions hold (up to 1000 dependencies each).
+ */
+export const ORCHESTRATION_VIEW_MAX_BYTES = 512 * 1024;
+
+/** Which sessions an orchestration's view lists: `limit` of them (default ORCHESTRATION_VIEW_SESSIONS) after `cursor`. */
+export const OrchestrationViewQuerySchema = z.strictObject({ ...PageQueryFields });
+export type OrchestrationViewQuery = z.infer<typeof OrchestrationViewQuerySchema>;
+
+/** The registry's `orchestrations.get`: the orchestration, and a page of its sessions. */
+export const GetOrchestrationRequestSchema = z.strictObject({ ...OrchestrationRefSchema.shape, ...PageQueryFields });
+export type GetOrchestrationRequest = z.infer<typeof GetOrchestrationRequestSchema>;
+
+/**
+ * An orchestration with its sessions in the order they were declared, read at one instant (one
+ * snapshot of the registry's tables), so `status` and `counts` agree with the sessions listed.
+ * At most ORCHESTRATION_VIEW_SESSIONS sessions (and ORCHESTRATION_VIEW_MAX_BYTES) at once:
+ * `nextCursor` (null when every session is listed) reads the next ones.
+ */
+export const OrchestrationViewSchema = OrchestrationSummarySchema.extend({
+  sessions: z.array(SessionViewSchema),
+  nextCursor: z.string().nullable(),
+});
 export type OrchestrationView = z.infer<typeof OrchestrationViewSchema>;
 
 export const ListOrchestrationsQuerySchema = z.strictObject({

@@ -11,10 +11,12 @@ import {
 import { SessionStatusSchema } from '../sessions/session-status';
 import {
   CreateOrchestrationRequestSchema,
+  GetOrchestrationRequestSchema,
   ListOrchestrationsQuerySchema,
   OrchestrationPageSchema,
   OrchestrationRefSchema,
   OrchestrationSummarySchema,
+  OrchestrationViewSchema,
 } from '../orchestrations/orchestration.schemas';
 import { HealthReportSchema } from './health.schemas';
 
@@ -76,20 +78,88 @@ export const SessionOutputSummarySchema = z.object({
 export type SessionOutputSummary = z.infer<typeof SessionOutputSummarySchema>;
 export const LEGACY_FILES_LISTED = 1000;
 
+/** The services that answer request subjects. */
+export type RpcResponder = 'session-registry' | 'dependency-resolver' | 'container-runner';
+
+/**
+ * How long a caller waits for an answer, in milliseconds; past it, the call fails as `unavailable`
+ * naming the responder. Each catalog entry names one of these.
+ */
+export const RPC_TIMEOUTS = {
+  /** Commands and queries on one session, and paged lists. */
+  default: 10_000,
+  /** Writes on a whole orchestration: thousands of sessions in one transaction. */
+  orchestration: 30_000,
+  /** Health checks: a readiness probe must not hang. */
+  health: 2_000,
+} as const;
+
+export interface RpcDefinition {
+  description: string;
+  /** Validated by the responder. */
+  request: z.ZodType;
+  /** Validated by the caller. */
+  response: z.ZodType;
+  /** The one service that answers (its queue group). */
+  respondedBy: RpcResponder;
+  /** How long a caller waits for the answer (RpcClient). */
+  timeoutMs: number;
+}
+
 /**
  * Request/reply subjects (core NATS, not JetStream): commands and queries that need an answer.
- * Each has a request schema, validated by the responder, and a response schema, validated by the caller.
+ * Each has a request schema, validated by the responder, and a response schema, validated by the
+ * caller; the service that answers it, and how long a caller waits. Callers never pass a timeout.
  */
 export const RPC_CATALOG = {
-  'hub.registry.sessions.create': { description: 'Record a session (and start it if `start`).', request: CreateSessionRequestSchema, response: SessionViewSchema },
-  'hub.registry.sessions.start': { description: 'Ask a session (and the sessions it depends on) to start.', request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.cancel': { description: 'Cancel a session; a running one gets `session.cancel-requested`.', request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.get': { description: 'One session.', request: SessionRefSchema, response: SessionViewSchema },
-  'hub.registry.sessions.list': { description: 'Sessions, newest first, filtered and keyset-paginated.', request: ListSessionsQuerySchema, response: SessionPageSchema },
-  'hub.registry.sessions.output': { description: "A session's exit code and whether its output was reported (the file list is its manifest, in the object store).", request: SessionRefSchema, response: SessionOutputSummarySchema },
-  'hub.registry.sessions.claim': { description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
+  'hub.registry.sessions.create': {
+    description: 'Record a session (and start it if `start`).',
+    request: CreateSessionRequestSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.start': {
+    description: 'Ask a session (and the sessions it depends on) to start.',
+    request: SessionRefSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.cancel': {
+    description: 'Cancel a session; a running one gets `session.cancel-requested`.',
+    request: SessionRefSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.get': {
+    description: 'One session.',
+    request: SessionRefSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.list': {
+    description: 'Sessions, newest first, filtered and keyset-paginated.',
+    request: ListSessionsQuerySchema,
+    response: SessionPageSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.output': {
+    description: "A session's exit code and whether its output was reported (the file list is its manifest, in the object store).",
+    request: SessionRefSchema,
+    response: SessionOutputSummarySchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.sessions.claim': {
+    description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
     response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.held': {
     description:
@@ -97,6 +167,8 @@ export const RPC_CATALOG = {
       'Paged by session id (`after`), HELD_SESSIONS_PAGE at a time.',
     request: z.strictObject({ runnerId: z.string().min(1), after: SessionIdSchema.optional() }),
     response: z.object({ sessions: z.array(HeldSessionSchema).max(HELD_SESSIONS_PAGE), nextAfter: z.string().nullable() }),
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.waiting': {
     description: 'Sessions waiting for their dependencies, with the status of each (the resolver re-checks them periodically).',
@@ -109,12 +181,18 @@ export const RPC_CATALOG = {
         }),
       ),
     }),
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
   },
-  'hub.registry.sessions.statuses': { description: 'The statuses of some sessions (the resolver asks).',
+  'hub.registry.sessions.statuses': {
+    description: 'The statuses of some sessions (the resolver asks).',
     request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
     response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
   },
-  'hub.registry.sessions.dependents': { description: 'The sessions waiting on one session, with their dependencies (the resolver asks).',
+  'hub.registry.sessions.dependents': {
+    description: 'The sessions waiting on one session, with their dependencies (the resolver asks).',
     request: z.strictObject({ sessionId: SessionIdSchema }),
     response: z.object({
       dependents: z.array(
@@ -125,16 +203,68 @@ export const RPC_CATALOG = {
         }),
       ),
     }),
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
   },
-  'hub.registry.orchestrations.create': { description: 'Record an orchestration and its sessions (and start them if `start`).', request: CreateOrchestrationRequestSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.get': { description: 'An orchestration: counts per status and its aggregate status.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.list': { description: 'Orchestrations, newest first.', request: ListOrchestrationsQuerySchema, response: OrchestrationPageSchema },
-  'hub.registry.orchestrations.start': { description: 'Start every session of an orchestration not yet started.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.orchestrations.cancel': { description: 'Cancel an orchestration.', request: OrchestrationRefSchema, response: OrchestrationSummarySchema },
-  'hub.registry.health': { description: "The registry's health (PostgreSQL).", request: z.object({}), response: HealthReportSchema },
-  'hub.resolver.health': { description: "The dependency resolver's health (is it consuming its events).", request: z.object({}), response: HealthReportSchema },
-  'hub.runner.health': { description: "A runner's health (Docker, images, slots).", request: z.object({}), response: HealthReportSchema },
-} as const;
+  'hub.registry.orchestrations.create': {
+    description: 'Record an orchestration and its sessions (and start them if `start`).',
+    request: CreateOrchestrationRequestSchema,
+    response: OrchestrationSummarySchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+  },
+  'hub.registry.orchestrations.get': {
+    description:
+      'An orchestration (counts per status, its aggregate status) with a page of its sessions in the order declared, ' +
+      'read in one snapshot so the two agree; at most ORCHESTRATION_VIEW_SESSIONS sessions and ORCHESTRATION_VIEW_MAX_BYTES.',
+    request: GetOrchestrationRequestSchema,
+    response: OrchestrationViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.orchestrations.list': {
+    description: 'Orchestrations, newest first.',
+    request: ListOrchestrationsQuerySchema,
+    response: OrchestrationPageSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.orchestrations.start': {
+    description: 'Start every session of an orchestration not yet started.',
+    request: OrchestrationRefSchema,
+    response: OrchestrationSummarySchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+  },
+  'hub.registry.orchestrations.cancel': {
+    description: 'Cancel an orchestration.',
+    request: OrchestrationRefSchema,
+    response: OrchestrationSummarySchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+  },
+  'hub.registry.health': {
+    description: "The registry's health (PostgreSQL).",
+    request: z.object({}),
+    response: HealthReportSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.health,
+  },
+  'hub.resolver.health': {
+    description: "The dependency resolver's health (is it consuming its events).",
+    request: z.object({}),
+    response: HealthReportSchema,
+    respondedBy: 'dependency-resolver',
+    timeoutMs: RPC_TIMEOUTS.health,
+  },
+  'hub.runner.health': {
+    description: "A runner's health (Docker, images, slots).",
+    request: z.object({}),
+    response: HealthReportSchema,
+    respondedBy: 'container-runner',
+    timeoutMs: RPC_TIMEOUTS.health,
+  },
+} as const satisfies Record<string, RpcDefinition>;
 
 export type RpcSubject = keyof typeof RPC_CATALOG;
 export type RpcRequest<S extends RpcSubject> = z.infer<(typeof RPC_CATALOG)[S]['request']>;
@@ -166,8 +296,7 @@ export function isRpcSubject(subject: string): subject is RpcSubject {
   return Object.prototype.hasOwnProperty.call(RPC_CATALOG, subject);
 }
 
-/** The service that answers a request subject (its second segment). */
-export function responderOf(subject: RpcSubject): string {
-  const owner = subject.split('.')[1];
-  return owner === 'runner' ? 'container-runner' : owner === 'resolver' ? 'dependency-resolver' : 'session-registry';
+/** The request subjects a service answers: what it binds handlers for (runService's `rpc`). */
+export function rpcSubjectsAnsweredBy(service: RpcResponder): RpcSubject[] {
+  return (Object.keys(RPC_CATALOG) as RpcSubject[]).filter((subject) => RPC_CATALOG[subject].respondedBy === service);
 }

@@ -24,6 +24,12 @@ export function isTerminal(status: SessionStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** A runner holds the session: it has, or is about to have, a container. */
+export const HELD_STATUSES = ['starting', 'running'] as const satisfies readonly SessionStatus[];
+
+/** Started and not ended: an orchestration with such a session is running. */
+export const ACTIVE_STATUSES = ['waiting', 'ready', ...HELD_STATUSES] as const satisfies readonly SessionStatus[];
+
 /**
  * The statuses a session may move to from each status. The registry refuses any other move,
  * and the refusal is what a client sees as 409 (for instance starting a completed session).

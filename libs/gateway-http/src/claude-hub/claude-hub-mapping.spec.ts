@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { HubError, SESSION_STATUSES, SessionView } from '@hub/contracts';
+import { SESSION_STATUSES, SessionView } from '@hub/contracts';
 import {
   CLAUDE_STATUS_OF,
   claudeErrorOf,
   claudeRepositoryOf,
-  filesToInline,
   hubRepositoryOf,
-  orchestrationOfDependencies,
   parseClaudeWebhookRequest,
   pendingClaudeOutput,
   processed,
@@ -18,32 +16,11 @@ import {
   toCreateSessionRequest,
   waitingForOf,
 } from './claude-hub-mapping';
+import { buildSessionView } from '@hub/testing';
 import { ClaudeRequestOf, ClaudeSessionSchema, ClaudeSessionStatusSchema, ClaudeWebhookEnvelopeSchema } from './claude-hub.schemas';
 
-const sessionView = (overrides: Partial<SessionView> = {}): SessionView => ({
-  id: randomUUID(),
-  orchestrationId: randomUUID(),
-  name: null,
-  type: 'implementation',
-  status: 'created',
-  statusReason: null,
-  exitCode: null,
-  containerId: null,
-  image: 'hub/test-agent:latest',
-  repository: 'https://github.com/acme/webapp.git',
-  branch: null,
-  timeoutSeconds: 3600,
-  dependsOn: [],
-  retries: 0,
-  attempt: 0,
-  attempts: [],
-  log: null,
-  output: null,
-  createdAt: '2025-06-01T10:00:00.000Z',
-  startedAt: null,
-  finishedAt: null,
-  ...overrides,
-});
+const sessionView = (overrides: Partial<SessionView> = {}): SessionView =>
+  buildSessionView({ repository: 'https://github.com/acme/webapp.git', createdAt: '2025-06-01T10:00:00.000Z', ...overrides });
 
 function parsed<T extends 'session.create' | 'orchestrate'>(body: unknown): ClaudeRequestOf<T> {
   const result = parseClaudeWebhookRequest(body);
@@ -140,18 +117,16 @@ describe('parseClaudeWebhookRequest', () => {
 });
 
 describe('their request → ours', () => {
-  it('maps session.create: requirements (+ context) → prompt, repository, branch, dependencies, options', () => {
+  it('maps session.create: requirements (+ context) → prompt, repository, branch, dependencies, options; the registry picks the orchestration', () => {
     const dependency = randomUUID();
-    const orchestrationId = randomUUID();
     const body = mcpCreateBody([dependency]);
     body.session.project = { ...body.session.project, context: 'Use the existing model' } as typeof body.session.project;
-    expect(toCreateSessionRequest(parsed(body), orchestrationId)).toEqual({
+    expect(toCreateSessionRequest(parsed(body))).toEqual({
       type: 'analysis',
       prompt: 'echo hello > /hub/output/result.md\n\n## Context\nUse the existing model',
       repository: 'https://github.com/acme/webapp.git',
       branch: 'main',
       dependsOn: [dependency],
-      orchestrationId,
       timeoutSeconds: 3600,
       start: true,
     });
@@ -185,23 +160,6 @@ describe('their request → ours', () => {
     expect(claudeRepositoryOf('https://github.com/acme/webapp.git')).toBe('acme/webapp');
     expect(claudeRepositoryOf('/srv/git/repo.git')).toBe('/srv/git/repo.git');
     expect(claudeRepositoryOf(null)).toBe('');
-  });
-
-  it('joins the one orchestration of the dependencies, and refuses dependencies in several', () => {
-    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-    const o1 = randomUUID();
-    const o2 = randomUUID();
-    expect(orchestrationOfDependencies([])).toBeUndefined();
-    expect(orchestrationOfDependencies([{ id: a, orchestrationId: o1 }, { id: b, orchestrationId: o1 }])).toBe(o1);
-    let error: unknown;
-    try {
-      orchestrationOfDependencies([{ id: a, orchestrationId: o1 }, { id: b, orchestrationId: o1 }, { id: c, orchestrationId: o2 }]);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(HubError);
-    expect((error as HubError).code).toBe('bad_request');
-    expect((error as HubError).message).toContain(`${a}, ${b} (orchestration ${o1}); ${c} (orchestration ${o2})`);
   });
 
   it('maps orchestrate onto an orchestration of one session, started unless autoStart is false', () => {
@@ -300,16 +258,6 @@ describe('our answer → theirs', () => {
         { sessionId: 'c', status: 'created' },
       ]),
     ).toEqual(['b', 'c']);
-  });
-
-  it('inlines small text files only, up to a total', () => {
-    const file = (path: string, size: number) => ({ path, size, sha256: 'a'.repeat(64) });
-    expect(filesToInline([file('result.md', 10), file('data.json', 10), file('image.png', 10), file('big.txt', 64 * 1024 + 1)]).map((f) => f.path)).toEqual([
-      'result.md',
-      'data.json',
-    ]);
-    const many = Array.from({ length: 20 }, (_, i) => file(`f${i}.txt`, 60 * 1024));
-    expect(filesToInline(many)).toHaveLength(17);
   });
 
   it('builds session.output from the log and the output files, with claude-hub\'s markers', () => {

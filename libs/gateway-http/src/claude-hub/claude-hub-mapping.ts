@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import {
-  badRequest,
   CreateOrchestrationRequest,
   CreateSessionRequest,
   describeIssues,
@@ -9,7 +8,6 @@ import {
   SessionStatus,
   SessionView,
 } from '@hub/contracts';
-import { contentTypeOf } from '../session-files.service';
 import {
   CLAUDE_WEBHOOK_REQUEST_TYPES,
   ClaudeArtifact,
@@ -104,7 +102,11 @@ function optionsOf(request: ClaudeRequestOf<'session.create'>) {
   };
 }
 
-export function toCreateSessionRequest(request: ClaudeRequestOf<'session.create'>, orchestrationId?: string): CreateSessionRequest {
+/**
+ * Hub's session request. Its dependencies decide its orchestration in the registry (it joins
+ * theirs), so none is named here.
+ */
+export function toCreateSessionRequest(request: ClaudeRequestOf<'session.create'>): CreateSessionRequest {
   const { project, type, dependencies } = request.session;
   const { autoStart, timeout } = optionsOf(request);
   return {
@@ -113,24 +115,9 @@ export function toCreateSessionRequest(request: ClaudeRequestOf<'session.create'
     repository: hubRepositoryOf(project.repository),
     ...(project.branch ? { branch: project.branch } : {}),
     ...(dependencies.length ? { dependsOn: dependencies } : {}),
-    ...(orchestrationId ? { orchestrationId } : {}),
     ...(timeout ? { timeoutSeconds: timeout } : {}),
     start: autoStart,
   };
-}
-
-/**
- * Hub keeps a session's dependencies in its own orchestration, so a session created with
- * dependencies joins theirs; dependencies in several orchestrations cannot be joined.
- */
-export function orchestrationOfDependencies(dependencies: Pick<SessionView, 'id' | 'orchestrationId'>[]): string | undefined {
-  const groups = new Map<string, string[]>();
-  for (const { id, orchestrationId } of dependencies) groups.set(orchestrationId, [...(groups.get(orchestrationId) ?? []), id]);
-  if (groups.size <= 1) return groups.keys().next().value;
-  const listed = [...groups].map(([orchestrationId, ids]) => `${ids.join(', ')} (orchestration ${orchestrationId})`).join('; ');
-  throw badRequest(
-    `the dependencies belong to different Hub orchestrations: ${listed}; Hub runs a session and its dependencies in one orchestration, so create them as a chain from one first session (or with POST /api/v1/orchestrations)`,
-  );
 }
 
 /** claude-hub's orchestrate creates one coordination session; in Hub that is an orchestration of one session. */
@@ -206,26 +193,12 @@ export function waitingForOf(statuses: { sessionId: string; status: SessionStatu
   return statuses.filter((s) => s.status !== 'completed').map((s) => s.sessionId);
 }
 
-/** Output files small enough, and textual enough, to be inlined as an artifact's `content`. */
-export const MAX_INLINE_FILE_BYTES = 64 * 1024;
-export const MAX_INLINE_TOTAL_BYTES = 1024 * 1024;
-
-export function filesToInline(files: OutputFile[]): OutputFile[] {
-  let total = 0;
-  return files.filter((file) => {
-    if (contentTypeOf(file.path) === 'application/octet-stream' || file.size > MAX_INLINE_FILE_BYTES) return false;
-    if (total + file.size > MAX_INLINE_TOTAL_BYTES) return false;
-    total += file.size;
-    return true;
-  });
-}
-
 export interface OutputSources {
   session: SessionView;
   files: OutputFile[];
   /** The container's log, null when none was stored. */
   log: string | null;
-  /** The content of the files filesToInline chose, by path. */
+  /** The content of the files Hub inlines (@hub/hub-api's withInlinedContents), by path. */
   texts: Record<string, string>;
 }
 

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { SessionStatus } from '@hub/contracts';
 
 /** One finished run of a session, in its own container. A retried session has several. */
 @Entity({ name: 'session_attempts' })
@@ -11,7 +12,7 @@ export class SessionAttemptEntity {
 
   /** The status this attempt ended the session in, or would have without a retry. */
   @Column('text')
-  status!: string;
+  status!: SessionStatus;
 
   @Column({ type: 'text', nullable: true })
   reason!: string | null;

@@ -1,6 +1,20 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
 import type { OutputFile, SessionStatus } from '@hub/contracts';
 
+/**
+ * A byte count kept in a bigint column, read as a number: pg returns bigints as strings, and a
+ * count stays far below 2^53.
+ */
+const BYTE_COUNT: ValueTransformer = {
+  to: (value: number | null) => value,
+  from: (value: string | null) => (value === null ? null : Number(value)),
+};
+
+/**
+ * A session's row: the one description of it. The registry's records, changes, inserts and raw
+ * statements take their fields, columns and types from here; the migrations build the same table,
+ * and `schema.spec.ts` fails when the two disagree.
+ */
 @Entity({ name: 'sessions' })
 export class SessionEntity {
   @PrimaryColumn('uuid')
@@ -73,17 +87,17 @@ export class SessionEntity {
   @Column({ name: 'output_file_count', type: 'int', nullable: true })
   outputFileCount!: number | null;
 
-  @Column({ name: 'output_bytes', type: 'bigint', nullable: true })
-  outputBytes!: string | null;
+  @Column({ name: 'output_bytes', type: 'bigint', nullable: true, transformer: BYTE_COUNT })
+  outputBytes!: number | null;
 
   @Column({ name: 'output_skipped', type: 'int', nullable: true })
   outputSkipped!: number | null;
 
-  @Column({ name: 'log_bytes', type: 'bigint', nullable: true })
-  logBytes!: string | null;
+  @Column({ name: 'log_bytes', type: 'bigint', nullable: true, transformer: BYTE_COUNT })
+  logBytes!: number | null;
 
-  @Column({ name: 'log_dropped_bytes', type: 'bigint', nullable: true })
-  logDroppedBytes!: string | null;
+  @Column({ name: 'log_dropped_bytes', type: 'bigint', nullable: true, transformer: BYTE_COUNT })
+  logDroppedBytes!: number | null;
 
   /** When a cancel was asked for while a runner held the session. */
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })

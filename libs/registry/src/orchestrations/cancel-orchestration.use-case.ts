@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OrchestrationSummary } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { SessionTransitions } from '../sessions/session-transitions';
 import { OrchestrationReads } from '../store/orchestration-reads';
 import { SessionStore } from '../store/session-store';
@@ -17,12 +16,11 @@ export class CancelOrchestration {
     private readonly store: SessionStore,
     private readonly reads: OrchestrationReads,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(orchestrationId: string): Promise<OrchestrationSummary> {
-    const summary = await this.store.transaction(async (tx) => {
-      await this.reads.requireNotEnded(orchestrationId, 'cancel', tx.entityManager);
+    return this.store.transaction(async (tx) => {
+      await this.reads.requireNotEnded(orchestrationId, 'cancel', tx);
       await this.transitions.moveManyWithin(tx, {
         scope: { orchestrationId },
         from: ['created', 'waiting', 'ready'],
@@ -32,9 +30,7 @@ export class CancelOrchestration {
       });
       const held = await tx.sessionsIn(orchestrationId, ['starting', 'running']);
       await tx.appendEvents(held.map((s) => newEvent('session.cancel-requested', { sessionId: s.id, runnerId: s.runnerId })));
-      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+      return (await this.reads.summary(orchestrationId, tx))!;
     });
-    this.relay.kick();
-    return summary;
   }
 }

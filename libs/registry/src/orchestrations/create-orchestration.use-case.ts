@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateOrchestrationRequest, OrchestrationSummary } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
@@ -20,7 +19,6 @@ export class CreateOrchestration {
     private readonly store: SessionStore,
     private readonly reads: OrchestrationReads,
     private readonly startSession: StartSession,
-    private readonly relay: OutboxRelay,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
@@ -42,7 +40,7 @@ export class CreateOrchestration {
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
 
-    const summary = await this.store.transaction(async (tx) => {
+    return this.store.transaction(async (tx) => {
       await tx.insertOrchestration({ id: orchestrationId, name: request.name, maxParallel: request.maxParallel ?? null });
       await tx.insertSessions(sessions);
       await tx.appendEvents(
@@ -51,9 +49,7 @@ export class CreateOrchestration {
         ),
       );
       if (request.start) await this.startSession.startMany(tx, { orchestrationId }, 'orchestration started');
-      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+      return (await this.reads.summary(orchestrationId, tx))!;
     });
-    this.relay.kick();
-    return summary;
   }
 }

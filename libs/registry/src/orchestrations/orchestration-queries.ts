@@ -1,15 +1,41 @@
 import { Injectable } from '@nestjs/common';
-import { ListOrchestrationsQuery, notFound, OrchestrationPage, OrchestrationSummary } from '@hub/contracts';
+import {
+  ListOrchestrationsQuery,
+  notFound,
+  ORCHESTRATION_VIEW_MAX_BYTES,
+  ORCHESTRATION_VIEW_SESSIONS,
+  OrchestrationPage,
+  OrchestrationView,
+  OrchestrationViewQuery,
+  SessionView,
+} from '@hub/contracts';
 import { OrchestrationReads } from '../store/orchestration-reads';
+import { toSessionView } from '../store/session-record';
+import { encodeCursor } from '../store/session-store';
 
 @Injectable()
 export class OrchestrationQueries {
   constructor(private readonly reads: OrchestrationReads) {}
 
-  async get(orchestrationId: string): Promise<OrchestrationSummary> {
-    const summary = await this.reads.summary(orchestrationId);
-    if (!summary) throw notFound('orchestration', orchestrationId);
-    return summary;
+  /**
+   * The orchestration and a page of its sessions, in the order declared, read in one snapshot.
+   * The page holds `limit` sessions (ORCHESTRATION_VIEW_SESSIONS by default), fewer when they would
+   * pass ORCHESTRATION_VIEW_MAX_BYTES (never none), so the answer always fits one NATS message.
+   */
+  async get(orchestrationId: string, page: OrchestrationViewQuery = {}): Promise<OrchestrationView> {
+    const limit = page.limit ?? ORCHESTRATION_VIEW_SESSIONS;
+    const read = await this.reads.withSessions(orchestrationId, { cursor: page.cursor, limit: limit + 1 });
+    if (!read) throw notFound('orchestration', orchestrationId);
+    const sessions: SessionView[] = [];
+    let bytes = 0;
+    for (const record of read.sessions.slice(0, limit)) {
+      const view = toSessionView(record);
+      bytes += Buffer.byteLength(JSON.stringify(view));
+      if (sessions.length && bytes > ORCHESTRATION_VIEW_MAX_BYTES) break;
+      sessions.push(view);
+    }
+    const more = read.sessions.length > sessions.length;
+    return { ...read.summary, sessions, nextCursor: more ? encodeCursor(read.sessions[sessions.length - 1].seq) : null };
   }
 
   list(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { OrchestrationSummary } from '@hub/contracts';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
 import { SessionStore } from '../store/session-store';
@@ -12,16 +11,13 @@ export class StartOrchestration {
     private readonly store: SessionStore,
     private readonly reads: OrchestrationReads,
     private readonly startSession: StartSession,
-    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(orchestrationId: string): Promise<OrchestrationSummary> {
-    const summary = await this.store.transaction(async (tx) => {
-      await this.reads.requireNotEnded(orchestrationId, 'start', tx.entityManager);
+    return this.store.transaction(async (tx) => {
+      await this.reads.requireNotEnded(orchestrationId, 'start', tx);
       await this.startSession.startMany(tx, { orchestrationId }, 'orchestration started');
-      return (await this.reads.summary(orchestrationId, tx.entityManager))!;
+      return (await this.reads.summary(orchestrationId, tx))!;
     });
-    this.relay.kick();
-    return summary;
   }
 }

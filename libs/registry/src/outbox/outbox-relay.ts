@@ -1,9 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { EventEnvelope } from '@hub/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { Any, DataSource } from 'typeorm';
+import { OutboxEventEntity } from '@hub/persistence';
 import { EventPublisher } from '@hub/messaging';
-import { HubLogger } from '@hub/config';
-import { REGISTRY_LOGGER } from '../registry.tokens';
+import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
 
 const BATCH_SIZE = 500;
 const SWEEP_INTERVAL_MS = 1_000;
@@ -14,24 +13,22 @@ const SWEEP_INTERVAL_MS = 1_000;
  * NATS outage left behind. JetStream drops a re-published row by its message id.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationShutdown {
+export class OutboxRelay extends PeriodicTask {
   private running: Promise<void> | null = null;
   private again = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly publisher: EventPublisher,
-    @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.kick(), SWEEP_INTERVAL_MS);
-    this.kick();
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+  ) {
+    // Relays what is pending as the registry starts, then sweeps every SWEEP_INTERVAL_MS while it runs.
+    super({ everyMs: SWEEP_INTERVAL_MS, atStart: true });
   }
 
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+  /** One sweep, coalesced with any pass under way (kick). */
+  runOnce(): void {
+    this.kick();
   }
 
   /** Relays what is pending now. Concurrent kicks coalesce into one more pass. */
@@ -74,15 +71,20 @@ export class OutboxRelay implements OnApplicationShutdown {
    */
   private async relayBatch(): Promise<{ relayed: number; failure: unknown }> {
     return this.dataSource.transaction(async (em) => {
-      const rows: { seq: string; envelope: EventEnvelope }[] = await em.query(
-        `SELECT seq, envelope FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH_SIZE],
-      );
+      const rows = await em
+        .createQueryBuilder(OutboxEventEntity, 'o')
+        .select(['o.seq', 'o.envelope'])
+        .where('o.publishedAt IS NULL')
+        .orderBy('o.seq')
+        .limit(BATCH_SIZE)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
       if (!rows.length) return { relayed: 0, failure: null };
       const results = await this.publisher.publishEnvelopes(rows.map((row) => row.envelope));
       const published = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.seq);
       if (published.length) {
-        await em.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [published]);
+        await em.update(OutboxEventEntity, { seq: Any(published) }, { publishedAt: () => 'now()' });
       }
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       return { relayed: rows.length, failure: failed ? failed.reason : null };

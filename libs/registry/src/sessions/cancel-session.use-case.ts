@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { conflict, isTerminal, notFound, SessionView } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { toSessionView } from '../store/session-record';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
@@ -16,7 +15,6 @@ export class CancelSession {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(sessionId: string): Promise<SessionView> {
@@ -41,7 +39,6 @@ export class CancelSession {
       await tx.appendEvents([newEvent('session.cancel-requested', { sessionId, runnerId: current.runnerId })]);
       return current;
     });
-    this.relay.kick();
     return toSessionView(session);
   }
 }

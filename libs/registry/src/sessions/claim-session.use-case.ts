@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionSpec } from '@hub/contracts';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { preambleFor } from './session-template';
 import { toSessionSpec } from './session-spec';
@@ -17,7 +16,6 @@ export class ClaimSession {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
@@ -33,7 +31,6 @@ export class ClaimSession {
       if (!claimed) return null;
       return toSessionSpec(claimed, preambleFor(this.settings, claimed.type), await tx.inputsOf(claimed.id));
     });
-    if (spec) this.relay.kick();
     return { claimed: spec !== null, spec };
   }
 }

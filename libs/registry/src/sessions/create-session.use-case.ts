@@ -2,28 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { badRequest, CreateSessionRequest, notFound, SessionView } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { toSessionView } from '../store/session-record';
 import { defaultImageFor } from './session-template';
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { StartSession } from './start-session.use-case';
 
-/** Records a session (in its own orchestration unless one is given) and, if asked, starts it. */
+/** Records a session (in the orchestration named, else in that of its dependencies, else in one of its own) and, if asked, starts it. */
 @Injectable()
 export class CreateSession {
   constructor(
     private readonly store: SessionStore,
     private readonly startSession: StartSession,
-    private readonly relay: OutboxRelay,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
   async execute(request: CreateSessionRequest): Promise<SessionView> {
     const session = await this.store.transaction(async (tx) => {
-      const orchestrationId = await this.orchestrationFor(tx, request);
       const dependsOn = [...new Set(request.dependsOn ?? [])];
-      await this.checkDependencies(tx, dependsOn, orchestrationId);
+      const orchestrationId = await this.orchestrationFor(tx, request, dependsOn);
       const created = await tx.insertSession({
         id: randomUUID(),
         orchestrationId,
@@ -48,35 +45,56 @@ export class CreateSession {
       ]);
       return request.start ? this.startSession.within(tx, created.id) : created;
     });
-    this.relay.kick();
     return toSessionView(session);
   }
 
-  private async orchestrationFor(tx: SessionTransaction, request: CreateSessionRequest): Promise<string> {
+  /**
+   * The orchestration the session belongs to. A session and its dependencies always share one, so:
+   * the one named (which must hold every dependency); else the one its dependencies are in (naming
+   * dependencies means joining them); else a new one of its own. Refused (400, naming them):
+   * unknown dependencies, dependencies outside the named orchestration, dependencies spread over
+   * several orchestrations.
+   */
+  private async orchestrationFor(tx: SessionTransaction, request: CreateSessionRequest, dependsOn: string[]): Promise<string> {
+    if (request.orchestrationId && !(await tx.orchestrationExists(request.orchestrationId))) {
+      throw notFound('orchestration', request.orchestrationId);
+    }
+    const orchestrationOf = dependsOn.length ? await tx.orchestrationsOf(dependsOn) : new Map<string, string>();
+    const unknown = dependsOn.filter((id) => !orchestrationOf.has(id));
+    if (unknown.length) {
+      throw badRequest(`dependsOn names sessions that do not exist: ${unknown.join(', ')}`, { unknown });
+    }
     if (request.orchestrationId) {
-      if (!(await tx.orchestrationExists(request.orchestrationId))) {
-        throw notFound('orchestration', request.orchestrationId);
+      const elsewhere = dependsOn.filter((id) => orchestrationOf.get(id) !== request.orchestrationId);
+      if (elsewhere.length) {
+        throw badRequest(
+          `dependsOn names sessions of another orchestration than ${request.orchestrationId}: ${elsewhere.join(', ')}; ` +
+            'a session runs in the orchestration of its dependencies (leave orchestrationId out to join theirs)',
+          { elsewhere },
+        );
       }
       return request.orchestrationId;
     }
+    const joined = new Set(orchestrationOf.values());
+    if (joined.size > 1) throw spreadOver(dependsOn, orchestrationOf);
+    if (joined.size === 1) return [...joined][0];
     const id = randomUUID();
     await tx.insertOrchestration({ id, name: request.name ?? `${request.type} session`, maxParallel: null });
     return id;
   }
+}
 
-  private async checkDependencies(tx: SessionTransaction, dependsOn: string[], orchestrationId: string) {
-    if (!dependsOn.length) return;
-    const found = await tx.orchestrationsOf(dependsOn);
-    const unknown = dependsOn.filter((id) => !found.has(id));
-    if (unknown.length) {
-      throw badRequest(`dependsOn names sessions that do not exist: ${unknown.join(', ')}`, { unknown });
-    }
-    const elsewhere = dependsOn.filter((id) => found.get(id) !== orchestrationId);
-    if (elsewhere.length) {
-      throw badRequest(
-        `dependsOn names sessions of another orchestration: ${elsewhere.join(', ')}; pass their orchestrationId`,
-        { elsewhere },
-      );
-    }
+/** Dependencies in several orchestrations: no orchestration can hold the session and all of them. */
+function spreadOver(dependsOn: string[], orchestrationOf: Map<string, string>) {
+  const groups = new Map<string, string[]>();
+  for (const sessionId of dependsOn) {
+    const orchestrationId = orchestrationOf.get(sessionId)!;
+    groups.set(orchestrationId, [...(groups.get(orchestrationId) ?? []), sessionId]);
   }
+  const listed = [...groups].map(([orchestrationId, ids]) => `${ids.join(', ')} (orchestration ${orchestrationId})`).join('; ');
+  return badRequest(
+    `dependsOn names sessions of ${groups.size} different orchestrations: ${listed}; a session runs in the one orchestration of ` +
+      'its dependencies, so they must all belong to one (create them as a chain from one first session, or together with POST /api/v1/orchestrations)',
+    { orchestrations: Object.fromEntries(groups) },
+  );
 }

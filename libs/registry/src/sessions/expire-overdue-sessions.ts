@@ -1,12 +1,11 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { HubLogger } from '@hub/config';
-import { OutboxRelay } from '../outbox/outbox-relay';
-import { REGISTRY_LOGGER } from '../registry.tokens';
+import { Inject, Injectable } from '@nestjs/common';
+import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
 /** How long past its time limit a session may stay starting/running before the registry ends it. */
 export const OVERDUE_GRACE_SECONDS = 120;
+const CHECK_INTERVAL_MS = 15_000;
 
 /**
  * The last line of defence: a session starting or running well past its time limit (its runner is
@@ -14,22 +13,13 @@ export const OVERDUE_GRACE_SECONDS = 120;
  * that comes back later finds the session ended and removes the container as an orphan.
  */
 @Injectable()
-export class ExpireOverdueSessions implements OnApplicationShutdown {
-  private timer: NodeJS.Timeout | null = null;
-
+export class ExpireOverdueSessions extends PeriodicTask {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
-    @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
-  ) {}
-
-  start(intervalMs = 15_000): void {
-    this.timer = setInterval(() => void this.runOnce(), intervalMs);
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+  ) {
+    super({ everyMs: CHECK_INTERVAL_MS, atStart: false });
   }
 
   async runOnce(): Promise<number> {
@@ -45,7 +35,6 @@ export class ExpireOverdueSessions implements OnApplicationShutdown {
           changes: { finishedAt: new Date() },
         });
       }
-      if (overdue.length) this.relay.kick();
       return overdue.length;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'could not check for overdue sessions; will retry');

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContainerExitCause, EventOf, SessionStatus } from '@hub/contracts';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { SessionStore } from '../store/session-store';
+import { retryBackoffMs } from './retry-backoff';
 import { SessionTransitions } from './session-transitions';
 
-const MAX_BACKOFF_MS = 5 * 60_000;
 /** Causes worth another attempt; a missing or refused image, a timeout or a cancel are not. */
 const RETRYABLE: readonly ContainerExitCause[] = ['exited', 'start_failed'];
 const MAX_LOST_ATTEMPTS = 3;
@@ -19,7 +18,6 @@ export class RecordContainerOutcome {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
@@ -38,7 +36,7 @@ export class RecordContainerOutcome {
   async exited(event: EventOf<'container.exited'>): Promise<void> {
     const exit = event.data;
     const finishedAt = new Date(event.occurredAt);
-    const moved = await this.store.transaction(async (tx) => {
+    await this.store.transaction(async (tx) => {
       const session = await tx.getSession(exit.sessionId);
       if (!session || session.attempt !== exit.attempt) return null;
       // A cancel was accepted: whatever the attempt's end, it is not run again, and unless it completed it ends cancelled.
@@ -54,7 +52,7 @@ export class RecordContainerOutcome {
           ? lostBefore < MAX_LOST_ATTEMPTS
           : outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && failuresBefore < session.retries;
       const delayMs =
-        exit.cause === 'container_lost' ? 0 : Math.min(this.settings.retryBackoffMs * 2 ** failuresBefore, MAX_BACKOFF_MS);
+        exit.cause === 'container_lost' ? 0 : retryBackoffMs(this.settings.retryBackoffMs, failuresBefore + 1);
       const record = await this.transitions.moveWithin(tx, {
         sessionId: exit.sessionId,
         attempt: exit.attempt,
@@ -88,7 +86,6 @@ export class RecordContainerOutcome {
       }
       return record;
     });
-    if (moved) this.relay.kick();
   }
 }
 

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { conflict, EventEnvelope, notFound, SessionStatus, statusesThatMayMoveTo } from '@hub/contracts';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
-import { REGISTRY_LOGGER } from '../registry.tokens';
 import { SessionChanges, SessionRecord } from '../store/session-record';
 import { MovedSession, SessionStore, SessionTransaction } from '../store/session-store';
 import { ReadyDispatch } from './ready-dispatch';
@@ -39,16 +37,13 @@ export interface BulkTransition {
 export class SessionTransitions {
   constructor(
     private readonly store: SessionStore,
-    private readonly relay: OutboxRelay,
     private readonly dispatch: ReadyDispatch,
-    @Inject(REGISTRY_LOGGER) private readonly logger: HubLogger,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   /** Moves a session if it may; returns the moved session, or null when it was not in a `from` status. */
   async move(transition: Transition): Promise<SessionRecord | null> {
-    const moved = await this.store.transaction((tx) => this.moveWithin(tx, transition));
-    if (moved) this.relay.kick();
-    return moved;
+    return this.store.transaction((tx) => this.moveWithin(tx, transition));
   }
 
   /** Like move, but a session that cannot move is an error the caller sees (404 or 409). */

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { conflict, isTerminal, notFound, SessionView } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
-import { OutboxRelay } from '../outbox/outbox-relay';
 import { SessionRecord, toSessionView } from '../store/session-record';
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
@@ -15,12 +14,10 @@ export class StartSession {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
-    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(sessionId: string): Promise<SessionView> {
     const session = await this.store.transaction((tx) => this.within(tx, sessionId));
-    this.relay.kick();
     return toSessionView(session);
   }
 

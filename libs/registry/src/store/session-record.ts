@@ -1,66 +1,92 @@
-import type { OutputFile, SessionStatus, SessionView } from '@hub/contracts';
+import type { SessionView } from '@hub/contracts';
+import type { SessionAttemptEntity, SessionEntity } from '@hub/persistence';
 
-/** A session as the registry holds it. */
-export interface SessionRecord {
-  id: string;
-  seq: string;
-  orchestrationId: string;
-  name: string | null;
-  type: string;
-  prompt: string;
-  image: string;
-  repository: string | null;
-  branch: string | null;
-  timeoutSeconds: number;
-  status: SessionStatus;
-  statusReason: string | null;
-  exitCode: number | null;
-  oomKilled: boolean | null;
-  containerId: string | null;
-  runnerId: string | null;
-  attempt: number;
-  retries: number;
-  attempts: AttemptRecord[];
-  /** When it became ready, or may start after a retry's backoff. */
-  readyAt: Date | null;
-  dispatchedAt: Date | null;
-  /** Output files recorded before manifests held the lists (older sessions only). */
-  legacyOutputFiles: OutputFile[];
-  /** Set once the runner reported the container's end: files kept, their bytes, entries not kept. */
-  output: { files: number; bytes: number; skipped: number } | null;
-  log: { bytes: number; droppedBytes: number } | null;
-  cancelRequestedAt: Date | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  updatedAt: Date;
+/** The count columns a record carries grouped, as the API shows them (`output`, `log`). */
+type CountColumn = 'outputFileCount' | 'outputBytes' | 'outputSkipped' | 'logBytes' | 'logDroppedBytes';
+
+export interface OutputCounts {
+  files: number;
+  bytes: number;
+  skipped: number;
+}
+
+export interface LogCounts {
+  bytes: number;
+  droppedBytes: number;
+}
+
+/**
+ * A session as the registry holds it: its row (SessionEntity) with the counts grouped, its
+ * dependencies and its finished attempts. `output` and `log` are null until the runner reported the
+ * container's end.
+ */
+export type SessionRecord = Omit<SessionEntity, CountColumn> & {
+  output: OutputCounts | null;
+  log: LogCounts | null;
   dependsOn: string[];
-}
+  attempts: AttemptRecord[];
+};
 
-export interface AttemptRecord {
-  attempt: number;
-  status: SessionStatus;
-  reason: string | null;
-  exitCode: number | null;
-  containerId: string | null;
+export type AttemptRecord = Pick<SessionAttemptEntity, 'attempt' | 'status' | 'reason' | 'exitCode' | 'containerId'> & {
   finishedAt: string;
-}
+};
+
+/** The columns a transition may set besides the status. Only these are ever written by a transition. */
+type ChangeableColumn =
+  | 'statusReason'
+  | 'exitCode'
+  | 'oomKilled'
+  | 'containerId'
+  | 'runnerId'
+  | 'cancelRequestedAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'readyAt'
+  | 'dispatchedAt';
 
 /** Fields a transition may set besides the status. */
-export interface SessionChanges {
-  statusReason?: string | null;
-  exitCode?: number | null;
-  oomKilled?: boolean | null;
-  containerId?: string | null;
-  runnerId?: string | null;
-  output?: { files: number; bytes: number; skipped: number };
-  log?: { bytes: number; droppedBytes: number };
-  cancelRequestedAt?: Date | null;
-  startedAt?: Date | null;
-  finishedAt?: Date | null;
-  readyAt?: Date | null;
-  dispatchedAt?: Date | null;
+export type SessionChanges = Partial<Pick<SessionEntity, ChangeableColumn>> & {
+  output?: OutputCounts;
+  log?: LogCounts;
   incrementAttempt?: boolean;
+};
+
+/** The columns a new session is written with; every other column starts at its default. */
+export const NEW_SESSION_COLUMNS = [
+  'id',
+  'orchestrationId',
+  'name',
+  'type',
+  'prompt',
+  'image',
+  'repository',
+  'branch',
+  'timeoutSeconds',
+  'retries',
+] as const satisfies readonly (keyof SessionEntity)[];
+
+export type NewSession = Pick<SessionEntity, (typeof NEW_SESSION_COLUMNS)[number]> & { dependsOn: string[] };
+
+/** A row as a record: the counts grouped, with its dependencies and finished attempts. */
+export function toRecord(row: SessionEntity, dependsOn: string[], attempts: AttemptRecord[]): SessionRecord {
+  const { outputFileCount, outputBytes, outputSkipped, logBytes, logDroppedBytes, ...fields } = row;
+  return {
+    ...fields,
+    output: outputFileCount === null ? null : { files: outputFileCount, bytes: outputBytes ?? 0, skipped: outputSkipped ?? 0 },
+    log: logBytes === null ? null : { bytes: logBytes, droppedBytes: logDroppedBytes ?? 0 },
+    dependsOn,
+    attempts,
+  };
+}
+
+/** The column values of a transition's changes: the grouped counts spread back into their columns. */
+export function changedColumns(changes: SessionChanges): Partial<SessionEntity> {
+  const { output, log, incrementAttempt: _, ...columns } = changes;
+  return {
+    ...columns,
+    ...(output && { outputFileCount: output.files, outputBytes: output.bytes, outputSkipped: output.skipped }),
+    ...(log && { logBytes: log.bytes, logDroppedBytes: log.droppedBytes }),
+  };
 }
 
 export function toSessionView(record: SessionRecord): SessionView {

@@ -1,10 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createDockerClient } from '../docker/docker-client';
-import { DockerContainerEngine, LABEL_SESSION } from '../docker/docker-container-engine';
-import type { ContainerLaunch } from '../ports/container-engine.port';
+import { join } from 'node:path';
 import { removeTree } from '../workspace/remove-tree';
 import { diskUsage, watchDiskQuota } from './output-quota';
 
@@ -58,67 +55,5 @@ describe('watchDiskQuota', () => {
     execFileSync('bash', ['-c', `cd "$1" && for i in $(seq 30); do mkdir ${name} && cd ${name}; done && head -c ${MiB} /dev/zero > f`, '_', dir]);
     expect(await diskUsage([dir])).toBeGreaterThanOrEqual(MiB);
     expect(await diskUsage([join(dir, 'missing')])).toBe(0);
-  });
-});
-
-// The real Docker engine: the fsize ulimit bounds any single file, between two polls of the quota.
-describe('ContainerLaunch.fileSizeLimitBytes (Docker fsize ulimit)', () => {
-  const IMAGE = 'hub/test-agent:latest';
-  const BUILD_SCRIPT = resolve(__dirname, '../../../../images/test-agent/build.sh');
-  const docker = createDockerClient(process.env['DOCKER_HOST']);
-  const engine = new DockerContainerEngine(docker);
-  const sessionId = `jest-quota-${process.pid}-${Date.now().toString(36)}`;
-
-  beforeAll(async () => {
-    await engine.ping();
-    execFileSync('bash', [BUILD_SCRIPT], { stdio: 'pipe' });
-  });
-
-  afterAll(async () => {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_SESSION}=${sessionId}`] } });
-    for (const { Id } of containers) await docker.getContainer(Id).remove({ force: true });
-  });
-
-  async function run(script: string, attempt: number): Promise<{ exitCode: number; outputDir: string; log: string }> {
-    const outputDir = await tempDir();
-    await chmod(outputDir, 0o777);
-    const promptFile = join(await tempDir(), 'prompt');
-    await writeFile(promptFile, script);
-    await chmod(promptFile, 0o644);
-    const launch: ContainerLaunch = {
-      sessionId,
-      attempt,
-      image: IMAGE,
-      env: { HUB_PROMPT: script },
-      outputDir,
-      promptFile,
-      inputs: [],
-      network: 'none',
-      limits: { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pids: 64 },
-      user: '1000:1000',
-      runnerId: 'runner-test',
-      logCapBytes: MiB,
-      fileSizeLimitBytes: MiB,
-    };
-    const id = await engine.create(launch);
-    await engine.start(id);
-    const { exitCode } = await engine.wait(id);
-    return { exitCode, outputDir, log: (await engine.readLog(id)).toString() };
-  }
-
-  it('stops a write past the limit: the file keeps the limit, the writer dies of SIGXFSZ (exit status 153)', async () => {
-    const { exitCode, outputDir, log } = await run(
-      'head -c 3000000 /dev/zero > /hub/output/big; echo "head: $?"; truncate -s 10M /hub/output/sparse; echo "truncate: $?"; ' +
-        'head -c 1000000 /dev/zero > /hub/output/small; echo "small: $?"; exec head -c 3000000 /dev/zero > /tmp/big',
-      1,
-    );
-    expect(log).toContain('head: 153');
-    expect(log).toContain('truncate: 153');
-    expect(log).toContain('small: 0');
-    expect((await stat(join(outputDir, 'big'))).size).toBe(MiB);
-    expect((await stat(join(outputDir, 'sparse'))).size).toBe(0);
-    expect((await readdir(outputDir)).sort()).toEqual(['big', 'small', 'sparse']);
-    // The agent's own process (exec) killed by SIGXFSZ: the container exits 128 + 25.
-    expect(exitCode).toBe(153);
   });
 });

@@ -1,9 +1,9 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HeldSession, RPC } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
 import { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { RunSession } from './run-session.use-case';
 import { SessionLedger } from './session-ledger';
@@ -15,8 +15,7 @@ import { SessionLedger } from './session-ledger';
  * with no container is reported lost. Nothing is started twice.
  */
 @Injectable()
-export class ReconcileContainers implements OnApplicationShutdown {
-  private timer: NodeJS.Timeout | null = null;
+export class ReconcileContainers extends PeriodicTask {
   private running: Promise<void> | null = null;
 
   constructor(
@@ -26,17 +25,10 @@ export class ReconcileContainers implements OnApplicationShutdown {
     private readonly files: AttemptFiles,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
-    @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
-  ) {}
-
-  /** Reconciles now, then every `intervalMs`. */
-  start(intervalMs = 30_000): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), intervalMs);
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+  ) {
+    // As the runner starts, then every reconcileIntervalMs while it runs.
+    super({ everyMs: settings.reconcileIntervalMs, atStart: true });
   }
 
   /** One pass; concurrent calls share it. Failures are logged and left to the next pass. */

@@ -141,6 +141,11 @@ class RecordingEngine implements ContainerEngine {
   readonly launches: ContainerLaunch[] = [];
   readonly inputsAtCreate: Record<string, string>[] = [];
   readonly removed: string[] = [];
+  readonly stops: { containerId: string; graceSeconds: number }[] = [];
+  /** When set, a container runs until it is stopped, and ends killed (137). */
+  runsUntilStopped = false;
+  private markStopped!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
 
   async imageStatus(): Promise<ImageStatus> {
     return 'present';
@@ -154,9 +159,14 @@ class RecordingEngine implements ContainerEngine {
   }
   async start(): Promise<void> {}
   async wait(): Promise<ContainerExit> {
-    return { exitCode: 0, oomKilled: false };
+    if (!this.runsUntilStopped) return { exitCode: 0, oomKilled: false };
+    await this.stopped;
+    return { exitCode: 137, oomKilled: false };
   }
-  async stop(): Promise<void> {}
+  async stop(containerId: string, graceSeconds: number): Promise<void> {
+    this.stops.push({ containerId, graceSeconds });
+    this.markStopped();
+  }
   /** What the container prints. */
   printed: string | Buffer = 'done\n';
   async readLog(): Promise<Buffer> {
@@ -242,7 +252,7 @@ describe('RunSession', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  function runSession(registry: InMemoryRegistry): RunSession {
+  function runSession(registry: InMemoryRegistry, overrides: Partial<RunnerSettings> = {}): RunSession {
     const settings: RunnerSettings = {
       runnerId: 'runner-test',
       dataDir,
@@ -256,6 +266,8 @@ describe('RunSession', () => {
       secrets: new RunnerSecrets({}, []),
       localRepositoryRoots: [],
       networks: new NetworkPolicy(''),
+      reconcileIntervalMs: 30_000,
+      ...overrides,
     };
     const logger = createLogger('run-session-test', 'silent');
     ledger = new SessionLedger();
@@ -473,5 +485,24 @@ describe('RunSession', () => {
 
     expect(exited).toMatchObject({ cause: 'cancelled', containerId: null });
     expect(engine.launches).toEqual([]);
+  });
+
+  it('cancels a running container by asking the engine for SIGTERM, then SIGKILL after HUB_STOP_GRACE_SECONDS', async () => {
+    engine.runsUntilStopped = true;
+    const runner = runSession(new InMemoryRegistry(specOf()), { stopGraceSeconds: 7 });
+    await runner.onReady(readyEvent(null));
+    const containerId = await eventually(() => ledger.get(SESSION)?.containerId ?? undefined);
+
+    await runner.onCancelRequested({
+      id: 'c1',
+      subject: 'session.cancel-requested',
+      occurredAt: new Date().toISOString(),
+      data: { sessionId: SESSION, runnerId: 'runner-test' },
+    });
+    const exited = await eventually(() => publisher.exited());
+
+    // The engine's stop is SIGTERM, then SIGKILL after the grace (DockerContainerEngine: docker stop -t).
+    expect(engine.stops).toEqual([{ containerId, graceSeconds: 7 }]);
+    expect(exited).toMatchObject({ cause: 'cancelled', containerId, exitCode: 137 });
   });
 });

@@ -2,10 +2,10 @@ import { realpath } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
-import { HubLogger } from '@hub/config';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { ContainerEngine } from '../ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { containerEnvironment, isLocalPath } from './container-environment';
@@ -33,7 +33,7 @@ export class RunSession {
     private readonly reporter: ExitReporter,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
-    @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   /**

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ContainerExitCause } from '@hub/contracts';
-import type { HubLogger } from '@hub/config';
+import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { captureLog, type LogCapture } from '../logs/log-capture';
 import { AttemptOutputs, type StoredOutput } from '../output/attempt-outputs';
 import { watchDiskQuota } from '../output/output-quota';
 import { ContainerEngine } from '../ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_LOGGER, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { AttemptFiles, type AttemptPaths } from '../workspace/attempt-files';
 import { ExitReport, ExitReporter } from './exit-reporter';
 import { SessionInHand } from './session-ledger';
@@ -38,7 +38,7 @@ export class WatchContainer {
     private readonly files: AttemptFiles,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
-    @Inject(RUNNER_LOGGER) private readonly logger: HubLogger,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   async watch(attempt: WatchedAttempt): Promise<ExitReport> {

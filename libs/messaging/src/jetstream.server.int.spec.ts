@@ -62,11 +62,17 @@ describe('JetStreamServer (real nats-server -js)', () => {
   let nc: NatsConnection;
   let app: INestMicroservice;
   const logger = createLogger('probe', 'silent');
+  /** What the server says it terminated on the probe's consumer (its advisories), as they come. */
+  const terminated: { stream_seq: number; deliveries: number }[] = [];
 
   beforeAll(async () => {
     dir = await makeTempDir('hub-messaging');
     nats = await startNatsServer({ storeDir: join(dir, 'nats') });
     nc = await connect({ servers: nats.url });
+    nc.subscribe('$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.HUB_EVENTS.probe--deps_resolved', {
+      callback: (_error, message) => terminated.push(JSON.parse(new TextDecoder().decode(message.data))),
+    });
+    await nc.flush();
     app = await NestFactory.createMicroservice(ProbeModule, {
       strategy: new JetStreamServer({ service: 'probe', nc, logger, events: [EVENTS.depsResolved], rpc: [], ackWaitMs: 5_000 }),
       logger: false,
@@ -84,6 +90,8 @@ describe('JetStreamServer (real nats-server -js)', () => {
 
   const publisher = () => new EventPublisher(nc);
   const consumerInfo = async () => (await nc.jetstreamManager()).consumers.info('HUB_EVENTS', 'probe--deps_resolved');
+  const storedSessionId = async (seq: number) =>
+    JSON.parse(new TextDecoder().decode((await (await nc.jetstreamManager()).streams.getMessage('HUB_EVENTS', { seq })).data)).data.sessionId;
 
   it('delivers a valid event to its handler once and acks it', async () => {
     const sessionId = '7f1c2a4e-8d9b-4c3a-9e2f-1a2b3c4d5e6f';
@@ -101,14 +109,21 @@ describe('JetStreamServer (real nats-server -js)', () => {
 
   it('terminates a malformed message on receipt without calling the handler', async () => {
     const before = received.length;
+    const handled = [...deliveredAt.values()].flat().length;
     const jc = JSONCodec();
-    await nc.jetstream().publish('deps.resolved', jc.encode({ id: 'm1', subject: 'deps.resolved', occurredAt: 'yesterday', data: {} }));
-    await nc.jetstream().publish('deps.resolved', new TextEncoder().encode('{not json'));
-    await sleep(500);
+    const envelope = await nc.jetstream().publish('deps.resolved', jc.encode({ id: 'm1', subject: 'deps.resolved', occurredAt: 'yesterday', data: {} }));
+    const notJson = await nc.jetstream().publish('deps.resolved', new TextEncoder().encode('{not json'));
+    // Terminated, each on its first delivery: not acked, not left to redeliver.
+    await eventually(() => [envelope.seq, notJson.seq].every((seq) => terminated.some((t) => t.stream_seq === seq)));
+    expect(terminated.filter((t) => [envelope.seq, notJson.seq].includes(t.stream_seq))).toEqual([
+      expect.objectContaining({ stream_seq: envelope.seq, deliveries: 1 }),
+      expect.objectContaining({ stream_seq: notJson.seq, deliveries: 1 }),
+    ]);
     const info = await consumerInfo();
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_redelivered).toBe(0);
     expect(received.length).toBe(before);
+    expect([...deliveredAt.values()].flat()).toHaveLength(handled);
   });
 
   it('redelivers an event whose handler failed until it succeeds', async () => {
@@ -135,9 +150,19 @@ describe('JetStreamServer (real nats-server -js)', () => {
 
   it('terminates an event its handler refuses for good (a HubError conflict) instead of retrying it', async () => {
     const sessionId = '00000000-5f60-4718-8a9b-0c1d2e3f4a5b';
+    const { num_redelivered } = await consumerInfo();
+    const already = terminated.length;
     await publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
-    await sleep(800);
-    expect((await consumerInfo()).num_ack_pending).toBe(0);
+    // The server says it terminated this event, on its first delivery (not acked, not redelivered).
+    await eventually(() => terminated.length > already);
+    expect(terminated.slice(already)).toEqual([expect.objectContaining({ deliveries: 1 })]);
+    expect(await storedSessionId(terminated[already].stream_seq)).toBe(sessionId);
+    // The handler saw it once, and it is not pending.
+    await sleep(300);
+    expect(deliveredAt.get(sessionId)).toHaveLength(1);
+    const info = await consumerInfo();
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_redelivered).toBe(num_redelivered);
   });
 
   it('does not deliver again an event whose handler is still working past the ack wait', async () => {

@@ -21,6 +21,8 @@ import { SessionQueries } from './session-queries';
 import { StartSession } from './start-session.use-case';
 import { ExpireOverdueSessions } from './expire-overdue-sessions';
 import { OutboxRelay } from '../outbox/outbox-relay';
+import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
+import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
 import { RegistryModule } from '../registry.module';
 
 describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
@@ -80,14 +82,18 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     },
   });
 
-  async function readySession() {
-    const session = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true });
-    await app.get(RecordDependencyOutcome).resolved({
-      id: `deps.resolved:${session.id}`,
+  /** The resolver's word that a session's dependencies completed. */
+  const depsResolved = (sessionId: string) =>
+    app.get(RecordDependencyOutcome).resolved({
+      id: `deps.resolved:${sessionId}`,
       subject: 'deps.resolved',
       occurredAt: new Date().toISOString(),
-      data: { sessionId: session.id },
+      data: { sessionId },
     });
+
+  async function readySession(request: { prompt?: string; retries?: number } = {}) {
+    const session = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, ...request });
+    await depsResolved(session.id);
     return session;
   }
 
@@ -133,6 +139,59 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(error).toBeInstanceOf(HubError);
     expect((error as HubError).code).toBe('bad_request');
     expect(await app.get(SessionQueries).list({})).toEqual(before);
+  });
+
+  it('puts a session created with dependencies in their orchestration, and refuses dependencies spread over two, storing nothing', async () => {
+    const create = (request: { dependsOn?: string[]; orchestrationId?: string }) =>
+      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', ...request });
+    const a = await create({});
+    const b = await create({ dependsOn: [a.id] });
+    expect(b).toMatchObject({ orchestrationId: a.orchestrationId, dependsOn: [a.id] });
+    const other = await create({});
+    const before = await app.get(SessionQueries).list({});
+
+    const spread = await create({ dependsOn: [b.id, other.id, a.id] }).catch((e: unknown) => e);
+    expect(spread).toBeInstanceOf(HubError);
+    expect(spread).toMatchObject({
+      code: 'bad_request',
+      message:
+        `dependsOn names sessions of 2 different orchestrations: ${b.id}, ${a.id} (orchestration ${a.orchestrationId}); ` +
+        `${other.id} (orchestration ${other.orchestrationId}); a session runs in the one orchestration of its dependencies, ` +
+        'so they must all belong to one (create them as a chain from one first session, or together with POST /api/v1/orchestrations)',
+    });
+    const outside = await create({ orchestrationId: other.orchestrationId, dependsOn: [a.id] }).catch((e: unknown) => e);
+    expect(outside).toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(new RegExp(`^dependsOn names sessions of another orchestration than ${other.orchestrationId}: ${a.id}; `)),
+    });
+    expect(await app.get(SessionQueries).list({})).toEqual(before);
+  });
+
+  it("answers an orchestration's counts and its sessions in one read, in the order created, a page at a time", async () => {
+    const first = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true' });
+    const ids = [first.id];
+    for (let i = 0; i < 4; i++) ids.push((await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', dependsOn: [ids[i]] })).id);
+    await app.get(StartSession).execute(ids[0]);
+    const queries = app.get(OrchestrationQueries);
+
+    const whole = await queries.get(first.orchestrationId);
+    expect(whole).toMatchObject({ id: first.orchestrationId, sessionCount: 5, nextCursor: null });
+    expect(whole.sessions.map((s) => s.id)).toEqual(ids);
+    // The counts are those of the sessions listed: one read.
+    for (const status of ['created', 'waiting', 'ready'] as const) {
+      expect({ status, n: whole.counts[status] }).toEqual({ status, n: whole.sessions.filter((s) => s.status === status).length });
+    }
+
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await queries.get(first.orchestrationId, { limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.sessionCount).toBe(5);
+      pages.push(page.sessions.map((s) => s.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(pages).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+    await expect(queries.get('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('relays every transition from the outbox to JetStream, in order, with the event id as message id', async () => {
@@ -227,5 +286,68 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       reported: true,
       legacyFiles: [],
     });
+  });
+
+  /** The events of one subject on HUB_EVENTS so far, in stream order, once the outbox is relayed. */
+  async function streamed<T extends { sessionId: string }>(subject: string): Promise<{ id: string; data: T }[]> {
+    await app.get(OutboxRelay).flush();
+    const stream = await (await nc.jetstreamManager()).streams.info('HUB_EVENTS');
+    const consumer = await nc.jetstream().consumers.get('HUB_EVENTS', { filterSubjects: subject });
+    const seen: { id: string; data: T }[] = [];
+    for await (const message of await consumer.fetch({ max_messages: stream.state.messages, expires: 1_000 })) {
+      seen.push(message.json());
+      if (message.info.pending === 0) break;
+    }
+    return seen;
+  }
+
+  it('waits HUB_RETRY_BACKOFF_MS before the first retry of a failed session, and twice as long before each next one', async () => {
+    const created = await readySession({ prompt: 'exit 1', retries: 3 });
+    const reasons: (string | null)[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      expect((await app.get(ClaimSession).execute(created.id, 'r1')).spec?.attempt).toBe(attempt);
+      const report = exited(created.id, 1);
+      await app.get(RecordContainerOutcome).exited({ ...report, id: `${report.id}:${attempt}`, data: { ...report.data, attempt } });
+      reasons.push((await app.get(SessionQueries).get(created.id)).statusReason);
+    }
+    // The test registry's HUB_RETRY_BACKOFF_MS is 10.
+    expect(reasons).toEqual([
+      'attempt 1 exited with code 1; retry 1 of 3 in 10 ms',
+      'attempt 2 exited with code 1; retry 2 of 3 in 20 ms',
+      'attempt 3 exited with code 1; retry 3 of 3 in 40 ms',
+      'exited with code 1',
+    ]);
+    // Each retry is handed to the runners with the time before which none may start it.
+    const retries = (await streamed<{ sessionId: string; attempt: number; notBefore: string | null }>('session.ready')).filter(
+      (e) => e.data.sessionId === created.id && e.data.attempt > 1,
+    );
+    expect(retries.map((e) => e.data.attempt)).toEqual([2, 3, 4]);
+    for (const retry of retries) expect(retry.data.notBefore).not.toBeNull();
+  });
+
+  it('holds the ready sessions of an orchestration at maxParallel, and starts them in the order they became ready', async () => {
+    const orchestration = await app.get(CreateOrchestration).execute({
+      name: 'one at a time',
+      start: true,
+      maxParallel: 1,
+      sessions: ['a', 'b', 'c', 'd'].map((name) => ({ name, type: 'analysis', prompt: 'true', dependsOn: [] })),
+    });
+    const { sessions } = await app.get(SessionQueries).list({ orchestrationId: orchestration.id }).then((page) => ({ sessions: page.items }));
+    const idOf = Object.fromEntries(sessions.map((s) => [s.name!, s.id]));
+    const nameOf = Object.fromEntries(sessions.map((s) => [s.id, s.name!]));
+    // They become ready in an order of their own, not the order declared (a few ms apart, so each has its own moment).
+    for (const name of ['c', 'a', 'd', 'b']) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await depsResolved(idOf[name]);
+    }
+    const handedOut = async () =>
+      (await streamed<{ sessionId: string }>('session.ready')).filter((e) => nameOf[e.data.sessionId]).map((e) => nameOf[e.data.sessionId]);
+    expect(await handedOut()).toEqual(['c']);
+    // Each time the one running ends, the next in order of readiness is handed to the runners.
+    for (const [name, next] of [['c', ['c', 'a']], ['a', ['c', 'a', 'd']], ['d', ['c', 'a', 'd', 'b']]] as const) {
+      await app.get(ClaimSession).execute(idOf[name], 'r1');
+      await app.get(RecordContainerOutcome).exited(exited(idOf[name], 0));
+      expect(await handedOut()).toEqual(next);
+    }
   });
 });

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, NatsConnection, Subscription } from 'nats';
 import pino from 'pino';
-import { RPC, RpcError, RpcSubject, SessionOutput, SessionView } from '@hub/contracts';
+import { RPC, RpcError, RpcSubject, SessionOutput } from '@hub/contracts';
 import { createGatewayHttpApp } from '@hub/gateway-http';
 import { startNatsServer, type NatsServer } from '@hub/infra';
 import { decodeJson, encodeJson, ensureEventStream, OutputStore } from '@hub/messaging';
+import { buildSessionView as sessionView } from '@hub/testing';
 import { GatewayModule } from './gateway.module';
 
 /**
@@ -55,29 +56,15 @@ class TestResponder {
   }
 }
 
-const sessionView = (overrides: Partial<SessionView> = {}): SessionView => ({
-  id: randomUUID(),
-  orchestrationId: randomUUID(),
-  name: null,
-  type: 'analysis',
-  status: 'created',
-  statusReason: null,
-  exitCode: null,
-  containerId: null,
-  image: 'hub/test-agent:latest',
-  repository: null,
-  branch: null,
-  timeoutSeconds: 3600,
-  dependsOn: [],
-  retries: 0,
-  attempt: 0,
-  attempts: [],
-  log: null,
-  output: null,
+
+const orchestrationSummary = (id: string) => ({
+  id,
+  name: 'o',
+  status: 'pending',
+  maxParallel: null,
+  sessionCount: 1,
+  counts: { created: 1, waiting: 0, ready: 0, starting: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0, skipped: 0 },
   createdAt: new Date().toISOString(),
-  startedAt: null,
-  finishedAt: null,
-  ...overrides,
 });
 
 const ok = (data: unknown): Answer => ({ ok: true, data });
@@ -442,6 +429,81 @@ describe('gateway HTTP API', () => {
       expect(JSON.stringify({ name: 'big', sessions }).length).toBeLessThan(1024 * 1024);
       expect(response.status).toBe(413);
       expect(response.body).toEqual({ error: 'payload_too_large', message: expect.stringMatching(/^the orchestration is \d+ bytes once its defaults are filled in; .*NATS/) });
+      expect(registry.received).toEqual([]);
+    });
+
+    // The same refusal through each entrance: REST above, MCP here, claude-hub below (all through HubApi).
+    it("answers MCP's create_orchestration too large for NATS with the same refusal, as a tool error, asking no service", async () => {
+      const sessions = Array.from({ length: 9000 }, (_, i) => ({ name: `s${i}`, prompt: 'p'.repeat(60) }));
+      const response = await call('POST', '/mcp', {
+        body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'create_orchestration', arguments: { name: 'big', sessions } } },
+        headers: { accept: 'application/json, text/event-stream' },
+      });
+      expect(response.text.length).toBeLessThan(10_000);
+      expect(response.body).toEqual({
+        jsonrpc: '2.0',
+        id: 7,
+        result: { isError: true, content: [{ type: 'text', text: expect.stringMatching(/^the orchestration is \d+ bytes once its defaults are filled in; .*NATS/) }] },
+      });
+      expect(registry.received).toEqual([]);
+    });
+
+    it('creates, then answers the orchestration as the registry reads it: summary and sessions in one request', async () => {
+      const orchestrationId = randomUUID();
+      const summary = orchestrationSummary(orchestrationId);
+      const view = { ...summary, sessions: [sessionView({ orchestrationId, name: 'a' })], nextCursor: null };
+      await registry.answer(RPC.createOrchestration, () => ok(summary));
+      await registry.answer(RPC.getOrchestration, () => ok(view));
+      const response = await call('POST', '/api/v1/orchestrations', { body: { name: 'o', sessions: [{ name: 'a', prompt: 'x' }] } });
+      expect(response).toMatchObject({ status: 201, body: view });
+      expect(registry.requestsTo(RPC.getOrchestration)).toEqual([{ orchestrationId }]);
+      expect(registry.requestsTo(RPC.listSessions)).toEqual([]);
+    });
+  });
+
+  describe('GET /api/v1/orchestrations/:id', () => {
+    it('answers the summary and a page of the sessions from one registry read, passing the page on', async () => {
+      const orchestrationId = randomUUID();
+      const view = { ...orchestrationSummary(orchestrationId), sessions: [sessionView({ orchestrationId })], nextCursor: 'czE' };
+      await registry.answer(RPC.getOrchestration, () => ok(view));
+      expect(await call('GET', `/api/v1/orchestrations/${orchestrationId}`)).toMatchObject({ status: 200, body: view });
+      expect(await call('GET', `/api/v1/orchestrations/${orchestrationId}?limit=2&cursor=czE`)).toMatchObject({ status: 200, body: view });
+      expect(registry.requestsTo(RPC.getOrchestration)).toEqual([{ orchestrationId }, { orchestrationId, limit: 2, cursor: 'czE' }]);
+      expect(registry.requestsTo(RPC.listSessions)).toEqual([]);
+      const bad = await call('GET', `/api/v1/orchestrations/${orchestrationId}?limit=501`);
+      expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request', message: expect.stringMatching(/^limit: /) } });
+    });
+  });
+
+  /** HUB_MAX_BODY_BYTES may be raised past what one NATS message carries: a request may then fit HTTP and not NATS. */
+  describe('with a body limit larger than a NATS message', () => {
+    let bigApp: NestExpressApplication;
+    let bigUrl: string;
+
+    beforeAll(async () => {
+      const logger = pino({ level: 'silent' });
+      bigApp = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger), { apiToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
+      await bigApp.listen(0, '127.0.0.1');
+      bigUrl = `http://127.0.0.1:${(bigApp.getHttpServer().address() as { port: number }).port}`;
+    });
+
+    afterAll(() => bigApp?.close());
+
+    it("answers claude-hub's orchestrate too large for NATS with the same refusal and a 413, asking no service", async () => {
+      // 190,000 control characters: within claude-hub's length limit, 6 bytes each once JSON-encoded.
+      const body = { type: 'orchestrate', project: { repository: 'owner/repo', requirements: '\u0001'.repeat(190_000) } };
+      const response = await fetch(`${bigUrl}/api/webhooks/claude`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({
+        message: 'Webhook processed',
+        event: 'orchestrate',
+        handlerCount: 1,
+        results: [{ success: false, error: expect.stringMatching(/^the orchestration is \d+ bytes once its defaults are filled in; .*NATS/) }],
+      });
       expect(registry.received).toEqual([]);
     });
   });

@@ -1,13 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ContainerExit, ContainerLaunch } from '../ports/container-engine.port';
 import { createDockerClient } from './docker-client';
 import { DockerContainerEngine, demultiplexLog, LABEL_SESSION, sessionContainerName } from './docker-container-engine';
+import { captureLog } from '../logs/log-capture';
+import { RunnerSecrets } from '../secrets/runner-secrets';
 
-// Integration test: the real Docker engine and the real hub/test-agent image. It fails (never
+// Integration test: the real Docker engine and the real hub/test-agent image: the engine itself, the
+// log capture following a real container, and the fsize ulimit behind the disk quota. It fails (never
 // skips) when Docker is unreachable, with the engine's explanation.
+const MiB = 1024 * 1024;
 const IMAGE = 'hub/test-agent:latest';
 const BUILD_SCRIPT = resolve(__dirname, '../../../../images/test-agent/build.sh');
 const RUN_ID = `jest-${process.pid}-${Date.now().toString(36)}`;
@@ -118,15 +122,56 @@ describe('DockerContainerEngine', () => {
     expect(info.Name).toBe(`/${sessionContainerName(launch.sessionId, 1)}`);
   });
 
-  it('stops a running container within the grace period', async () => {
-    const id = await started(await launchOf('sleep 30'));
-    const begin = Date.now();
-    await engine.stop(id, 1);
-    const exit = await engine.wait(id);
+  /** The signals Docker sent the container (its `kill` events), in order, with when, in ms. */
+  async function signalsSent(id: string, sinceSeconds: number): Promise<{ signal: string; atMs: number }[]> {
+    const stream = await docker.getEvents({
+      since: sinceSeconds,
+      until: Math.ceil(Date.now() / 1000) + 1,
+      filters: { container: [id], type: ['container'], event: ['kill'] },
+    });
+    let text = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .map((event) => ({ signal: event.Actor.Attributes.signal, atMs: event.timeNano / 1e6 }));
+  }
 
-    expect(Date.now() - begin).toBeLessThan(10_000);
-    expect(exit.exitCode).not.toBe(0);
+  async function logShows(id: string, text: string): Promise<void> {
+    for (let i = 0; !(await engine.readLog(id)).toString().includes(text); i++) {
+      if (i > 200) throw new Error(`the container never printed '${text}'`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Starts an agent that runs `onTerm` on SIGTERM, stops it with this grace, and tells what happened. */
+  async function stopped(onTerm: string, graceSeconds: number) {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = await started(await launchOf(`trap '${onTerm}' TERM; echo ready; while :; do sleep 0.1; done`));
+    await logShows(id, 'ready');
+    await engine.stop(id, graceSeconds);
+    const exit = await engine.wait(id);
+    return { id, exit, log: (await engine.readLog(id)).toString(), signals: await signalsSent(id, since) };
+  }
+
+  it('stops a container with SIGTERM, then SIGKILL once the grace period has passed', async () => {
+    // An agent that notes SIGTERM and carries on: only SIGKILL ends it.
+    const { id, exit, log, signals } = await stopped('echo got TERM', 2);
+
+    expect(log).toContain('got TERM');
+    expect(exit.exitCode).toBe(137); // 128 + SIGKILL
+    expect(signals.map((s) => s.signal)).toEqual(['15', '9']);
+    // SIGKILL only after the grace period (a lower bound: a loaded machine only makes it later).
+    expect(signals[1].atMs - signals[0].atMs).toBeGreaterThanOrEqual(1_900);
     await expect(engine.stop(id, 1)).resolves.toBeUndefined();
+  });
+
+  it('sends no SIGKILL to a container that ends on SIGTERM within the grace period', async () => {
+    const { exit, signals } = await stopped('echo got TERM; exit 143', 30);
+
+    expect(exit.exitCode).toBe(143);
+    expect(signals.map((s) => s.signal)).toEqual(['15']);
   });
 
   it('creates a hardened container', async () => {
@@ -212,6 +257,75 @@ describe('DockerContainerEngine', () => {
 
     await expect(engine.ping()).resolves.toBeUndefined();
     await expect(nowhere.ping()).rejects.toThrow(/unix:\/\/\/nonexistent\/docker.sock: the socket does not exist/);
+  });
+});
+
+// captureLog (its unit tests, on streams made there, are in logs/log-capture.spec.ts) on a container
+// printing far more than the cap.
+describe('captureLog from a real container (Docker)', () => {
+  const secrets = new RunnerSecrets({ CANARY: 'canary-secret-value' }, []);
+  const oneCpu = { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pids: 64 };
+
+  it('follows 200 MiB printed on stdout and stderr, keeping 1 MiB, with the runner’s memory barely moving', async () => {
+    const printed = 200 * MiB;
+    // A secret on stderr, then 200 MiB of 1 KiB lines and a last line on stdout. Docker copies the two
+    // streams separately: only the order within each is kept, hence the pause after stderr's line.
+    const script = `echo "key canary-secret-value" >&2; sleep 0.3; yes ${'x'.repeat(1023)} | head -c ${printed}; echo 'the end'`;
+    const id = await engine.create(await launchOf(script, { limits: oneCpu, logCapBytes: MiB }));
+    const { HostConfig } = await docker.getContainer(id).inspect();
+    expect(HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': String(MiB), 'max-file': '2' } });
+
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+    const startedAt = Date.now();
+    const log = await engine.followLog(id);
+    await engine.start(id);
+    const capture = await captureLog(log, { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream() });
+    clearInterval(sampler);
+    const seconds = (Date.now() - startedAt) / 1000;
+    const tail = Buffer.byteLength('key [masked:CANARY]\nthe end\n');
+
+    expect(await engine.wait(id)).toEqual({ exitCode: 0, oomKilled: false });
+    expect(capture.keptBytes).toBe(MiB);
+    expect(capture.droppedBytes).toBe(printed + tail - MiB);
+    expect(capture.lastLine).toBe('the end');
+    const kept = await readFile(capture.file);
+    expect(kept.length).toBe(MiB);
+    expect(kept.subarray(0, 20 + 1024).toString()).toBe(`key [masked:CANARY]\n${'x'.repeat(1023)}\n`);
+    const growthMiB = (rssPeak - rssBefore) / MiB;
+    console.log(`captured ${printed / MiB} MiB in ${seconds.toFixed(1)} s (${(printed / MiB / seconds).toFixed(0)} MiB/s); runner RSS grew ${growthMiB.toFixed(1)} MiB at most`);
+    // Measured: 18–35 MiB whatever the size (garbage not yet collected), 1 GiB included.
+    expect(growthMiB).toBeLessThan(64);
+  });
+
+  it('follows the log of a container already started (adopted) from its start', async () => {
+    const id = await started(await launchOf('echo first; sleep 1; echo second >&2', { limits: oneCpu, logCapBytes: MiB, fileSizeLimitBytes: MiB }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const capture = await captureLog(await engine.followLog(id), { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream() });
+    expect(await readFile(capture.file, 'utf8')).toBe('first\nsecond\n');
+    expect(capture.lastLine).toBe('second');
+  });
+});
+
+// The fsize ulimit bounds any single file between two polls of the disk quota (whose measurements are
+// in output/output-quota.spec.ts).
+describe('ContainerLaunch.fileSizeLimitBytes (Docker fsize ulimit)', () => {
+  it('stops a write past the limit: the file keeps the limit, the writer dies of SIGXFSZ (exit status 153)', async () => {
+    const launch = await launchOf(
+      'head -c 3000000 /dev/zero > /hub/output/big; echo "head: $?"; truncate -s 10M /hub/output/sparse; echo "truncate: $?"; ' +
+        'head -c 1000000 /dev/zero > /hub/output/small; echo "small: $?"; exec head -c 3000000 /dev/zero > /tmp/big',
+      { limits: { memoryBytes: 256 * MiB, nanoCpus: 1_000_000_000, pids: 64 }, logCapBytes: MiB, fileSizeLimitBytes: MiB },
+    );
+    const { exit, log } = await runToExit(launch);
+    expect(log).toContain('head: 153');
+    expect(log).toContain('truncate: 153');
+    expect(log).toContain('small: 0');
+    expect((await stat(join(launch.outputDir, 'big'))).size).toBe(MiB);
+    expect((await stat(join(launch.outputDir, 'sparse'))).size).toBe(0);
+    expect((await readdir(launch.outputDir)).sort()).toEqual(['big', 'small', 'sparse']);
+    // The agent's own process (exec) killed by SIGXFSZ: the container exits 128 + 25.
+    expect(exit.exitCode).toBe(153);
   });
 });
 

@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HubError } from '@hub/contracts';
-import { HubHttpError } from './hub-client.port';
-import { HttpHubClient } from './http-hub-client';
+import { HttpHubApi } from './http-hub-api';
+import { HttpProblem } from './http-problem';
+import { readText } from './output-contents';
+
+const summary = (id: string) => ({
+  id,
+  name: 'o',
+  status: 'pending',
+  maxParallel: null,
+  sessionCount: 0,
+  counts: { created: 0, waiting: 0, ready: 0, starting: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0, skipped: 0 },
+  createdAt: new Date().toISOString(),
+});
 
 interface Seen {
   method: string;
@@ -13,7 +24,7 @@ interface Seen {
 }
 
 /** A stand-in gateway on a real port: answers each request with the next canned answer. */
-describe('HttpHubClient', () => {
+describe('HttpHubApi', () => {
   let server: Server;
   let baseUrl: string;
   const seen: Seen[] = [];
@@ -38,7 +49,7 @@ describe('HttpHubClient', () => {
     seen.length = 0;
   });
 
-  const client = () => new HttpHubClient({ baseUrl, apiToken: 'secret-token-0123456789' });
+  const client = () => new HttpHubApi({ baseUrl, apiToken: 'secret-token-0123456789' });
 
   it('sends the bearer token, the JSON body and the query the REST API expects', async () => {
     answer = { status: 200, body: JSON.stringify({ items: [], nextCursor: null }) };
@@ -46,12 +57,16 @@ describe('HttpHubClient', () => {
     await client().listSessions({ orchestrationId, status: 'running', limit: undefined });
     await client().listSessions({});
     answer = { status: 200, type: 'text/plain', body: 'hello\n' };
-    await client().readOutputFile(orchestrationId, 'dir/a b#.txt');
+    const file = await client().readOutputFile(orchestrationId, 'dir/a b#.txt');
+    expect([await readText(file), file.contentType]).toEqual(['hello\n', 'text/plain']);
+    answer = { status: 200, body: JSON.stringify({ ...summary(orchestrationId), sessions: [], nextCursor: null }) };
+    await client().getOrchestration(orchestrationId, { limit: 2, cursor: 'abc' });
 
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       `GET /api/v1/sessions?orchestrationId=${orchestrationId}&status=running`,
       'GET /api/v1/sessions',
       `GET /api/v1/sessions/${orchestrationId}/output/files/dir/a%20b%23.txt`,
+      `GET /api/v1/orchestrations/${orchestrationId}?limit=2&cursor=abc`,
     ]);
     expect(seen[0].authorization).toBe('Bearer secret-token-0123456789');
   });
@@ -68,14 +83,29 @@ describe('HttpHubClient', () => {
     await expect(client().createSession({ type: 'analysis', prompt: 'x' })).rejects.toMatchObject({ code: 'bad_request', details });
   });
 
-  it("throws the gateway's own refusals (401) and non-JSON answers as HubHttpErrors with a message to act on", async () => {
+  it("throws the gateway's own refusals (401) and non-JSON answers as HttpProblems with a message to act on", async () => {
     answer = { status: 401, body: JSON.stringify({ error: 'unauthorized', message: 'invalid API token' }) };
     const error = await client().listSessions({}).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HubHttpError);
+    expect(error).toBeInstanceOf(HttpProblem);
     expect(error).toMatchObject({ status: 401, code: 'unauthorized', message: 'invalid API token' });
 
     answer = { status: 502, type: 'text/html', body: '<h1>Bad Gateway</h1>' };
     await expect(client().listSessions({})).rejects.toThrow('the Hub gateway answered HTTP 502: <h1>Bad Gateway</h1>');
+  });
+
+  it("throws the gateway's 413 as the HttpProblem it was, so a tool shows its message", async () => {
+    const message = "the orchestration is 1200000 bytes once its defaults are filled in; Hub's message bus (NATS) carries at most 1048576: split it or shorten it";
+    answer = { status: 413, body: JSON.stringify({ error: 'payload_too_large', message }) };
+    const error = await client().createOrchestration({ name: 'big', sessions: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpProblem);
+    expect(error).toMatchObject({ status: 413, code: 'payload_too_large', message });
+  });
+
+  it('reads the readiness report whether Hub is ready (200) or not (503)', async () => {
+    const checks = [{ name: 'nats', ok: false, detail: 'not connected', fix: 'start it' }];
+    answer = { status: 503, body: JSON.stringify({ status: 'unavailable', checks }) };
+    expect(await client().readiness()).toEqual({ status: 'unavailable', checks });
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/health/ready' });
   });
 
   it('says the gateway cannot be reached, and where, when nothing listens there', async () => {
@@ -84,7 +114,7 @@ describe('HttpHubClient', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
 
-    const error = await new HttpHubClient({ baseUrl: `http://127.0.0.1:${port}`, apiToken: 'x' }).getSession(randomUUID()).catch((e: unknown) => e);
+    const error = await new HttpHubApi({ baseUrl: `http://127.0.0.1:${port}`, apiToken: 'x' }).getSession(randomUUID()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubError);
     expect(error).toMatchObject({ code: 'unavailable', message: `cannot reach the Hub gateway at http://127.0.0.1:${port} (ECONNREFUSED); is Hub running? (npm run hub)` });
   });

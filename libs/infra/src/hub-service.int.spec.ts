@@ -13,7 +13,7 @@ const TOKEN = 'tok-0123456789abcdef';
 
 const FAKE_GATEWAY = `
 import { existsSync, rmSync } from 'node:fs';
-import { createLogger, installProcessHandlers, readSupervisorStatus } from '@hub/config';
+import { createLogger, installProcessHandlers, readSupervisorStatus, signalReady } from '@hub/config';
 const logger = createLogger('gateway');
 installProcessHandlers(logger);
 const dir = process.env['FAKE_DIR']!;
@@ -22,6 +22,7 @@ if (existsSync(dir + '/crash')) {
   process.exit(3);
 }
 logger.info({ supervisor: readSupervisorStatus() }, 'gateway listening on http://fake');
+signalReady();
 process.on('SIGTERM', () => process.exit(0));
 setInterval(() => {
   if (existsSync(dir + '/reject')) {
@@ -199,4 +200,41 @@ describe('HubService supervision', () => {
     await expect(service.whenRunning({ timeoutMs: 100 })).rejects.toThrow(/not running|stopped/);
     expect(existsSync(service.logFile)).toBe(true);
   }, 60_000);
+
+  it('knows a service is ready from its signal, whatever it logs', async () => {
+    const quiet = new HubService({
+      name: 'gateway',
+      workspaceRoot: dir,
+      env: { FAKE_DIR: dir, LOG_LEVEL: 'silent' },
+      logFile: join(dir, 'logs', 'quiet.log'),
+    });
+    await quiet.start();
+    try {
+      expect(quiet.status.state).toBe('running');
+      expect(readFileSync(quiet.logFile, 'utf8')).not.toContain('listening');
+    } finally {
+      await quiet.stop();
+    }
+  }, 30_000);
+
+  it('does not take a service that never signals for ready, even when it logs that it started', async () => {
+    await mkdir(join(dir, 'apps', 'dependency-resolver', 'src'), { recursive: true });
+    await writeFile(
+      join(dir, 'apps', 'dependency-resolver', 'src', 'main.ts'),
+      `import { createLogger } from '@hub/config';\ncreateLogger('dependency-resolver').info('dependency-resolver started');\nsetInterval(() => undefined, 1_000);\n`,
+    );
+    const mute = new HubService({
+      name: 'dependency-resolver',
+      workspaceRoot: dir,
+      env: { LOG_LEVEL: 'info' },
+      logFile: join(dir, 'logs', 'mute.log'),
+      startTimeoutMs: 5_000,
+    });
+    try {
+      await expect(mute.start()).rejects.toThrow(/did not become ready in time[\s\S]*dependency-resolver started/);
+      expect(mute.status).toMatchObject({ state: 'stopped', pid: undefined });
+    } finally {
+      await mute.stop();
+    }
+  }, 30_000);
 });

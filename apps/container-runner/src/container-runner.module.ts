@@ -1,0 +1,71 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { NatsConnection } from 'nats';
+import { HubLogger } from '@hub/config';
+import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
+import { durableName, MessagingModule, OutputStore, ServiceDefinition } from '@hub/messaging';
+import {
+  ContainerEngine,
+  ImagePolicy,
+  NetworkPolicy,
+  parseSecretGrants,
+  RunnerModule,
+  RunnerSecrets,
+  RunnerSlots,
+  RunnerWorld,
+} from '@hub/runner';
+import { RunnerEventsController } from './runner-events.controller';
+import { defaultSlots, RunnerConfig } from './runner.config';
+
+const MB = 1024 * 1024;
+
+/** A runner's world, from its configuration: its settings, slots, allow-list and object store. */
+export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc: NatsConnection, logger: HubLogger): RunnerWorld {
+  return {
+    engine,
+    logger,
+    slots: new RunnerSlots(defaultSlots(config)),
+    policy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
+    outputs: new OutputStore(nc),
+    settings: {
+      runnerId: config.HUB_RUNNER_ID,
+      dataDir: config.HUB_DATA_DIR,
+      containerUser: config.HUB_CONTAINER_USER,
+      limits: {
+        memoryBytes: config.HUB_CONTAINER_MEMORY_MB * MB,
+        nanoCpus: Math.round(config.HUB_CONTAINER_CPUS * 1e9),
+        pids: config.HUB_CONTAINER_PIDS,
+      },
+      stopGraceSeconds: config.HUB_STOP_GRACE_SECONDS,
+      outputLimits: { maxFiles: config.HUB_MAX_OUTPUT_FILES, maxTotalBytes: config.HUB_MAX_OUTPUT_MB * MB },
+      logCapBytes: config.HUB_LOG_CAP_MB * MB,
+      outputQuotaBytes: config.HUB_OUTPUT_QUOTA_MB * MB,
+      expectedImages: [config.HUB_DEFAULT_IMAGE],
+      secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
+      localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,
+      networks: new NetworkPolicy(config.HUB_IMAGE_NETWORKS),
+      reconcileIntervalMs: config.HUB_RECONCILE_INTERVAL_SECONDS * 1000,
+    },
+  };
+}
+
+/**
+ * What a runner takes work from. Each runner has its own durable consumers for cancellations (every
+ * runner must see them); ready sessions are shared through the common one, so runners split the
+ * work, and a runner pulls them only while it has a free slot.
+ */
+export function containerRunnerSubjects(slots: RunnerSlots): Pick<ServiceDefinition, 'events' | 'rpc' | 'gated' | 'sharedDurables'> {
+  return {
+    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested],
+    rpc: rpcSubjectsAnsweredBy('container-runner'),
+    gated: { [EVENTS.sessionReady]: slots },
+    sharedDurables: { [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady) },
+  };
+}
+
+/** The container-runner: its handlers, over the runner's use cases, on the service's NATS connection. */
+@Module({ controllers: [RunnerEventsController] })
+export class ContainerRunnerModule {
+  static forRoot(nc: NatsConnection, world: RunnerWorld): DynamicModule {
+    return { module: ContainerRunnerModule, imports: [MessagingModule.forConnection(nc), RunnerModule.forRoot(world)] };
+  }
+}

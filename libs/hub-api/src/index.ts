@@ -1,0 +1,5 @@
+export * from './hub-api.port';
+export * from './http-problem';
+export * from './output-contents';
+export * from './collect-sessions';
+export * from './http-hub-api';

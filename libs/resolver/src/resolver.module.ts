@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
+import { RecheckWaitingSessions } from './recheck-waiting-sessions';
+import { ResolveDependencies } from './resolve-dependencies.use-case';
+import { RESOLVER_SETTINGS, ResolverSettings } from './resolver.tokens';
+
+/**
+ * The dependency-resolver's use case, and its periodic re-check of waiting sessions, which starts
+ * and stops with the application.
+ */
+@Module({})
+export class ResolverModule {
+  static forRoot(settings: ResolverSettings, logger: HubLogger): DynamicModule {
+    return {
+      module: ResolverModule,
+      providers: [
+        { provide: RESOLVER_SETTINGS, useValue: settings },
+        { provide: HUB_LOGGER, useValue: logger },
+        ResolveDependencies,
+        RecheckWaitingSessions,
+      ],
+      exports: [HUB_LOGGER, ResolveDependencies],
+    };
+  }
+}

@@ -1,0 +1,271 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  conflict,
+  CreateOrchestrationRequest,
+  CreateSessionRequest,
+  HubError,
+  isTerminal,
+  ListOrchestrationsQuery,
+  ListSessionsQuery,
+  notFound,
+  OrchestrationPage,
+  OrchestrationSummary,
+  OrchestrationView,
+  RPC,
+  SESSION_STATUSES,
+  SessionOutput,
+  SessionPage,
+  SessionStatus,
+  SessionView,
+  unavailable,
+} from '@hub/contracts';
+import {
+  collectSessions,
+  HubApi,
+  HubFile,
+  ReadinessReport,
+  SessionFilter,
+  SessionOutputWithContents,
+  withInlinedContents,
+} from '@hub/hub-api';
+import { buildSessionView } from './session-view.builder';
+
+type Method = Exclude<keyof HubApi, 'constructor'>;
+
+/**
+ * Hub in memory, for the tests of what sits on HubApi (the MCP tools): sessions, their logs and
+ * output files. It decides nothing the registry decides (which orchestration a session joins, what
+ * a dependency may be): a test that needs a refusal sets it with `refuse`, and the registry's own
+ * refusals are tested against the registry. `down` makes every call fail as a gateway without its
+ * registry does; `broken` makes every call fail with an unexpected error.
+ */
+export class InMemoryHubApi extends HubApi {
+  readonly sessions = new Map<string, SessionView>();
+  private readonly order: string[] = [];
+  private readonly orchestrations = new Map<string, { name: string; maxParallel: number | null; createdAt: string }>();
+  private readonly logs = new Map<string, string>();
+  private readonly outputs = new Map<string, Map<string, Buffer>>();
+  private readonly refusals = new Map<Method, Error>();
+  readonly received: { method: Method; request: unknown }[] = [];
+  down = false;
+  broken = false;
+
+  /** The next call of `method` fails with `error` (as Hub would refuse it). */
+  refuse(method: Method, error: Error): void {
+    this.refusals.set(method, error);
+  }
+
+  /** Ends a session the way a runner would: status, exit code, log and output files. */
+  finish(sessionId: string, outcome: { status?: SessionStatus; exitCode?: number; log?: string; files?: Record<string, string | Buffer> }) {
+    const session = this.session(sessionId);
+    Object.assign(session, {
+      status: outcome.status ?? 'completed',
+      exitCode: outcome.exitCode ?? 0,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+    });
+    if (outcome.log !== undefined) this.logs.set(sessionId, outcome.log);
+    this.outputs.set(
+      sessionId,
+      new Map(Object.entries(outcome.files ?? {}).map(([path, content]) => [path, Buffer.from(content)])),
+    );
+  }
+
+  async createSession(request: CreateSessionRequest): Promise<SessionView> {
+    this.enter('createSession', request);
+    const orchestrationId = request.orchestrationId ?? this.addOrchestration(request.name ?? `${request.type} session`, null);
+    const session = this.add({
+      type: request.type,
+      name: request.name ?? null,
+      orchestrationId,
+      repository: request.repository ?? null,
+      branch: request.branch ?? null,
+      image: request.image ?? 'hub/test-agent:latest',
+      timeoutSeconds: request.timeoutSeconds ?? 3600,
+      retries: request.retries ?? 0,
+      dependsOn: request.dependsOn ?? [],
+      status: request.start ? 'waiting' : 'created',
+    });
+    return { ...session };
+  }
+
+  async startSession(sessionId: string): Promise<SessionView> {
+    this.enter('startSession', sessionId);
+    const session = this.session(sessionId);
+    if (isTerminal(session.status)) throw conflict(`cannot start session ${sessionId}: it already ended ${session.status}`);
+    if (session.status === 'created') session.status = 'waiting';
+    return { ...session };
+  }
+
+  async cancelSession(sessionId: string): Promise<SessionView> {
+    this.enter('cancelSession', sessionId);
+    const session = this.session(sessionId);
+    if (isTerminal(session.status)) throw conflict(`cannot cancel session ${sessionId}: it already ended ${session.status}`);
+    Object.assign(session, { status: 'cancelled', statusReason: 'cancelled on request', finishedAt: new Date().toISOString() });
+    return { ...session };
+  }
+
+  async getSession(sessionId: string): Promise<SessionView> {
+    this.enter('getSession', sessionId);
+    return { ...this.session(sessionId) };
+  }
+
+  async listSessions(query: ListSessionsQuery): Promise<SessionPage> {
+    this.enter('listSessions', query);
+    const matching = [...this.order]
+      .reverse()
+      .map((id) => this.sessions.get(id)!)
+      .filter((s) => !query.orchestrationId || s.orchestrationId === query.orchestrationId)
+      .filter((s) => !query.status || s.status === query.status)
+      .filter((s) => !query.type || s.type === query.type);
+    const from = query.cursor ? Number(query.cursor.slice(1)) : 0;
+    const limit = query.limit ?? 50;
+    const items = matching.slice(from, from + limit).map((s) => ({ ...s }));
+    return { items, nextCursor: from + limit < matching.length ? `c${from + limit}` : null };
+  }
+
+  collectSessions(filter: SessionFilter, max: number): Promise<SessionView[]> {
+    return collectSessions((query) => this.listSessions(query), filter, max);
+  }
+
+  async sessionStatuses(sessionIds: string[]): Promise<{ sessionId: string; status: SessionStatus }[]> {
+    this.enter('sessionStatuses', sessionIds);
+    return sessionIds.flatMap((id) => {
+      const session = this.sessions.get(id);
+      return session ? [{ sessionId: id, status: session.status }] : [];
+    });
+  }
+
+  async getSessionOutput(sessionId: string): Promise<SessionOutput> {
+    this.enter('getSessionOutput', sessionId);
+    const session = this.session(sessionId);
+    const files = [...(this.outputs.get(sessionId) ?? new Map<string, Buffer>())].map(([path, content]) => ({
+      path,
+      size: content.length,
+      sha256: createHash('sha256').update(content).digest('hex'),
+    }));
+    return { sessionId, status: session.status, exitCode: session.exitCode, files, skipped: [], skippedCount: 0 };
+  }
+
+  async getSessionOutputWithContents(sessionId: string): Promise<SessionOutputWithContents> {
+    return withInlinedContents(await this.getSessionOutput(sessionId), (path) => this.readOutputFile(sessionId, path));
+  }
+
+  async readOutputFile(sessionId: string, path: string): Promise<HubFile> {
+    this.enter('readOutputFile', { sessionId, path });
+    const content = this.outputs.get(sessionId)?.get(path);
+    if (!content) throw notFound(`output file ${path} of session`, sessionId);
+    return { content: Readable.from([content]), contentType: 'application/octet-stream' };
+  }
+
+  async sessionLog(sessionId: string): Promise<HubFile> {
+    this.enter('sessionLog', sessionId);
+    const session = this.session(sessionId);
+    const log = this.logs.get(sessionId);
+    if (log === undefined) {
+      throw new HubError('not_found', `no log yet: session ${sessionId} is ${session.status}; its log is stored when its container exits`);
+    }
+    return { content: Readable.from([Buffer.from(log)]), contentType: 'text/plain; charset=utf-8' };
+  }
+
+  /** Every session of the request, its dependencies by id; no check of the plan (the registry's). */
+  async createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
+    this.enter('createOrchestration', request);
+    const orchestrationId = this.addOrchestration(request.name, request.maxParallel ?? null);
+    const ids = new Map(request.sessions.map((s) => [s.name, randomUUID()]));
+    for (const s of request.sessions) {
+      this.add({
+        id: ids.get(s.name)!,
+        orchestrationId,
+        name: s.name,
+        type: s.type,
+        dependsOn: s.dependsOn.map((d) => ids.get(d) ?? d),
+        status: request.start ? 'waiting' : 'created',
+      });
+    }
+    return this.view(orchestrationId);
+  }
+
+  async getOrchestration(orchestrationId: string): Promise<OrchestrationView> {
+    this.enter('getOrchestration', orchestrationId);
+    return this.view(orchestrationId);
+  }
+
+  async listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
+    this.enter('listOrchestrations', query);
+    return { items: [...this.orchestrations.keys()].reverse().map((id) => this.summary(id)), nextCursor: null };
+  }
+
+  async startOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    this.enter('startOrchestration', orchestrationId);
+    for (const session of this.sessionsOf(orchestrationId)) if (session.status === 'created') session.status = 'waiting';
+    return this.summary(orchestrationId);
+  }
+
+  async cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    this.enter('cancelOrchestration', orchestrationId);
+    for (const session of this.sessionsOf(orchestrationId)) if (!isTerminal(session.status)) session.status = 'cancelled';
+    return this.summary(orchestrationId);
+  }
+
+  async readiness(): Promise<ReadinessReport> {
+    this.enter('readiness', undefined);
+    return { status: 'ok', checks: [] };
+  }
+
+  private enter(method: Method, request: unknown): void {
+    this.received.push({ method, request });
+    if (this.down) throw unavailable(`session-registry is not running: nobody answers ${RPC.getSession} on NATS`);
+    if (this.broken) throw new TypeError("Cannot read properties of undefined (reading 'status')");
+    const refusal = this.refusals.get(method);
+    if (refusal) {
+      this.refusals.delete(method);
+      throw refusal;
+    }
+  }
+
+  private session(sessionId: string): SessionView {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw notFound('session', sessionId);
+    return session;
+  }
+
+  private sessionsOf(orchestrationId: string): SessionView[] {
+    if (!this.orchestrations.has(orchestrationId)) throw notFound('orchestration', orchestrationId);
+    return this.order.map((id) => this.sessions.get(id)!).filter((s) => s.orchestrationId === orchestrationId);
+  }
+
+  private summary(orchestrationId: string): OrchestrationSummary {
+    const sessions = this.sessionsOf(orchestrationId);
+    const { name, maxParallel, createdAt } = this.orchestrations.get(orchestrationId)!;
+    const counts = Object.fromEntries(SESSION_STATUSES.map((status) => [status, sessions.filter((s) => s.status === status).length]));
+    const running = sessions.some((s) => !isTerminal(s.status) && s.status !== 'created');
+    return {
+      id: orchestrationId,
+      name,
+      status: running ? 'running' : sessions.every((s) => s.status === 'completed') ? 'completed' : 'pending',
+      maxParallel,
+      sessionCount: sessions.length,
+      counts: counts as OrchestrationSummary['counts'],
+      createdAt,
+    };
+  }
+
+  private view(orchestrationId: string): OrchestrationView {
+    return { ...this.summary(orchestrationId), sessions: this.sessionsOf(orchestrationId).map((s) => ({ ...s })), nextCursor: null };
+  }
+
+  private addOrchestration(name: string, maxParallel: number | null): string {
+    const id = randomUUID();
+    this.orchestrations.set(id, { name, maxParallel, createdAt: new Date().toISOString() });
+    return id;
+  }
+
+  private add(fields: Partial<SessionView>): SessionView {
+    const session = buildSessionView(fields);
+    this.sessions.set(session.id, session);
+    this.order.push(session.id);
+    return session;
+  }
+}
