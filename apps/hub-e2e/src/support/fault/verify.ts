@@ -91,7 +91,9 @@ export function verifyRun(o: RunObservations): { figures: RunFigures; problems: 
     } else if (expected.status !== 'skipped' && session.exitCode !== expected.exitCode) {
       problems.push(`${where}: exit code ${session.exitCode}, expected ${expected.exitCode}`);
     } else if (expected.status === 'skipped') {
-      const named = /^dependency (\S+) \(/.exec(session.statusReason ?? '')?.[1];
+      // "root (id) failed (…) ← hop (id) ← … ← dependency (id)": the last hop is the dependency that blocked it.
+      const hops = (session.statusReason ?? '').split(' ← ');
+      const named = /^(\S+) \(/.exec(hops[hops.length - 1])?.[1];
       if (!named || !expected.blockers.includes(named)) {
         problems.push(`${where}: skipped with reason "${session.statusReason}", expected it to name one of ${expected.blockers.join(', ')}`);
       }
