@@ -20,13 +20,16 @@ AGENT_UID=1000
 AGENT_GID=1000
 BUSYBOX=/bin/busybox
 NPM_PACKAGE=@anthropic-ai/claude-code
+# as_root, install_host_tools, copy_libraries, is_elf, copy_git.
+HOST_BINARIES="$HERE/../lib/host-binaries.sh"
+# shellcheck source=../lib/host-binaries.sh
+source "$HOST_BINARIES"
 
 log() { echo "claude-code image: $*"; }
 die() {
   echo "claude-code image: $*" >&2
   exit 1
 }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi; }
 
 claude_code_version() {
   local version
@@ -45,16 +48,7 @@ platform_package() {
 }
 
 ensure_tools() {
-  local missing=()
-  command -v git >/dev/null 2>&1 || missing+=(git)
-  [[ -x "$BUSYBOX" ]] || missing+=(busybox-static)
-  command -v ldd >/dev/null 2>&1 || missing+=(libc-bin)
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]} (apt-get)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-      || { as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } \
-      || die "cannot install ${missing[*]}: install them yourself (apt-get install ${missing[*]})"
-  fi
+  install_host_tools
   command -v node >/dev/null 2>&1 || die "node is not installed"
   command -v npm >/dev/null 2>&1 || die "npm is not installed"
   command -v bash >/dev/null 2>&1 || die "bash is not installed"
@@ -64,7 +58,7 @@ ensure_tools() {
 # What the image is made of. Host binaries are hashed by content; the npm packages by version.
 version_hash() {
   {
-    cat "${BASH_SOURCE[0]}" "$HERE/entrypoint.sh" "$HERE/result.js"
+    cat "${BASH_SOURCE[0]}" "$HOST_BINARIES" "$HERE/entrypoint.sh" "$HERE/result.js"
     echo "$NPM_PACKAGE@$1 $(platform_package) $(uname -m)"
     sha256sum "$(command -v node)" "$(command -v git)" "$(command -v bash)" "$BUSYBOX" | cut -d' ' -f1
   } | sha256sum | cut -c1-16
@@ -88,22 +82,6 @@ fetch_package() {
   echo "$tarball"
 }
 
-# Copies an ELF file's shared libraries (and its loader) to the same paths under the root.
-copy_libraries() {
-  local root=$1 file=$2 listing lib
-  listing=$(ldd "$file" 2>&1) || [[ "$listing" == *"not a dynamic executable"* ]] || die "ldd $file failed: $listing"
-  if grep -q 'not found' <<<"$listing"; then
-    die "${file#"$root"} needs libraries this machine does not have: $(grep 'not found' <<<"$listing" | awk '{print $1}' | tr '\n' ' ')"
-  fi
-  while read -r lib; do
-    [[ -e "$root$lib" ]] && continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' <<<"$listing")
-}
-
-is_elf() { [[ -f "$1" && ! -L "$1" ]] && [[ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" == '177ELF' ]]; }
-
 assemble_rootfs() {
   local root=$1 version=$2 wrapper=$3 native=$4
   # Debian's merged /usr layout, so paths ldd prints (/lib/..., /lib64/...) land in /usr.
@@ -124,23 +102,15 @@ assemble_rootfs() {
   chmod 0755 "$pkg/bin/claude.exe"
   ln -s "../lib/node_modules/$NPM_PACKAGE/bin/claude.exe" "$root/usr/local/bin/claude"
 
-  # node, git (its helpers and templates), bash.
+  # node, git (all its helpers, so git-remote-https works, and its templates), bash.
   cp -L "$(command -v node)" "$root/usr/local/bin/node"
-  cp -L "$(command -v git)" "$root/usr/bin/git"
-  local exec_path
-  exec_path=$(git --exec-path)
-  mkdir -p "$root$exec_path"
-  cp -a "$exec_path/." "$root$exec_path/"
-  [[ -d /usr/share/git-core ]] && cp -a /usr/share/git-core "$root/usr/share/"
+  copy_git "$root" /usr/bin/git
   cp -L "$(command -v bash)" "$root/usr/bin/bash"
 
   local file
-  for file in "$root/usr/local/bin/node" "$root/usr/bin/git" "$root/usr/bin/bash" "$pkg/bin/claude.exe"; do
+  for file in "$root/usr/local/bin/node" "$root/usr/bin/bash" "$pkg/bin/claude.exe"; do
     copy_libraries "$root" "$file"
   done
-  while IFS= read -r -d '' file; do
-    is_elf "$file" && copy_libraries "$root" "$file"
-  done < <(find "$root$exec_path" -type f -print0)
 
   # busybox for everything else (sh, ls, grep, sed, find, …), never over a real binary.
   cp "$BUSYBOX" "$root/usr/bin/busybox"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hub-claude-code: the entrypoint of hub/claude-code. Runs one Hub session with Claude Code:
 #   1. refuses to start without ANTHROPIC_API_KEY (exit 78, before anything slow);
-#   2. clones HUB_REPOSITORY at HUB_BRANCH into /workspace (GITHUB_TOKEN for github.com over https);
+#   2. works in /workspace, which Hub prepared (a checkout of the repository plus its dependencies' changes);
 #   3. gives Claude Code the preamble, the prompt and the list of inputs under /hub/inputs/;
 #   4. runs `claude -p` unattended in /workspace and writes its final answer to /hub/output/result.md
 #      and its JSON result to /hub/output/result.json.
@@ -68,52 +68,22 @@ if [ -d /sys/class/net ] && [ -z "$(ls /sys/class/net 2>/dev/null | grep -vx lo)
   say "warning: this container has no network (only lo); Claude Code needs to reach the Anthropic API"
 fi
 
-# 2. The repository.
+# The workspace's git settings (the runner fetched the repository with its own credentials: none are here).
 git config --global safe.directory '*' # a mounted repository belongs to another uid
 git config --global advice.detachedHead false
 git config --global init.defaultBranch main
 git config --global user.name >/dev/null || git config --global user.name "Claude Code (Hub)"
 git config --global user.email >/dev/null || git config --global user.email "claude-code@hub.invalid"
-if [ -n "${GITHUB_TOKEN:-}" ]; then
-  # Read from the environment when git asks, so the token is in no file, no URL and no argument.
-  git config --global credential.https://github.com.helper \
-    '!f() { test "$1" = get || exit 0; echo username=x-access-token; echo "password=$GITHUB_TOKEN"; }; f'
-fi
 
-clone_repository() {
-  local repository=$1 branch=${2:-} shown err=/tmp/hub-git.err
-  shown=$(shown_url "$repository")
-  local exists=
-  if [ -n "$branch" ]; then
-    if git ls-remote --exit-code -- "$repository" "refs/heads/$branch" "refs/tags/$branch" >/dev/null 2>"$err"; then
-      exists=1
-    elif [ $? -ne 2 ]; then # 2: reachable, no such ref; anything else: not reachable
-      fail 69 "cannot clone $shown: $(last_line_of "$err")"
-    fi
-  fi
-  if ! git clone --quiet ${exists:+--branch "$branch"} -- "$repository" "$WORKSPACE" 2>"$err"; then
-    fail 69 "cannot clone $shown${branch:+ at $branch}: $(last_line_of "$err")"
-  fi
-  cd "$WORKSPACE" || fail 70 "cannot enter $WORKSPACE"
-  if [ -n "$branch" ] && [ -z "$exists" ]; then
-    local base
-    base=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo 'the default branch')
-    git checkout --quiet -b "$branch" 2>"$err" || fail 69 "cannot create branch $branch in $shown: $(last_line_of "$err")"
-    say "branch $branch is not in $shown: created it from $base"
-  fi
-  local at commit
+# 2. The workspace: Hub prepared /workspace before the container started (a checkout of the
+# repository with the changes of the sessions this one depends on merged in); nothing is cloned here.
+cd "$WORKSPACE" || fail 70 "cannot enter $WORKSPACE"
+if git rev-parse --git-dir >/dev/null 2>&1; then
   at=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD)
-  [ "$at" = HEAD ] && at=${branch:-HEAD}
-  commit=$(git rev-parse --short HEAD 2>/dev/null || echo 'no commits')
-  say "cloned $shown at $at ($commit)"
+  say "workspace prepared by Hub${HUB_REPOSITORY:+ from $(shown_url "$HUB_REPOSITORY")} at $at ($(git rev-parse --short HEAD 2>/dev/null || echo 'no commits'))"
   say "$WORKSPACE: $(ls -A "$WORKSPACE" | grep -vx .git | head -n 30 | tr '\n' ' ')"
-}
-
-if [ -n "${HUB_REPOSITORY:-}" ]; then
-  clone_repository "$HUB_REPOSITORY" "${HUB_BRANCH:-}"
 else
-  cd "$WORKSPACE" || fail 70 "cannot enter $WORKSPACE"
-  say "no repository given: Claude Code starts in an empty $WORKSPACE"
+  say "no repository in $WORKSPACE: Claude Code starts in an empty directory"
 fi
 
 # 3. The prompt: preamble, prompt, inputs, and where the output goes.

@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { parseImageReference } from '@hub/contracts';
 import {
   CONTAINER_INPUTS_DIR,
   CONTAINER_PROMPT_FILE,
-  CONTAINER_REPOSITORY_DIR,
+  CONTAINER_WORKSPACE_DIR,
   type ContainerEngine,
   type ContainerExit,
   type ContainerInput,
   type ContainerLaunch,
+  type ContainerLimits,
+  type HelperExit,
+  type HelperLaunch,
+  type HelperMount,
   type ImageStatus,
   type SessionContainer,
 } from '../ports/container-engine.port';
@@ -16,11 +21,16 @@ import { describeDockerEndpoint } from './docker-client';
 export const LABEL_SESSION = 'hub.session';
 export const LABEL_ATTEMPT = 'hub.attempt';
 export const LABEL_RUNNER = 'hub.runner';
+/** On helper containers (ContainerEngine.runHelper), never with hub.session: what the helper is for. */
+export const LABEL_HELPER = 'hub.helper';
 
 const OUTPUT_DIR = '/hub/output';
 const PING_TIMEOUT_MS = 5_000;
 const NON_ROOT_USER = /^[1-9]\d*:\d+$/;
 const INPUT_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
+const HELPER_PURPOSE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const HELPER_LOG_TAIL_BYTES = 4 * 1024;
+const HELPER_TMP_BYTES = 64 * 1024 * 1024;
 
 export function sessionContainerName(sessionId: string, attempt: number): string {
   return `hub-session-${sessionId}-a${attempt}`;
@@ -125,6 +135,37 @@ export class DockerContainerEngine implements ContainerEngine {
     return containers.map(toSessionContainer);
   }
 
+  /**
+   * Creates, starts and waits for a helper container, killed at its time limit; its exit code, OOM
+   * flag and the end of its log are read, and it is removed whatever happened.
+   */
+  async runHelper(launch: HelperLaunch): Promise<HelperExit> {
+    const options = helperContainerOptions(launch);
+    const name = options.name ?? launch.purpose;
+    const container = await dockerCall(`creating helper container ${name} from image ${launch.image}`, () =>
+      this.docker.createContainer(options),
+    );
+    try {
+      await dockerCall(`starting helper container ${name}`, () => container.start());
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void this.stop(container.id, 0).catch(() => undefined);
+      }, launch.timeoutMs);
+      try {
+        await dockerCall(`waiting for helper container ${name}`, () => container.wait());
+      } finally {
+        clearTimeout(timer);
+      }
+      const info = await dockerCall(`inspecting helper container ${name}`, () => container.inspect());
+      const log = await this.readLog(container.id).catch(() => Buffer.alloc(0));
+      const tail = log.subarray(Math.max(0, log.length - HELPER_LOG_TAIL_BYTES)).toString('utf8');
+      return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled, timedOut, logTail: tail };
+    } finally {
+      await this.remove(container.id).catch(() => undefined);
+    }
+  }
+
   async ping(): Promise<void> {
     const where = describeDockerEndpoint(this.docker);
     try {
@@ -167,30 +208,77 @@ export function containerOptions(name: string, launch: ContainerLaunch): Docker.
   };
 }
 
-function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
-  const { memoryBytes, nanoCpus, pids } = launch.limits;
-  const fileSizeLimit = positiveBytes(launch.fileSizeLimitBytes, 'fileSizeLimitBytes');
+/**
+ * A helper's container (ContainerEngine.runHelper): isolated as a session's, no network at all, a
+ * read-only root filesystem (only /tmp, a small tmpfs, and its mounts are writable), a small log.
+ */
+export function helperContainerOptions(launch: HelperLaunch): Docker.ContainerCreateOptions {
+  assertNonRootUser(launch.user);
+  if (!HELPER_PURPOSE.test(launch.purpose)) throw new Error(`helper purpose "${launch.purpose}" must be lowercase letters, digits and dashes`);
+  if (!launch.command.length) throw new Error('a helper container needs a command');
+  if (!(launch.timeoutMs > 0)) throw new Error(`helper time limit ${launch.timeoutMs} ms must be positive`);
+  return {
+    name: `hub-helper-${launch.purpose}-${randomBytes(4).toString('hex')}`,
+    Image: launch.image,
+    User: launch.user,
+    Entrypoint: launch.command,
+    Env: environment(launch.env),
+    Labels: { [LABEL_HELPER]: launch.purpose, [LABEL_RUNNER]: launch.runnerId },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      ...isolation(launch.limits, launch.fileSizeLimitBytes),
+      NetworkMode: 'none',
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${Math.min(launch.limits.memoryBytes, HELPER_TMP_BYTES)}` },
+      Binds: launch.mounts.map(helperBind),
+      LogConfig: { Type: 'json-file', Config: { 'max-size': String(MIN_DOCKER_LOG_FILE_BYTES), 'max-file': '1' } },
+    },
+  };
+}
+
+function helperBind(mount: HelperMount): string {
+  const target = mount.containerPath;
+  if (!target.startsWith('/') || target === '/' || /[:,]/.test(target)) {
+    throw new Error(`helper mount point ${target} must be an absolute container path other than / without ':' or ','`);
+  }
+  return `${hostPath(mount.hostPath, `helper mount ${target}`)}:${target}:${mount.readOnly ? 'ro' : 'rw'}`;
+}
+
+/** What every container Hub runs has: no privileges, its own IPC and init, the limits, the file-size cap. */
+function isolation(limits: ContainerLimits, fileSizeLimitBytes: number): Docker.HostConfig {
+  const { memoryBytes, nanoCpus, pids } = limits;
+  const fileSizeLimit = positiveBytes(fileSizeLimitBytes, 'fileSizeLimitBytes');
   return {
     Privileged: false,
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
-    NetworkMode: launch.network,
     PidsLimit: pids,
     Memory: memoryBytes,
     MemorySwap: memoryBytes,
     NanoCpus: nanoCpus,
+    Init: true,
+    AutoRemove: false,
+    IpcMode: 'private',
+    // No file the container writes can grow past this: the write fails and the writer gets SIGXFSZ
+    // (a shell reports exit status 153).
+    Ulimits: [{ Name: 'fsize', Soft: fileSizeLimit, Hard: fileSizeLimit }],
+  };
+}
+
+function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
+  const { memoryBytes } = launch.limits;
+  return {
+    ...isolation(launch.limits, launch.fileSizeLimitBytes),
+    NetworkMode: launch.network,
     // /workspace lives in the image's writable layer (agents clone into it), so the root
     // filesystem stays writable; /tmp is tmpfs, whose pages count against the memory limit.
     ReadonlyRootfs: false,
     Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${memoryBytes}` },
-    Init: true,
-    AutoRemove: false,
-    IpcMode: 'private',
     Binds: binds(launch),
     LogConfig: logConfig(launch),
-    // No file the agent writes (in /hub/output, /workspace, /tmp) can grow past this: the write
-    // fails and the writer gets SIGXFSZ (a shell reports exit status 153).
-    Ulimits: [{ Name: 'fsize', Soft: fileSizeLimit, Hard: fileSizeLimit }],
   };
 }
 
@@ -217,10 +305,8 @@ function positiveBytes(value: number, field: string): number {
 function binds(launch: ContainerLaunch): string[] {
   const output = `${hostPath(launch.outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
   const prompt = `${hostPath(launch.promptFile, 'prompt file')}:${CONTAINER_PROMPT_FILE}:ro`;
-  const repository = launch.repositoryPath
-    ? [`${hostPath(launch.repositoryPath, 'repository')}:${CONTAINER_REPOSITORY_DIR}:ro`]
-    : [];
-  return [output, prompt, ...repository, ...launch.inputs.map(inputBind)];
+  const workspace = `${hostPath(launch.workspaceDir, 'workspace')}:${CONTAINER_WORKSPACE_DIR}:rw`;
+  return [output, prompt, workspace, ...launch.inputs.map(inputBind)];
 }
 
 function inputBind(input: ContainerInput): string {

@@ -8,8 +8,8 @@ export interface ContainerLimits {
   pids: number;
 }
 
-/** Where a local repository (ContainerLaunch.repositoryPath) is mounted, read-only. */
-export const CONTAINER_REPOSITORY_DIR = '/hub/repository';
+/** Where the session's git workspace (prepared by Hub) is mounted, read-write. */
+export const CONTAINER_WORKSPACE_DIR = '/workspace';
 
 /** Where the session's prompt is mounted, read-only: a file, so any prompt the API accepts arrives whole. */
 export const CONTAINER_PROMPT_FILE = '/hub/prompt';
@@ -33,11 +33,11 @@ export interface ContainerLaunch {
   outputDir: string;
   /** Host file mounted read-only at /hub/prompt. */
   promptFile: string;
+  /** The session's git workspace on the host, mounted read-write at /workspace. */
+  workspaceDir: string;
   inputs: ContainerInput[];
   /** The Docker network to join; `none` (no network at all) unless the runner's policy says otherwise. */
   network: string;
-  /** A local repository on the host, mounted read-only at /hub/repository. */
-  repositoryPath?: string;
   limits: ContainerLimits;
   /** uid:gid the agent runs as; never root. */
   user: string;
@@ -52,6 +52,46 @@ export interface ContainerLaunch {
    * writer gets SIGXFSZ), so no single file outgrows the session's disk quota between two of its polls.
    */
   fileSizeLimitBytes: number;
+}
+
+/** A host directory a helper container sees. */
+export interface HelperMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+/**
+ * A short-lived container that does one job for the runner on something an agent left (its
+ * workspace, say), so that nothing the agent wrote is interpreted on the host: as hardened as a
+ * session's container (no network at all, every capability dropped, no-new-privileges, a non-root
+ * user, memory, CPU, PID and file-size limits), with a read-only root filesystem and a time limit.
+ */
+export interface HelperLaunch {
+  /** What it is for (lowercase letters, digits, dashes): in its name (`hub-helper-<purpose>-<random>`) and label `hub.helper`. */
+  purpose: string;
+  image: string;
+  /** Run as the entrypoint (the image's own is replaced); no shell is added. */
+  command: string[];
+  env: Record<string, string>;
+  mounts: HelperMount[];
+  /** uid:gid it runs as; never root. */
+  user: string;
+  limits: ContainerLimits;
+  /** The largest file it may write (bytes; the `fsize` ulimit). */
+  fileSizeLimitBytes: number;
+  /** Killed past this. */
+  timeoutMs: number;
+  runnerId: string;
+}
+
+export interface HelperExit {
+  exitCode: number;
+  oomKilled: boolean;
+  /** Killed at its time limit. */
+  timedOut: boolean;
+  /** The end of what it printed (stdout and stderr, at most a few KiB): for error messages. */
+  logTail: string;
 }
 
 export type ImageStatus = 'present' | 'missing';
@@ -97,6 +137,8 @@ export interface ContainerEngine {
   remove(containerId: string): Promise<void>;
   /** Every container labelled hub.session on this engine. */
   listSessionContainers(): Promise<SessionContainer[]>;
+  /** Runs a helper container (see HelperLaunch) to its end or its time limit, and removes it. */
+  runHelper(launch: HelperLaunch): Promise<HelperExit>;
   /** Throws with an explanation when the engine cannot be reached or used. */
   ping(): Promise<void>;
 }
