@@ -143,6 +143,7 @@ class FakeRunner {
         output: { files: 0, bytes: 0, skipped: 0 },
         logBytes: 0,
         logDroppedBytes: 0,
+        changes: null,
       },
       `container.exited:${sessionId}:${attempt}`,
     );

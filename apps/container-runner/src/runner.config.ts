@@ -25,13 +25,15 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_LOG_CAP_MB: z.coerce.number().int().min(1).max(10_240).default(64),
   /** What a session may write to /hub/output (and the largest file it may write anywhere); past it, it fails. */
   HUB_OUTPUT_QUOTA_MB: z.coerce.number().int().min(1).default(1024),
+  /** The image of the helper containers that capture a session's git changes (needs git and sh). */
+  HUB_GIT_HELPER_IMAGE: z.string().default('hub/test-agent:latest'),
   DOCKER_HOST: z.string().optional(),
   /** A file of NAME=value lines; HUB_SECRET_<NAME> variables add to it (and win). */
   HUB_SECRETS_FILE: z.string().optional(),
   /** Which network each image's containers join: `image-pattern=network;…` (default none for all). */
   HUB_IMAGE_NETWORKS: z.string().default(''),
   /** Which images get which secrets: `image-pattern=NAME,NAME;…`. */
-  HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY,GITHUB_TOKEN'),
+  HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY'),
   /** Comma-separated host directories under which a session's repository may be a local path. */
   HUB_LOCAL_REPOSITORY_ROOTS: z
     .string()

@@ -50,6 +50,11 @@ export class SessionsController {
     return streamed(await this.hub.sessionLog(sessionId));
   }
 
+  @Get(':id/changes')
+  async changes(@Param('id', SessionIdPipe) sessionId: string): Promise<StreamableFile> {
+    return streamed(await this.hub.sessionChanges(sessionId));
+  }
+
   @Get(':id/output')
   output(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionOutput> {
     return this.hub.getSessionOutput(sessionId);

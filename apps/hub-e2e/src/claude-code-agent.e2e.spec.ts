@@ -112,7 +112,7 @@ describe('the Claude Code agent image (hub/claude-code, built offline)', () => {
       if (repositories && !process.env['HUB_E2E_KEEP']) await rm(repositories, { recursive: true, force: true });
     });
 
-    it('clones the repository into /workspace, runs the real claude CLI, and fails saying why; the key never shows', async () => {
+    it('works in the /workspace Hub prepared from the repository, runs the real claude CLI, and fails saying why; the key never shows', async () => {
       const version = await pinnedVersion();
       // A dependency whose output becomes this session's input.
       const notes = await hub.api.createSession({
@@ -141,10 +141,10 @@ describe('the Claude Code agent image (hub/claude-code, built offline)', () => {
 
       // The real CLI, at the pinned version, ran in the image.
       expect(log).toContain(`hub-claude-code: Claude Code ${version} (Claude Code)`);
-      // /workspace holds the repository, at the commit made above.
-      const cloned = /hub-claude-code: cloned \/hub\/repository at main \(([0-9a-f]{7,})\)/.exec(log);
-      expect(cloned).not.toBeNull();
-      expect(commit.startsWith(cloned![1]!)).toBe(true);
+      // /workspace holds the repository Hub prepared, at the commit made above.
+      const prepared = /hub-claude-code: workspace prepared by Hub from local at main \(([0-9a-f]{7,})\)/.exec(log);
+      expect(prepared).not.toBeNull();
+      expect(commit.startsWith(prepared![1]!)).toBe(true);
       expect(log).toContain('hub-claude-code: /workspace: README.md');
       // The prompt carried the type's preamble and the dependency's output.
       expect(log).toContain('with the review preamble');

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { Client } from 'pg';
 import { makeTempDir } from '@hub/infra';
+import { createBareRepository } from './support/git-repository';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 describe('runner secrets and local repositories', () => {
@@ -13,8 +14,7 @@ describe('runner secrets and local repositories', () => {
 
   beforeAll(async () => {
     repositories = await makeTempDir('hub-repos');
-    await mkdir(join(repositories, 'project.git'));
-    await writeFile(join(repositories, 'project.git', 'HEAD'), 'ref: refs/heads/main\n');
+    createBareRepository(join(repositories, 'project.git'), { 'README.md': '# project\n' });
     hub = await startTestStack({
       HUB_SECRET_CANARY: canary,
       HUB_IMAGE_SECRETS: 'hub/test-agent*=CANARY',
@@ -102,20 +102,20 @@ describe('runner secrets and local repositories', () => {
     expect(await readFile(join(hub.stack.logDir, 'container-runner.log'), 'utf8')).toContain(session.id);
   });
 
-  it('mounts a local repository under the allowed roots read-only at /hub/repository', async () => {
+  it('prepares /workspace as a checkout of a local repository under the allowed roots, the repository itself untouched', async () => {
     const session = await hub.api.createSession({
       type: 'analysis',
       repository: join(repositories, 'project.git'),
       branch: 'main',
-      prompt: 'echo "repo=$HUB_REPOSITORY branch=$HUB_BRANCH"; cat /hub/repository/HEAD; touch /hub/repository/x || echo read-only',
+      prompt: 'echo "repo=$HUB_REPOSITORY branch=$HUB_BRANCH"; cat /workspace/README.md; git -C /workspace status --short | wc -l; ls /hub/repository 2>&1 | head -1',
       start: true,
     });
     const done = await hub.api.waitForStatus(session.id);
     expect(done.status).toBe('completed');
     const log = (await hub.api.request('GET', `/api/v1/sessions/${session.id}/logs`)).text;
-    expect(log).toContain('repo=/hub/repository branch=main');
-    expect(log).toContain('ref: refs/heads/main');
-    expect(log).toContain('read-only');
+    expect(log).toContain('repo=local branch=main');
+    expect(log).toContain('# project');
+    expect(log).toMatch(/No such file or directory/); // the repository is never mounted into the container
   });
 
   it('refuses a local repository outside the allowed roots, saying why', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_SKIPPED_NAMED, OutputFileSchema, SkippedOutputSchema } from './sessions/session.schemas';
+import { ChangedFileSchema, ChangeSummarySchema, MAX_SKIPPED_NAMED, OutputFileSchema, SkippedOutputSchema } from './sessions/session.schemas';
 
 /** Where runners keep what a session leaves behind, in the NATS object store. */
 export const OUTPUT_BUCKET = 'hub-session-output';
@@ -8,6 +8,10 @@ export const logObjectName = (sessionId: string) => `${sessionId}/log`;
 export const outputObjectName = (sessionId: string, path: string) => `${sessionId}/output/${path}`;
 /** The listing of a session's output files (OutputManifest, JSON): file lists travel by reference, never on a NATS message. */
 export const manifestObjectName = (sessionId: string) => `${sessionId}/manifest`;
+/** A session's captured changes: a git bundle of base..head, its unified diff (capped), and its changed files (JSON). */
+export const changesBundleObjectName = (sessionId: string) => `${sessionId}/changes/bundle`;
+export const changesDiffObjectName = (sessionId: string) => `${sessionId}/changes/diff`;
+export const changesListObjectName = (sessionId: string) => `${sessionId}/changes/files`;
 
 /**
  * The longest output path (UTF-8 bytes, relative to /hub/output) a runner keeps. Longer ones are
@@ -26,3 +30,15 @@ export const OutputManifestSchema = z.object({
   skippedCount: z.number().int().nonnegative(),
 });
 export type OutputManifest = z.infer<typeof OutputManifestSchema>;
+
+/** At most this many changed files are listed per session; the summary counts them all. */
+export const MAX_CHANGED_FILES_LISTED = 1000;
+
+/** A session's captured changes as stored (`changesListObjectName`): the summary and the files changed. */
+export const StoredChangesSchema = z.object({
+  summary: ChangeSummarySchema,
+  files: z.array(ChangedFileSchema).max(MAX_CHANGED_FILES_LISTED),
+  /** The diff (`changesDiffObjectName`) was cut at the runner's cap. */
+  diffTruncated: z.boolean(),
+});
+export type StoredChanges = z.infer<typeof StoredChangesSchema>;

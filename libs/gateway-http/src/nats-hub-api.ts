@@ -95,6 +95,10 @@ export class NatsHubApi extends HubApi {
     return this.files.log(sessionId);
   }
 
+  sessionChanges(sessionId: string): Promise<HubFile> {
+    return this.files.changes(sessionId);
+  }
+
   async createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
     const { id } = await this.send(RPC.createOrchestration, request, 'the orchestration');
     return this.getOrchestration(id);

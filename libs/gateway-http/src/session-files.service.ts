@@ -44,16 +44,28 @@ export class SessionFiles {
     return { content: log, contentType: 'text/plain; charset=utf-8' };
   }
 
+  /** The unified diff of a session's captured changes, streamed; not_found, saying why, when there is none. */
+  async changes(sessionId: string): Promise<HubFile> {
+    const session = await this.rpc.call(RPC.getSession, { sessionId });
+    const diff = session.changes ? await this.read(() => this.store.getChangesDiffStream(sessionId)) : null;
+    if (!diff) {
+      const why = isTerminal(session.status) ? 'changed nothing in its workspace' : `is ${session.status}; its changes are captured when it ends`;
+      throw new HubError('not_found', `no changes: session ${sessionId} ${why}`);
+    }
+    return { content: diff, contentType: 'text/x-diff; charset=utf-8' };
+  }
+
   /**
    * A session's exit code and output listing. The list is the manifest the runner stored in the
    * object store (sessions from before manifests keep the list the registry recorded).
    */
   async output(sessionId: string): Promise<SessionOutput> {
     const summary = await this.rpc.call(RPC.getSessionOutput, { sessionId });
-    const { status, exitCode } = summary;
+    const { status, exitCode, changes } = summary;
     const manifest = summary.reported ? await this.read(() => this.store.getManifest(sessionId)) : null;
-    if (!manifest) return { sessionId, status, exitCode, files: summary.legacyFiles, skipped: [], skippedCount: 0 };
-    return { sessionId, status, exitCode, files: manifest.files, skipped: manifest.skipped, skippedCount: manifest.skippedCount };
+    if (!manifest) return { sessionId, status, exitCode, files: summary.legacyFiles, skipped: [], skippedCount: 0, changes };
+    const { files, skipped, skippedCount } = manifest;
+    return { sessionId, status, exitCode, files, skipped, skippedCount, changes };
   }
 
   async file(sessionId: string, path: string): Promise<HubFile> {

@@ -125,6 +125,10 @@ export class HttpHubApi extends HubApi {
     return this.file(await this.send('GET', `/api/v1/sessions/${segment(sessionId)}/logs`));
   }
 
+  async sessionChanges(sessionId: string): Promise<HubFile> {
+    return this.file(await this.send('GET', `/api/v1/sessions/${segment(sessionId)}/changes`));
+  }
+
   async createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
     return OrchestrationViewSchema.parse(await this.json('POST', '/api/v1/orchestrations', request));
   }

@@ -66,6 +66,8 @@ export abstract class HubApi {
   abstract readOutputFile(sessionId: string, path: string): Promise<HubFile>;
   /** The container's stdout and stderr, stored when it exited; not_found, saying why, before. */
   abstract sessionLog(sessionId: string): Promise<HubFile>;
+  /** The unified diff of what the session changed in its git workspace (base..head); not_found when it changed nothing. */
+  abstract sessionChanges(sessionId: string): Promise<HubFile>;
 
   /** Records it, then answers its view (as getOrchestration does). */
   abstract createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView>;

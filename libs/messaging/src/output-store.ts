@@ -3,6 +3,11 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { JetStreamClient, NatsConnection, ObjectInfo, ObjectStore, StorageType } from 'nats';
 import {
+  changesBundleObjectName,
+  changesDiffObjectName,
+  changesListObjectName,
+  StoredChanges,
+  StoredChangesSchema,
   logObjectName,
   manifestObjectName,
   OUTPUT_BUCKET,
@@ -107,6 +112,33 @@ export class OutputStore {
     const parsed = OutputManifestSchema.safeParse(JSON.parse(Buffer.from(blob).toString('utf8')));
     if (!parsed.success) throw new Error(`the output manifest of session ${sessionId} is malformed: ${parsed.error.message}`);
     return parsed.data;
+  }
+
+  /** A session's captured changes: the git bundle and the diff (files on the runner's disk, streamed) and their listing. */
+  async putChanges(sessionId: string, changes: StoredChanges, files: { bundle: string; diff: string }): Promise<void> {
+    await this.putStream(changesBundleObjectName(sessionId), () => createReadStream(files.bundle));
+    await this.putStream(changesDiffObjectName(sessionId), () => createReadStream(files.diff));
+    const checked = StoredChangesSchema.parse(changes);
+    await (await this.store()).putBlob({ name: changesListObjectName(sessionId) }, Buffer.from(JSON.stringify(checked)));
+  }
+
+  /** A session's captured changes' listing (null when it changed nothing, or has not ended). */
+  async getChanges(sessionId: string): Promise<StoredChanges | null> {
+    const blob = await (await this.store()).getBlob(changesListObjectName(sessionId));
+    if (!blob) return null;
+    const parsed = StoredChangesSchema.safeParse(JSON.parse(Buffer.from(blob).toString('utf8')));
+    if (!parsed.success) throw new Error(`the changes of session ${sessionId} are malformed: ${parsed.error.message}`);
+    return parsed.data;
+  }
+
+  /** The git bundle (base..head) of a session's changes, streamed. */
+  getChangesBundleStream(sessionId: string): Promise<Readable | null> {
+    return this.getStream(changesBundleObjectName(sessionId));
+  }
+
+  /** The unified diff of a session's changes (capped by the runner), streamed. */
+  getChangesDiffStream(sessionId: string): Promise<Readable | null> {
+    return this.getStream(changesDiffObjectName(sessionId));
   }
 
   private async putStream(name: string, open: () => NodeJS.ReadableStream): Promise<StoredObject> {

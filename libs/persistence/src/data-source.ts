@@ -7,12 +7,14 @@ import { SessionEntity } from './entities/session.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
+import { GitChanges1764300000000 } from './migrations/1764300000000-git-changes';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   OrchestrationsRetriesDispatch1764100000000,
   BoundedOutputsDurableCancel1764200000000,
+  GitChanges1764300000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -14,6 +14,7 @@ import { SessionLedger } from './sessions/session-ledger';
 import { WatchContainer } from './sessions/watch-container.use-case';
 import { RunnerSlots } from './slots/runner-slots';
 import { AttemptFiles } from './workspace/attempt-files';
+import { GitWorkspaces } from './workspace/git-workspaces';
 
 /** What a runner is given from outside: its engine, its settings and the rest of its world. */
 export interface RunnerWorld {
@@ -45,6 +46,7 @@ export class RunnerModule {
         { provide: OutputStore, useValue: world.outputs },
         SessionLedger,
         AttemptFiles,
+        GitWorkspaces,
         InputFetcher,
         AttemptOutputs,
         ExitReporter,

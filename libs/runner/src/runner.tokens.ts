@@ -17,6 +17,8 @@ export interface RunnerSettings {
   outputLimits: OutputLimits;
   /** The log kept of each attempt (bytes); what a container prints beyond it is counted, not kept. */
   logCapBytes: number;
+  /** The image the runner's git helper containers run (git and a POSIX sh): capture runs there, never on the host. */
+  gitHelperImage: string;
   /** What a session may write to /hub/output (bytes, and the largest single file); past it the session fails. */
   outputQuotaBytes: number;
   /** The network each image's containers join (default none). */
@@ -25,7 +27,7 @@ export interface RunnerSettings {
   secrets: RunnerSecrets;
   /**
    * Host directories under which a session's `repository` may be a local path (a bare repository,
-   * say), mounted read-only at /hub/repository. Empty: local paths are refused.
+   * say), from which the runner prepares a session's workspace. Empty: local paths are refused.
    */
   localRepositoryRoots: string[];
   /** The images the health check expects to find. */

@@ -169,6 +169,12 @@ export class InMemoryHubApi extends HubApi {
     return { content: Readable.from([Buffer.from(log)]), contentType: 'text/plain; charset=utf-8' };
   }
 
+  async sessionChanges(sessionId: string): Promise<HubFile> {
+    this.enter('sessionChanges', sessionId);
+    this.session(sessionId);
+    throw new HubError('not_found', `session ${sessionId} changed nothing in its workspace`);
+  }
+
   /** Every session of the request, its dependencies by id; no check of the plan (the registry's). */
   async createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
     this.enter('createOrchestration', request);

@@ -25,6 +25,7 @@ export function buildSessionView(overrides: Partial<SessionView> = {}): SessionV
     attempts: [],
     log: null,
     output: null,
+    changes: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

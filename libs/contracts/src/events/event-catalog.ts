@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SessionTypeSchema } from '../sessions/session.schemas';
+import { ChangeSummarySchema, SessionTypeSchema } from '../sessions/session.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
 
 /**
@@ -21,6 +21,7 @@ export const ContainerExitCauseSchema = z.enum([
   'start_failed',
   'container_lost',
   'quota_exceeded',
+  'merge_conflict',
 ]);
 export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
 
@@ -111,6 +112,8 @@ export const EVENT_CATALOG = {
       logBytes: z.number().int().nonnegative(),
       /** Bytes the container printed beyond the runner's log cap: counted, not kept. */
       logDroppedBytes: z.number().int().nonnegative(),
+      /** What it changed in its git workspace (the bundle, diff and file list are in the object store); null when nothing. */
+      changes: ChangeSummarySchema.nullable().default(null),
     }),
   },
   'session.cancel-requested': {

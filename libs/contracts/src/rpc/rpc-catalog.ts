@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ChangeSummarySchema,
   CreateSessionRequestSchema,
   ListSessionsQuerySchema,
   OutputFileSchema,
@@ -32,6 +33,9 @@ export type SessionInput = z.infer<typeof SessionInputSchema>;
 export const SessionSpecSchema = z.object({
   sessionId: z.string(),
   orchestrationId: z.string(),
+  /** Its name and its orchestration's: the branch its changes are captured on is `hub/<orchestration>/<session>`. */
+  name: z.string().nullable(),
+  orchestrationName: z.string(),
   type: z.string(),
   prompt: z.string(),
   image: z.string(),
@@ -41,7 +45,10 @@ export const SessionSpecSchema = z.object({
   attempt: z.number().int().min(1),
   /** The session type's preamble (HUB_PROMPT_PREAMBLE), from the registry's templates; may be empty. */
   preamble: z.string(),
-  /** The outputs of each dependency, mounted read-only at /hub/inputs/<name>/. */
+  /**
+   * Each dependency, in the order the session declared them: its outputs are mounted read-only at
+   * /hub/inputs/<name>/, and its captured changes are merged into the workspace in this order.
+   */
   inputs: z.array(SessionInputSchema),
 });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
@@ -74,6 +81,8 @@ export const SessionOutputSummarySchema = z.object({
   reported: z.boolean(),
   /** Output files recorded before manifests existed (older sessions), at most LEGACY_FILES_LISTED. */
   legacyFiles: z.array(OutputFileSchema),
+  /** What it changed in its git workspace, when it changed anything. */
+  changes: ChangeSummarySchema.nullable().default(null),
 });
 export type SessionOutputSummary = z.infer<typeof SessionOutputSummarySchema>;
 export const LEGACY_FILES_LISTED = 1000;

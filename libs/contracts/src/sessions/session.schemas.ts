@@ -107,6 +107,29 @@ export const ListSessionsQuerySchema = z.strictObject({
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
 
+/**
+ * What a session changed in its git workspace, as captured when it ended: its commits (and one of
+ * whatever it left uncommitted) on `branch`, from `baseCommit` to `headCommit`. The per-file list
+ * and the diff are objects in the object store (`changesListObjectName`, `changesDiffObjectName`).
+ */
+export const ChangeSummarySchema = z.object({
+  branch: z.string().max(400),
+  baseCommit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  headCommit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  files: z.number().int().nonnegative(),
+  added: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+});
+export type ChangeSummary = z.infer<typeof ChangeSummarySchema>;
+
+/** One file a session changed: lines added and removed (null for a binary file). */
+export const ChangedFileSchema = z.object({
+  path: z.string().max(4096),
+  added: z.number().int().nonnegative().nullable(),
+  removed: z.number().int().nonnegative().nullable(),
+});
+export type ChangedFile = z.infer<typeof ChangedFileSchema>;
+
 export const SessionViewSchema = z.object({
   id: z.string(),
   orchestrationId: z.string(),
@@ -141,6 +164,8 @@ export const SessionViewSchema = z.object({
   output: z
     .object({ files: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), skipped: z.number().int().nonnegative() })
     .nullable(),
+  /** What it changed in its git workspace (null before it ended, or when it changed nothing). */
+  changes: ChangeSummarySchema.nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -178,5 +203,7 @@ export const SessionOutputSchema = z.object({
   files: z.array(OutputFileSchema),
   skipped: z.array(SkippedOutputSchema),
   skippedCount: z.number().int().nonnegative(),
+  /** What it changed in its git workspace, when it changed anything. */
+  changes: ChangeSummarySchema.nullable().optional(),
 });
 export type SessionOutput = z.infer<typeof SessionOutputSchema>;

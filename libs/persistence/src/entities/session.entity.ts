@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
-import type { OutputFile, SessionStatus } from '@hub/contracts';
+import type { ChangeSummary, OutputFile, SessionStatus } from '@hub/contracts';
 
 /**
  * A byte count kept in a bigint column, read as a number: pg returns bigints as strings, and a
@@ -102,6 +102,10 @@ export class SessionEntity {
   /** When a cancel was asked for while a runner held the session. */
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
   cancelRequestedAt!: Date | null;
+
+  /** What it changed in its git workspace, once captured (the lists and the bundle are in the object store). */
+  @Column({ type: 'jsonb', nullable: true })
+  changes!: ChangeSummary | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

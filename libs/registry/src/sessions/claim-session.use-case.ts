@@ -29,7 +29,8 @@ export class ClaimSession {
         changes: { runnerId, incrementAttempt: true },
       });
       if (!claimed) return null;
-      return toSessionSpec(claimed, preambleFor(this.settings, claimed.type), await tx.inputsOf(claimed.id));
+      const orchestrationName = await tx.orchestrationName(claimed.orchestrationId);
+      return toSessionSpec(claimed, orchestrationName, preambleFor(this.settings, claimed.type), await tx.inputsOf(claimed.id));
     });
     return { claimed: spec !== null, spec };
   }

@@ -68,6 +68,7 @@ export class RecordContainerOutcome {
           oomKilled: exit.oomKilled,
           ...(exit.containerId ? { containerId: exit.containerId } : {}),
           output: exit.output,
+          changes: exit.changes ?? null,
           log: { bytes: exit.logBytes, droppedBytes: exit.logDroppedBytes },
           ...(retry ? { readyAt: new Date(Date.now() + delayMs), dispatchedAt: null } : { finishedAt }),
         },

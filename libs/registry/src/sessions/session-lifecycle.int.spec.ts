@@ -79,6 +79,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       output: { files: 0, bytes: 0, skipped: 0 },
       logBytes: 0,
       logDroppedBytes: 0,
+      changes: null,
     },
   });
 

@@ -35,6 +35,7 @@ export class SessionQueries {
       exitCode: session.exitCode,
       reported: session.output !== null,
       legacyFiles: session.legacyOutputFiles.slice(0, LEGACY_FILES_LISTED),
+      changes: session.changes,
     };
   }
 

@@ -2,10 +2,17 @@ import { SessionInput, SessionSpec } from '@hub/contracts';
 import { SessionRecord } from '../store/session-record';
 
 /** What a runner needs to run (or adopt) a session's current attempt. */
-export function toSessionSpec(record: SessionRecord, preamble: string, inputs: SessionInput[]): SessionSpec {
+export function toSessionSpec(
+  record: SessionRecord,
+  orchestrationName: string,
+  preamble: string,
+  inputs: SessionInput[],
+): SessionSpec {
   return {
     sessionId: record.id,
     orchestrationId: record.orchestrationId,
+    name: record.name,
+    orchestrationName,
     type: record.type,
     prompt: record.prompt,
     image: record.image,

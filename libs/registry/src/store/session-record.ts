@@ -39,6 +39,7 @@ type ChangeableColumn =
   | 'containerId'
   | 'runnerId'
   | 'cancelRequestedAt'
+  | 'changes'
   | 'startedAt'
   | 'finishedAt'
   | 'readyAt'
@@ -109,6 +110,7 @@ export function toSessionView(record: SessionRecord): SessionView {
     attempts: record.attempts,
     log: record.log,
     output: record.output,
+    changes: record.changes,
     createdAt: record.createdAt.toISOString(),
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,

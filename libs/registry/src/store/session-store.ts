@@ -292,6 +292,12 @@ export class SessionTransaction extends SessionReads {
     return row?.maxParallel ?? null;
   }
 
+  /** The orchestration's name (fixed at creation): part of the branch its sessions' changes are kept on. */
+  async orchestrationName(id: string): Promise<string> {
+    const row = await this.em.findOne(OrchestrationEntity, { select: { id: true, name: true }, where: { id } });
+    return row?.name ?? id;
+  }
+
   /** The orchestration's maxParallel, with its row locked until commit (dispatch decisions serialise on it). */
   async lockOrchestration(id: string): Promise<{ maxParallel: number | null } | null> {
     const row = await this.em.findOne(OrchestrationEntity, {
@@ -310,8 +316,8 @@ export class SessionTransaction extends SessionReads {
   /** Inserts sessions and their dependencies in two statements, whatever their number. */
   async insertSessions(sessions: NewSession[]): Promise<void> {
     await insertRows(this.em, SessionEntity, NEW_SESSION_COLUMNS, sessions, { status: CREATED });
-    const edges = sessions.flatMap((s) => s.dependsOn.map((dependsOnId) => ({ sessionId: s.id, dependsOnId })));
-    await insertRows(this.em, SessionDependencyEntity, ['sessionId', 'dependsOnId'], edges);
+    const edges = sessions.flatMap((s) => s.dependsOn.map((dependsOnId, position) => ({ sessionId: s.id, dependsOnId, position })));
+    await insertRows(this.em, SessionDependencyEntity, ['sessionId', 'dependsOnId', 'position'], edges);
   }
 
   /**
@@ -453,7 +459,8 @@ export class SessionTransaction extends SessionReads {
       .select('s.id', 'id')
       .addSelect('s.name', 'name')
       .where('d.sessionId = :sessionId', { sessionId })
-      .orderBy('coalesce(s.name, s.id::text)')
+      .orderBy('d.position')
+      .addOrderBy('coalesce(s.name, s.id::text)')
       .getRawMany();
     return rows.map((r) => ({ name: r.name ?? r.id, sessionId: r.id }));
   }

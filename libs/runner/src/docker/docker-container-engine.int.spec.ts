@@ -46,6 +46,7 @@ async function launchOf(prompt: string, overrides: Partial<ContainerLaunch> = {}
     image: IMAGE,
     env: { HUB_PROMPT: prompt, HUB_SESSION_ID: sessionId },
     outputDir: await tempDir(),
+    workspaceDir: await tempDir(),
     promptFile: await promptFileOf(prompt),
     inputs: [],
     network: 'none',
@@ -194,6 +195,7 @@ describe('DockerContainerEngine', () => {
     expect(HostConfig.Binds).toEqual([
       `${launch.outputDir}:/hub/output:rw`,
       `${launch.promptFile}:/hub/prompt:ro`,
+      `${launch.workspaceDir}:/workspace:rw`,
       `${inputDir}:/hub/inputs/repo:ro`,
     ]);
     expect(JSON.stringify(HostConfig)).not.toContain('docker.sock');

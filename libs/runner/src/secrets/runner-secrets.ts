@@ -41,6 +41,11 @@ export class RunnerSecrets {
     return [...this.values.keys()];
   }
 
+  /** A secret's value, for the runner's own use (fetching a repository); never given to a container by this. */
+  value(name: string): string | undefined {
+    return this.values.get(name);
+  }
+
   /** The environment a container of `image` receives: the secrets granted to it that this runner has. */
   forImage(image: string): Record<string, string> {
     const granted = this.grants.filter((g) => matches(g.imagePattern, image)).flatMap((g) => g.names);

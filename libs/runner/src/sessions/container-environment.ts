@@ -1,5 +1,5 @@
 import type { SessionSpec } from '@hub/contracts';
-import { CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE, CONTAINER_REPOSITORY_DIR } from '../ports/container-engine.port';
+import { CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE } from '../ports/container-engine.port';
 import type { RunnerSecrets } from '../secrets/runner-secrets';
 
 /**
@@ -19,7 +19,8 @@ export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets):
     HUB_ATTEMPT: String(spec.attempt),
     HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
     ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
-    ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? CONTAINER_REPOSITORY_DIR : spec.repository } : {}),
+    // /workspace is the repository, prepared by Hub; these say where it came from.
+    ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? 'local' : spec.repository } : {}),
     ...(spec.branch ? { HUB_BRANCH: spec.branch } : {}),
     ...secrets.forImage(spec.image),
   };

@@ -67,5 +67,6 @@ export function exitWithoutContainer(cause: ExitReport['cause'], detail: string,
     output: { files: 0, bytes: 0, skipped: 0 },
     logBytes: 0,
     logDroppedBytes: 0,
+    changes: null,
   };
 }

@@ -19,10 +19,11 @@ import {
 import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { AttemptOutputs } from '../output/attempt-outputs';
-import type { ContainerEngine, ContainerExit, ContainerLaunch, ImageStatus, SessionContainer } from '../ports/container-engine.port';
+import type { ContainerEngine, ContainerExit, ContainerLaunch, HelperExit, ImageStatus, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
+import type { GitWorkspaces } from '../workspace/git-workspaces';
 import { ExitReporter } from './exit-reporter';
 import { ImagePolicy, NetworkPolicy } from './image-policy';
 import { RunnerSecrets } from '../secrets/runner-secrets';
@@ -127,6 +128,16 @@ class InMemoryOutputs {
   }
 }
 
+/** Workspaces without git: every session starts from one base commit and changes nothing (git-workspaces.int.spec.ts has the real thing). */
+class InMemoryWorkspaces {
+  async prepare(): Promise<{ baseCommit: string; headCommit: string }> {
+    return { baseCommit: 'b'.repeat(40), headCommit: 'b'.repeat(40) };
+  }
+  async capture(): Promise<null> {
+    return null;
+  }
+}
+
 /** Docker's multiplexed log framing: 8-byte header (stream 1 = stdout), then the payload. */
 function framed(text: string | Buffer): Buffer {
   const payload = Buffer.from(text);
@@ -181,6 +192,9 @@ class RecordingEngine implements ContainerEngine {
   async listSessionContainers(): Promise<SessionContainer[]> {
     return [];
   }
+  async runHelper(): Promise<HelperExit> {
+    throw new Error('no helper containers in these specs');
+  }
   async ping(): Promise<void> {}
 }
 
@@ -188,6 +202,8 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
   return {
     sessionId: SESSION,
     orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+    name: 'coder',
+    orchestrationName: 'pipeline',
     type: 'agent',
     prompt: 'cat /hub/inputs/planner/plan.md',
     preamble: '',
@@ -261,6 +277,7 @@ describe('RunSession', () => {
       stopGraceSeconds: 1,
       outputLimits: { maxFiles: 10, maxTotalBytes: 1024 * 1024 },
       logCapBytes: 1024,
+      gitHelperImage: 'hub/test-agent:latest',
       outputQuotaBytes: 64 * 1024 * 1024,
       expectedImages: [],
       secrets: new RunnerSecrets({}, []),
@@ -274,7 +291,8 @@ describe('RunSession', () => {
     const files = new AttemptFiles(settings);
     const reporter = new ExitReporter(publisher as unknown as EventPublisher, ledger, settings);
     const store = outputs as unknown as OutputStore;
-    const watcher = new WatchContainer(reporter, new AttemptOutputs(store, settings), files, engine, settings, logger);
+    const workspaces = new InMemoryWorkspaces() as unknown as GitWorkspaces;
+    const watcher = new WatchContainer(reporter, new AttemptOutputs(store, settings), files, workspaces, engine, settings, logger);
     return new RunSession(
       registry as unknown as RpcClient,
       slots,
@@ -282,6 +300,7 @@ describe('RunSession', () => {
       ledger,
       files,
       new InputFetcher(store),
+      workspaces,
       watcher,
       reporter,
       engine,

@@ -1,4 +1,3 @@
-import { realpath } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
@@ -8,7 +7,9 @@ import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
-import { containerEnvironment, isLocalPath } from './container-environment';
+import { GitWorkspaces } from '../workspace/git-workspaces';
+import { MergeConflictError } from '../git/merge-changes';
+import { containerEnvironment } from './container-environment';
 import { ExitReport, ExitReporter, exitWithoutContainer } from './exit-reporter';
 import { ImagePolicy } from './image-policy';
 import { SessionInHand, SessionLedger } from './session-ledger';
@@ -29,6 +30,7 @@ export class RunSession {
     private readonly ledger: SessionLedger,
     private readonly files: AttemptFiles,
     private readonly inputs: InputFetcher,
+    private readonly workspaces: GitWorkspaces,
     private readonly watcher: WatchContainer,
     private readonly reporter: ExitReporter,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
@@ -167,6 +169,14 @@ export class RunSession {
     }
     if (session.stopCause) return exitWithoutContainer(session.stopCause, 'stopped before its container was created');
     const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt);
+    try {
+      const workspace = await this.workspaces.prepare(spec, paths, log);
+      log.info({ baseCommit: workspace.baseCommit, headCommit: workspace.headCommit }, 'workspace prepared');
+    } catch (error) {
+      // Dependencies whose changes collide: the session cannot start from their work.
+      if (error instanceof MergeConflictError) return exitWithoutContainer('merge_conflict', error.message);
+      throw error;
+    }
     const inputs = await this.inputs.fetch(spec.inputs, paths.inputsDir, log);
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
     const containerId = await this.engine.create({
@@ -176,8 +186,8 @@ export class RunSession {
       env: containerEnvironment(spec, this.settings.secrets),
       outputDir: paths.outputDir,
       promptFile: paths.promptFile,
+      workspaceDir: paths.workspaceDir,
       inputs,
-      repositoryPath: await localRepositoryOf(spec, this.settings.localRepositoryRoots),
       network: this.settings.networks.networkFor(spec.image),
       limits: this.settings.limits,
       logCapBytes: this.settings.logCapBytes,
@@ -210,23 +220,4 @@ export class RunSession {
       log,
     });
   }
-}
-
-/**
- * A repository given as a local path (a bare repository on the runner's host, say) is mounted
- * read-only; only under the roots the runner allows, so a session cannot mount any host path.
- */
-async function localRepositoryOf(spec: SessionSpec, roots: string[]): Promise<string | undefined> {
-  if (!spec.repository || !isLocalPath(spec.repository)) return undefined;
-  const path = spec.repository.replace(/^file:\/\//, '');
-  const real = await realpath(path).catch(() => {
-    throw new Error(`repository ${path} does not exist on the runner`);
-  });
-  const allowed = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
-  if (!allowed.some((root) => root && (real === root || real.startsWith(`${root}/`)))) {
-    throw new Error(
-      `repository ${path} is a local path outside the runner's HUB_LOCAL_REPOSITORY_ROOTS (${roots.join(', ') || 'none set'})`,
-    );
-  }
-  return real;
 }

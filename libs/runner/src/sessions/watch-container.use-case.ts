@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ContainerExitCause } from '@hub/contracts';
+import type { ChangeSummary, ContainerExitCause } from '@hub/contracts';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { captureLog, type LogCapture } from '../logs/log-capture';
 import { AttemptOutputs, type StoredOutput } from '../output/attempt-outputs';
@@ -7,6 +7,7 @@ import { watchDiskQuota } from '../output/output-quota';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { AttemptFiles, type AttemptPaths } from '../workspace/attempt-files';
+import { GitWorkspaces } from '../workspace/git-workspaces';
 import { ExitReport, ExitReporter } from './exit-reporter';
 import { SessionInHand } from './session-ledger';
 
@@ -36,6 +37,7 @@ export class WatchContainer {
     private readonly reporter: ExitReporter,
     private readonly outputs: AttemptOutputs,
     private readonly files: AttemptFiles,
+    private readonly workspaces: GitWorkspaces,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
@@ -48,7 +50,7 @@ export class WatchContainer {
     await this.reporter.started(session.sessionId, session.attempt, containerId, log);
     const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), Math.max(0, attempt.timeLeftMs));
     const quota = watchDiskQuota({
-      dirs: [paths.outputDir],
+      dirs: [paths.outputDir, paths.workspaceDir],
       quotaBytes: this.settings.outputQuotaBytes,
       onExceeded: () => void this.stop(session, 'quota_exceeded', 0),
     });
@@ -61,6 +63,8 @@ export class WatchContainer {
     if (!session.stopCause && (await quota.measure()) >= this.settings.outputQuotaBytes) session.stopCause = 'quota_exceeded';
     const cause = session.stopCause ?? 'exited';
     await this.outputs.storeLog(session.sessionId, captured, log);
+    const changes =
+      cause === 'quota_exceeded' ? { summary: null, problem: null } : await this.captureChanges(session.sessionId, paths, log);
     const output =
       cause === 'quota_exceeded'
         ? await this.outputs.storeNothing(session.sessionId, session.attempt, 'over the output quota: nothing kept', log)
@@ -74,11 +78,27 @@ export class WatchContainer {
       exitCode: exit.exitCode,
       oomKilled: exit.oomKilled,
       containerId,
-      detail: this.describe(cause, attempt.timeoutSeconds, captured, output, exit.exitCode),
+      detail: this.describe(cause, attempt.timeoutSeconds, captured, output, exit.exitCode, changes.problem),
       output: { files: output.files, bytes: output.bytes, skipped: output.skipped },
       logBytes: captured?.keptBytes ?? 0,
       logDroppedBytes: captured?.droppedBytes ?? 0,
+      changes: changes.summary,
     };
+  }
+
+  /** What the session changed in its workspace; a capture that fails loses the changes, not the outcome. */
+  private async captureChanges(
+    sessionId: string,
+    paths: AttemptPaths,
+    log: HubLogger,
+  ): Promise<{ summary: ChangeSummary | null; problem: string | null }> {
+    try {
+      return { summary: await this.workspaces.capture(sessionId, paths, log), problem: null };
+    } catch (error) {
+      const problem = this.files.scrub((error as Error).message).slice(0, 300);
+      log.warn({ err: problem }, 'the changes could not be captured');
+      return { summary: null, problem };
+    }
   }
 
   /** Stops a session's container; its exit is then reported with `cause`. The first cause wins. */
@@ -128,8 +148,10 @@ export class WatchContainer {
     captured: LogCapture | null,
     output: StoredOutput,
     exitCode: number,
+    changesProblem: string | null,
   ): string | null {
     const parts: string[] = [];
+    if (changesProblem) parts.push(`its changes could not be captured: ${changesProblem}`);
     if (cause === 'quota_exceeded') {
       parts.push(`wrote more than the output quota of ${formatBytes(this.settings.outputQuotaBytes)} to /hub/output (HUB_OUTPUT_QUOTA_MB)`);
     }

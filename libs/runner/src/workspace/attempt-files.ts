@@ -16,6 +16,8 @@ export interface AttemptPaths {
   promptFile: string;
   /** Where Hub writes the captured log (never mounted). */
   captureDir: string;
+  /** The session's git workspace, mounted read-write at /workspace. */
+  workspaceDir: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export class AttemptFiles {
       inputsDir: join(attemptDir, 'inputs'),
       promptFile: join(attemptDir, 'prompt'),
       captureDir: join(attemptDir, 'capture'),
+      workspaceDir: join(attemptDir, 'workspace'),
     };
   }
 
