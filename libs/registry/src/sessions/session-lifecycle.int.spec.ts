@@ -286,6 +286,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       exitCode: 0,
       reported: true,
       legacyFiles: [],
+      changes: null,
     });
   });
 
