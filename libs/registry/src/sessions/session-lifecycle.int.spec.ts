@@ -45,7 +45,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
         module: class RegistryTestModule {},
         imports: [
           MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 10 }, createLogger('test', 'silent')),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
         ],
       },
       { logger: false },
@@ -312,11 +312,12 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       await app.get(RecordContainerOutcome).exited({ ...report, id: `${report.id}:${attempt}`, data: { ...report.data, attempt } });
       reasons.push((await app.get(SessionQueries).get(created.id)).statusReason);
     }
-    // The test registry's HUB_RETRY_BACKOFF_MS is 10.
+    // The test registry's HUB_RETRY_BACKOFF_MS is 1000 (long enough that each retry is still backing
+    // off when it is handed to the runners, however loaded the machine).
     expect(reasons).toEqual([
-      'attempt 1 exited with code 1; retry 1 of 3 in 10 ms',
-      'attempt 2 exited with code 1; retry 2 of 3 in 20 ms',
-      'attempt 3 exited with code 1; retry 3 of 3 in 40 ms',
+      'attempt 1 exited with code 1; retry 1 of 3 in 1000 ms',
+      'attempt 2 exited with code 1; retry 2 of 3 in 2000 ms',
+      'attempt 3 exited with code 1; retry 3 of 3 in 4000 ms',
       'exited with code 1',
     ]);
     // Each retry is handed to the runners with the time before which none may start it.
