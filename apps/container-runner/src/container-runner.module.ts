@@ -40,6 +40,7 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
       logCapBytes: config.HUB_LOG_CAP_MB * MB,
       outputQuotaBytes: config.HUB_OUTPUT_QUOTA_MB * MB,
       gitHelperImage: config.HUB_GIT_HELPER_IMAGE,
+      repositoryRewrites: config.HUB_REPOSITORY_REWRITES,
       expectedImages: [...new Set([config.HUB_DEFAULT_IMAGE, config.HUB_GIT_HELPER_IMAGE])],
       secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
       localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,

@@ -25,6 +25,20 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_LOG_CAP_MB: z.coerce.number().int().min(1).max(10_240).default(64),
   /** What a session may write to /hub/output (and the largest file it may write anywhere); past it, it fails. */
   HUB_OUTPUT_QUOTA_MB: z.coerce.number().int().min(1).default(1024),
+  /**
+   * Where repositories are fetched from, rewritten by prefix: `from=to;…` (e.g. an internal mirror for
+   * `https://github.com/`, or a local directory of bare repositories under HUB_LOCAL_REPOSITORY_ROOTS).
+   */
+  HUB_REPOSITORY_REWRITES: z
+    .string()
+    .default('')
+    .transform((spec, ctx) => {
+      const rules = spec.split(';').map((rule) => rule.trim()).filter(Boolean).map((rule) => rule.split('='));
+      if (rules.some((rule) => rule.length !== 2 || !rule[0] || !rule[1])) {
+        ctx.addIssue({ code: 'custom', message: 'must be prefix=replacement pairs separated by ";"' });
+      }
+      return rules.map(([from, to]) => ({ from: from!, to: to! }));
+    }),
   /** The image of the helper containers that capture a session's git changes (needs git and sh). */
   HUB_GIT_HELPER_IMAGE: z.string().default('hub/test-agent:latest'),
   DOCKER_HOST: z.string().optional(),

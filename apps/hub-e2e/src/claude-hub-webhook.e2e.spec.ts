@@ -7,6 +7,9 @@ import {
   ClaudeWebhookEnvelope,
   ClaudeWebhookEnvelopeSchema,
 } from '@hub/gateway-http';
+import { join } from 'node:path';
+import { makeTempDir } from '@hub/infra';
+import { createBareRepository } from './support/git-repository';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 /**
@@ -99,7 +102,15 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
   let client: ClaudeHubClient;
 
   beforeAll(async () => {
-    hub = await startTestStack();
+    // claude-hub's repositories are GitHub's (`acme/webapp`): this machine has no network, so the
+    // runner fetches them from a local directory of bare repositories instead (HUB_REPOSITORY_REWRITES).
+    const github = await makeTempDir('hub-github');
+    createBareRepository(join(github, 'acme', 'webapp.git'), { 'README.md': '# webapp\n' });
+    createBareRepository(join(github, 'owner', 'repo.git'), { 'README.md': '# repo\n' });
+    hub = await startTestStack({
+      HUB_LOCAL_REPOSITORY_ROOTS: github,
+      HUB_REPOSITORY_REWRITES: `https://github.com/=${github}/`,
+    });
     client = new ClaudeHubClient(`${hub.stack.gatewayUrl}/api/webhooks/claude`, hub.stack.apiToken);
   }, 180_000);
 

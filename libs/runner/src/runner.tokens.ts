@@ -19,6 +19,8 @@ export interface RunnerSettings {
   logCapBytes: number;
   /** The image the runner's git helper containers run (git and a POSIX sh): capture runs there, never on the host. */
   gitHelperImage: string;
+  /** Where repositories are fetched from, rewritten by prefix (the first rule that matches). */
+  repositoryRewrites: { from: string; to: string }[];
   /** What a session may write to /hub/output (bytes, and the largest single file); past it the session fails. */
   outputQuotaBytes: number;
   /** The network each image's containers join (default none). */

@@ -65,9 +65,11 @@ describe('prepareWorkspace', () => {
     expect(prepared).toEqual({ baseCommit: feature, branch: 'feature' });
     expect(git(join(base, 'ws-feature'), 'symbolic-ref', '--short', 'HEAD')).toBe('feature');
 
-    await expect(prepareWorkspace({ dir: join(base, 'ws-missing'), mirror, branch: 'nope', sessionId: 's-3', ...AGENT })).rejects.toThrow(
-      /^branch nope does not exist in the repository$/,
-    );
+    // A branch the repository does not have yet is made from its HEAD.
+    const created = await prepareWorkspace({ dir: join(base, 'ws-missing'), mirror, branch: 'nope', sessionId: 's-3', ...AGENT });
+    expect(created.branch).toBe('nope');
+    expect(git(join(base, 'ws-missing'), 'symbolic-ref', '--short', 'HEAD')).toBe('nope');
+    expect(created.baseCommit).toBe(git(bare, 'rev-parse', 'HEAD'));
   });
 
   it('gives a session without a repository an empty repository whose one empty commit is the same everywhere', async () => {

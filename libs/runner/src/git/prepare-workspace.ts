@@ -57,14 +57,23 @@ export async function prepareWorkspace(request: PrepareWorkspaceRequest): Promis
   await assertEmptyDirectory(dir);
   const git: HostGitOptions = { cwd: dir, hide: [...(mirror ? [mirror] : []), ...(request.hide ?? [])] };
   if (mirror) {
-    await hostGit(
-      ['clone', '--quiet', '--no-hardlinks', '--template=', ...(branch ? ['--branch', branch] : []), '--', mirror, dir],
-      { hide: [dir, ...(git.hide ?? [])], timeoutMs: CLONE_TIMEOUT_MS },
-    ).catch((error) => {
-      throw branch && error instanceof GitCommandError && /not found in upstream/.test(error.detail)
-        ? new Error(`branch ${branch} does not exist in the repository`)
-        : error;
-    });
+    const clone = (at: string | null) =>
+      hostGit(['clone', '--quiet', '--no-hardlinks', '--template=', ...(at ? ['--branch', at] : []), '--', mirror, dir], {
+        hide: [dir, ...(git.hide ?? [])],
+        timeoutMs: CLONE_TIMEOUT_MS,
+      });
+    const missing = await clone(branch).then(
+      () => false,
+      (error) => {
+        if (branch && error instanceof GitCommandError && /not found in upstream/.test(error.detail)) return true;
+        throw error;
+      },
+    );
+    if (missing) {
+      // A branch the repository does not have yet (an implementation session's new branch): made from its HEAD.
+      await clone(null);
+      await hostGit(['checkout', '--quiet', '-b', branch!], git);
+    }
     await hostGit(['remote', 'remove', 'origin'], git);
   } else {
     await hostGit(['init', '--quiet', '--template=', `--initial-branch=${branch ?? DEFAULT_BRANCH}`, dir], { hide: [dir] });

@@ -278,6 +278,7 @@ describe('RunSession', () => {
       outputLimits: { maxFiles: 10, maxTotalBytes: 1024 * 1024 },
       logCapBytes: 1024,
       gitHelperImage: 'hub/test-agent:latest',
+      repositoryRewrites: [],
       outputQuotaBytes: 64 * 1024 * 1024,
       expectedImages: [],
       secrets: new RunnerSecrets({}, []),

@@ -57,7 +57,7 @@ export class GitWorkspaces {
     const [uid, gid] = this.agentIds();
     const hide = [this.settings.dataDir];
     const mirror = spec.repository
-      ? await ensureMirror(spec.repository, {
+      ? await ensureMirror(this.rewritten(spec.repository), {
           cacheDir: join(this.settings.dataDir, 'mirrors'),
           localRoots: this.settings.localRepositoryRoots,
           credentials: this.credentials(),
@@ -148,6 +148,12 @@ export class GitWorkspaces {
   private async targetOf(paths: AttemptPaths): Promise<CaptureTarget | null> {
     const text = await readFile(join(paths.captureDir, CAPTURE_TARGET_FILE), 'utf8').catch(() => null);
     return text ? (JSON.parse(text) as CaptureTarget) : null;
+  }
+
+  /** The repository as fetched: the first HUB_REPOSITORY_REWRITES rule whose prefix it has, applied. */
+  private rewritten(repository: string): string {
+    const rule = this.settings.repositoryRewrites.find(({ from }) => repository.startsWith(from));
+    return rule ? rule.to + repository.slice(rule.from.length) : repository;
   }
 
   private agentIds(): [number, number] {
