@@ -128,6 +128,13 @@ export class DockerContainerEngine implements ContainerEngine {
     }
   }
 
+  async listHelperContainers(runnerId: string): Promise<{ containerId: string; createdAt: Date }[]> {
+    const containers = await dockerCall('listing helper containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: [LABEL_HELPER, `${LABEL_RUNNER}=${runnerId}`] } }),
+    );
+    return containers.map((c) => ({ containerId: c.Id, createdAt: new Date(c.Created * 1000) }));
+  }
+
   async listSessionContainers(): Promise<SessionContainer[]> {
     const containers = await dockerCall('listing session containers', () =>
       this.docker.listContainers({ all: true, filters: { label: [LABEL_SESSION] } }),

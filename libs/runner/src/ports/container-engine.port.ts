@@ -137,6 +137,8 @@ export interface ContainerEngine {
   remove(containerId: string): Promise<void>;
   /** Every container labelled hub.session on this engine. */
   listSessionContainers(): Promise<SessionContainer[]>;
+  /** This runner's helper containers (labelled hub.helper), with when each was created. */
+  listHelperContainers(runnerId: string): Promise<{ containerId: string; createdAt: Date }[]>;
   /** Runs a helper container (see HelperLaunch) to its end or its time limit, and removes it. */
   runHelper(launch: HelperLaunch): Promise<HelperExit>;
   /** Throws with an explanation when the engine cannot be reached or used. */

@@ -49,7 +49,12 @@ class InMemoryRegistry {
 
 class InMemoryEngine {
   containers: SessionContainer[] = [];
+  helpers: { containerId: string; createdAt: Date }[] = [];
   readonly removed: string[] = [];
+
+  async listHelperContainers(): Promise<{ containerId: string; createdAt: Date }[]> {
+    return this.helpers;
+  }
 
   async listSessionContainers(): Promise<SessionContainer[]> {
     return this.containers;
@@ -163,5 +168,16 @@ describe('ReconcileContainers', () => {
     await reconcile.runOnce();
 
     expect(runSession.lost).toEqual([`${id(8)}#3`]);
+  });
+
+  it('removes the helper containers an earlier incarnation left, never one of its own', async () => {
+    engine.helpers = [
+      { containerId: 'left-by-a-crash', createdAt: new Date(Date.now() - 60_000) },
+      { containerId: 'capturing-now', createdAt: new Date() },
+    ];
+
+    await reconcile.runOnce();
+
+    expect(engine.removed).toEqual(['left-by-a-crash']);
   });
 });

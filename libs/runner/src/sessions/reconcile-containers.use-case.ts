@@ -8,15 +8,21 @@ import { AttemptFiles } from '../workspace/attempt-files';
 import { RunSession } from './run-session.use-case';
 import { SessionLedger } from './session-ledger';
 
+/** Docker records creation times in whole seconds. */
+const CLOCK_SLACK_MS = 2_000;
+
 /**
  * Matches this runner's labelled containers against the sessions the registry says it holds, at
  * start and periodically: a container whose session it holds is adopted (watched, or collected if it
  * exited meanwhile, with its real exit code); a container nobody holds is removed; a held session
- * with no container is reported lost. Nothing is started twice.
+ * with no container is reported lost; leftovers of a crash (helper containers, session directories)
+ * are removed. Nothing is started twice.
  */
 @Injectable()
 export class ReconcileContainers extends PeriodicTask {
   private running: Promise<void> | null = null;
+  /** When this runner process started: helper containers older than that are an earlier incarnation's. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly rpc: RpcClient,
@@ -63,6 +69,14 @@ export class ReconcileContainers extends PeriodicTask {
       const hasContainer = containers.some((c) => c.sessionId === sessionId && c.attempt === attempt && c.state !== 'created');
       if (hasContainer || this.ledger.holds(sessionId) || this.ledger.hasReported(sessionId, attempt)) continue;
       await this.runSession.reportLost(session);
+    }
+
+    // Helper containers (git capture) of an earlier incarnation: each lives within one attempt and is
+    // removed when it ends, so one created before this process started was left by a crash.
+    for (const helper of await this.engine.listHelperContainers(runnerId)) {
+      if (helper.createdAt.getTime() >= this.startedAt - CLOCK_SLACK_MS) continue;
+      this.logger.warn({ containerId: helper.containerId }, 'removing a helper container left by an earlier runner');
+      await this.engine.remove(helper.containerId);
     }
 
     // Directories of sessions nobody here holds any more (a runner that crashed mid-attempt left them).

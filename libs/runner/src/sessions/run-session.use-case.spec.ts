@@ -192,6 +192,9 @@ class RecordingEngine implements ContainerEngine {
   async listSessionContainers(): Promise<SessionContainer[]> {
     return [];
   }
+  async listHelperContainers(): Promise<{ containerId: string; createdAt: Date }[]> {
+    return [];
+  }
   async runHelper(): Promise<HelperExit> {
     throw new Error('no helper containers in these specs');
   }
