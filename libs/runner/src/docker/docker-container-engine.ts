@@ -26,6 +26,7 @@ export const LABEL_HELPER = 'hub.helper';
 
 const OUTPUT_DIR = '/hub/output';
 const PING_TIMEOUT_MS = 5_000;
+const HELPER_LOG_TAIL_LINES = 50;
 const NON_ROOT_USER = /^[1-9]\d*:\d+$/;
 const INPUT_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 const HELPER_PURPOSE = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -89,9 +90,9 @@ export class DockerContainerEngine implements ContainerEngine {
     );
   }
 
-  async readLog(containerId: string): Promise<Buffer> {
+  async readLog(containerId: string, lastLines?: number): Promise<Buffer> {
     const raw: unknown = await dockerCall(`reading the log of container ${containerId}`, () =>
-      this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false }),
+      this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false, ...(lastLines ? { tail: lastLines } : {}) }),
     );
     if (!Buffer.isBuffer(raw)) throw new Error(`Docker: the log of container ${containerId} did not come back as bytes`);
     return demultiplexLog(raw);
@@ -165,7 +166,8 @@ export class DockerContainerEngine implements ContainerEngine {
         clearTimeout(timer);
       }
       const info = await dockerCall(`inspecting helper container ${name}`, () => container.inspect());
-      const log = await this.readLog(container.id).catch(() => Buffer.alloc(0));
+      // Only the end: git's output in a workspace the agent shaped can be long.
+      const log = await this.readLog(container.id, HELPER_LOG_TAIL_LINES).catch(() => Buffer.alloc(0));
       const tail = log.subarray(Math.max(0, log.length - HELPER_LOG_TAIL_BYTES)).toString('utf8');
       return { exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled, timedOut, logTail: tail };
     } finally {

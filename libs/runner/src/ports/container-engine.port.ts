@@ -124,8 +124,8 @@ export interface ContainerEngine {
   wait(containerId: string): Promise<ContainerExit>;
   /** SIGTERM, then SIGKILL after graceSeconds. No error if it already stopped. */
   stop(containerId: string, graceSeconds: number): Promise<void>;
-  /** stdout and stderr as the container wrote them. */
-  readLog(containerId: string): Promise<Buffer>;
+  /** stdout and stderr as the container wrote them (only the last `lastLines` lines when given). */
+  readLog(containerId: string, lastLines?: number): Promise<Buffer>;
   /**
    * The container's stdout and stderr from its start, until it stops, as the engine sends them: for
    * Docker, multiplexed frames (see logs/docker-log-demultiplexer.ts). Call it before start() to get

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Transform } from 'node:stream';
+import { imageMatches } from '../sessions/image-policy';
 import { StreamingReplacer } from './streaming-replacer';
 
 export interface SecretGrant {
@@ -48,7 +49,7 @@ export class RunnerSecrets {
 
   /** The environment a container of `image` receives: the secrets granted to it that this runner has. */
   forImage(image: string): Record<string, string> {
-    const granted = this.grants.filter((g) => matches(g.imagePattern, image)).flatMap((g) => g.names);
+    const granted = this.grants.filter((g) => imageMatches(g.imagePattern, image)).flatMap((g) => g.names);
     return Object.fromEntries(granted.filter((name) => this.values.has(name)).map((name) => [name, this.values.get(name)!]));
   }
 
@@ -118,12 +119,6 @@ function parseSecretsFile(text: string, file: string): Record<string, string> {
   return values;
 }
 
-function matches(pattern: string, image: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return regex.test(image);
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function replaceAll(haystack: Buffer, needle: Buffer, replacement: Buffer): Buffer {
   let index = haystack.indexOf(needle);

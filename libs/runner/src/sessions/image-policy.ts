@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../util/escape-regexp';
 import { parseImageReference } from '@hub/contracts';
 
 /**
@@ -83,8 +84,4 @@ export class NetworkPolicy {
   networkFor(image: string): string {
     return this.rules.find((rule) => imageMatches(rule.pattern, image))?.network ?? 'none';
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }

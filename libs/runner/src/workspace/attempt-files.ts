@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HubLogger } from '@hub/config';
 import { RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { escapeRegExp } from '../util/escape-regexp';
 import { removeTree } from './remove-tree';
 import { withoutHostPaths } from './host-paths';
 
@@ -46,8 +47,8 @@ export class AttemptFiles {
     await removeTree(join(this.sessionsDir, sessionId));
     await mkdir(paths.outputDir, { recursive: true, mode: 0o755 });
     await mkdir(paths.captureDir, { recursive: true, mode: 0o700 });
-    const [uid, gid] = this.settings.containerUser.split(':').map(Number);
-    await chown(paths.outputDir, uid, gid ?? uid);
+    const [uid, gid] = agentIdsOf(this.settings.containerUser);
+    await chown(paths.outputDir, uid, gid);
     await writeFile(paths.promptFile, prompt, { mode: 0o644 });
     return paths;
   }
@@ -96,4 +97,8 @@ export class AttemptFiles {
   }
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The agent's uid and gid from `uid:gid` (a lone uid is its own group). */
+export function agentIdsOf(containerUser: string): [number, number] {
+  const [uid, gid] = containerUser.split(':').map(Number);
+  return [uid, gid ?? uid];
+}

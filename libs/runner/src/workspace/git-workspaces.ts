@@ -14,7 +14,7 @@ import { OBJECT_STORE_PATIENCE_MS } from '../inputs/input-fetcher';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { retry } from '../util/retry';
-import type { AttemptPaths } from './attempt-files';
+import { agentIdsOf, type AttemptPaths } from './attempt-files';
 
 /**
  * What a capture needs, written beside the attempt's capture when its workspace is prepared, so a
@@ -157,8 +157,7 @@ export class GitWorkspaces {
   }
 
   private agentIds(): [number, number] {
-    const [uid, gid] = this.settings.containerUser.split(':').map(Number);
-    return [uid, gid ?? uid];
+    return agentIdsOf(this.settings.containerUser);
   }
 
   private credentials() {
