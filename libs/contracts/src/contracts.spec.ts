@@ -1,5 +1,10 @@
 import { ALLOWED_TRANSITIONS, isTerminal, SESSION_STATUSES } from './sessions/session-status';
-import { CreateSessionRequestSchema, ListSessionsQuerySchema } from './sessions/session.schemas';
+import {
+  CreateSessionRequestSchema,
+  ListSessionsQuerySchema,
+  MAX_PROMPT_JSON_BYTES,
+  MAX_PROMPT_LENGTH,
+} from './sessions/session.schemas';
 import { InvalidEventError, parseEventEnvelope, validateEventPayload } from './events/event-validation';
 import { parseOrBadRequest } from './validation';
 import { HubError } from './rpc/rpc-result';
@@ -36,6 +41,16 @@ describe('request validation', () => {
     expect(error.message).toContain('prompt: is required');
     expect(error.message).toContain('timeoutSeconds');
     expect(error.message).toContain('colour: is not a known field');
+  });
+
+  it('bounds a prompt by its length and by its size on the wire, so a claim answer always fits one NATS message', () => {
+    const parse = (prompt: string) => CreateSessionRequestSchema.safeParse({ prompt });
+    expect(parse('x'.repeat(MAX_PROMPT_LENGTH)).success).toBe(true);
+    expect(parse('x'.repeat(MAX_PROMPT_LENGTH + 1)).success).toBe(false);
+    // 150,000 control characters are within the length but 6 bytes each once JSON-encoded (900 KB).
+    const escaped = parse('\u0001'.repeat(150_000));
+    expect(escaped.success).toBe(false);
+    expect(JSON.stringify(escaped.error?.issues[0]?.message)).toContain(`${MAX_PROMPT_JSON_BYTES} bytes once JSON-encoded`);
   });
 
   it('defaults the session type and accepts a minimal request', () => {
