@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { createDockerClient } from '../docker/docker-client';
 import { DockerContainerEngine } from '../docker/docker-container-engine';
 import { captureChanges, CaptureError, type CaptureRequest } from './capture-changes';
-import { bareRepository, git, TempDirs, writeFiles } from './git-test-fixtures';
+import { bareRepository, git, TempDirs, writeFiles } from '@hub/testing';
 import { mergeChanges } from './merge-changes';
 import { ensureMirror } from './mirror-cache';
 import { handOver, prepareWorkspace } from './prepare-workspace';

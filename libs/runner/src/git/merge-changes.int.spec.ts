@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareRepository, git, TempDirs, writeFiles } from './git-test-fixtures';
+import { bareRepository, git, TempDirs, writeFiles } from '@hub/testing';
 import { type DependencyChanges, MergeConflictError, mergeChanges } from './merge-changes';
 import { ensureMirror } from './mirror-cache';
 import { prepareWorkspace } from './prepare-workspace';

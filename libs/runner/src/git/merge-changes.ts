@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import type { HostDirAlias } from '../workspace/host-paths';
-import { GitCommandError, hostGit, type HostGitOptions } from './host-git';
+import type { HostDirAlias } from '@hub/git';
+import { GitCommandError, hostGit, type HostGitOptions } from '@hub/git';
 import { conflictMessage } from './conflict-message';
 import { handOver, HUB_IDENTITY } from './prepare-workspace';
 
@@ -22,6 +22,12 @@ export interface MergeChangesOptions {
   hide?: readonly (string | HostDirAlias)[];
   /** For each fetch and merge; default 2 minutes. */
   timeoutMs?: number;
+  /**
+   * The date of the merge commits; default now. An orchestration's result gives the moment it
+   * finished, so combining its changes again makes the very same commits (a redelivered event
+   * publishes the same head, never a rival one).
+   */
+  date?: Date;
 }
 
 export type MergeOutcome = 'fast-forward' | 'merge' | 'up-to-date';
@@ -83,7 +89,7 @@ export async function mergeChanges(
   try {
     for (const [index, change] of changes.entries()) {
       const head = await fetchChanges(git, change, index);
-      const outcome = await merge(git, change, head, base, merged);
+      const outcome = await merge(git, change, head, base, merged, mergeIdentity(options.date));
       merged.push({ change, outcome });
     }
   } catch (error) {
@@ -130,6 +136,7 @@ async function merge(
   head: string,
   base: string,
   before: readonly { change: DependencyChanges; outcome: MergeOutcome }[],
+  identity: Readonly<Record<string, string>>,
 ): Promise<MergeOutcome> {
   if (await isAncestor(git, head, 'HEAD')) return 'up-to-date';
   const outcome: MergeOutcome = (await isAncestor(git, 'HEAD', head)) ? 'fast-forward' : 'merge';
@@ -147,7 +154,7 @@ async function merge(
         `Merge the changes of ${change.sessionName}`,
         head,
       ],
-      { ...git, identity: HUB_AUTHOR },
+      { ...git, identity },
     );
   } catch (error) {
     const conflicted = await unmergedFiles(git);
@@ -159,6 +166,13 @@ async function merge(
     throw new MergeConflictError(change.sessionName, collidesWith, conflicted.slice(0, CONFLICT_FILES_KEPT), conflicted.length);
   }
   return outcome;
+}
+
+/** Hub as author and committer of merge commits, dated `date` when given (git's `@<seconds> +0000`). */
+function mergeIdentity(date: Date | undefined): Readonly<Record<string, string>> {
+  if (!date) return HUB_AUTHOR;
+  const at = `@${Math.floor(date.getTime() / 1000)} +0000`;
+  return { ...HUB_AUTHOR, GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at };
 }
 
 /** The dependencies merged before that changed any of `files` since the base, in their order. */

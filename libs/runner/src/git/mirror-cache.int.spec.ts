@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareRepository, commitAndPush, git, TempDirs } from './git-test-fixtures';
+import { bareRepository, commitAndPush, git, TempDirs } from '@hub/testing';
 import { ensureMirror } from './mirror-cache';
 
 // Integration test: the real git binary; repositories the test makes on this host.

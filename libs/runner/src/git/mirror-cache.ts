@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, realpath, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostDirAlias } from '../workspace/host-paths';
+import type { HostDirAlias } from '@hub/git';
 import { removeTree } from '../workspace/remove-tree';
-import { type GitProtocol, hostGit } from './host-git';
+import { type GitProtocol, hostGit, type HostGitOptions } from '@hub/git';
 
 /** A token for fetching over https, kept on the runner: sent as an Authorization header, never stored. */
 export interface GitCredentials {
@@ -95,7 +95,7 @@ async function update(source: RepositorySource, mirror: string, options: MirrorO
   await mkdir(options.cacheDir, { recursive: true, mode: 0o700 });
   await removeLeftovers(mirror);
   const partial = `${mirror}.tmp-${randomBytes(6).toString('hex')}`;
-  const from = source.kind === 'local' ? source.path : source.url;
+  const from = locationOf(source);
   try {
     // --no-local: the source's objects arrive through git's own protocol, checked, never copied or
     // linked file by file from a directory the runner does not own.
@@ -108,17 +108,35 @@ async function update(source: RepositorySource, mirror: string, options: MirrorO
   return mirror;
 }
 
-function gitOptions(source: RepositorySource, options: MirrorOptions) {
-  const protocols: GitProtocol[] = source.kind === 'local' ? ['file'] : ['https'];
-  const header = source.kind === 'https' && options.credentials ? authorization(options.credentials) : null;
+function gitOptions(source: RepositorySource, options: MirrorOptions): HostGitOptions {
   return {
-    protocols,
+    ...remoteAccess(source, options.credentials),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     hide: [options.cacheDir, ...(options.hide ?? [])],
+  };
+}
+
+/**
+ * How host git reaches a source, to fetch from it or push to it: its one transport, and for https
+ * the token as an Authorization header (this command's environment only, masked in errors).
+ */
+export function remoteAccess(
+  source: RepositorySource,
+  credentials?: GitCredentials,
+): Pick<HostGitOptions, 'protocols' | 'safeDirectory' | 'config' | 'secrets'> {
+  const protocols: GitProtocol[] = source.kind === 'local' ? ['file'] : ['https'];
+  const header = source.kind === 'https' && credentials ? authorization(credentials) : null;
+  return {
+    protocols,
     // A local repository may belong to another user; git then refuses it unless named safe.
     ...(source.kind === 'local' ? { safeDirectory: source.path } : {}),
-    ...(header ? { config: { 'http.extraHeader': header }, secrets: [options.credentials!.token, header] } : {}),
+    ...(header ? { config: { 'http.extraHeader': header }, secrets: [credentials!.token, header] } : {}),
   };
+}
+
+/** Where git finds a source: the real path of a local repository, or the URL. */
+export function locationOf(source: RepositorySource): string {
+  return source.kind === 'local' ? source.path : source.url;
 }
 
 function authorization({ token, username }: GitCredentials): string {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareRepository, commitAndPush, git, TempDirs, writeFiles } from './git-test-fixtures';
+import { bareRepository, commitAndPush, git, TempDirs, writeFiles } from '@hub/testing';
 import { ensureMirror } from './mirror-cache';
 import { prepareWorkspace } from './prepare-workspace';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
-import type { HostDirAlias } from '../workspace/host-paths';
-import { GitCommandError, hostGit, type HostGitOptions } from './host-git';
+import type { HostDirAlias } from '@hub/git';
+import { GitCommandError, hostGit, type HostGitOptions } from '@hub/git';
 
 export interface PrepareWorkspaceRequest {
   /** The host directory mounted at /workspace: absent or empty. */
@@ -78,18 +78,24 @@ export async function prepareWorkspace(request: PrepareWorkspaceRequest): Promis
   } else {
     await hostGit(['init', '--quiet', '--template=', `--initial-branch=${branch ?? DEFAULT_BRANCH}`, dir], { hide: [dir] });
   }
-  let baseCommit = await headCommit(git);
-  if (!baseCommit) {
-    // No commit yet (no repository, or an empty one): the empty commit, made the same everywhere.
-    await hostGit(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', EMPTY_WORKSPACE_MESSAGE], { ...git, identity: HUB_IDENTITY });
-    baseCommit = await headCommit(git);
-    if (!baseCommit) throw new Error('the workspace has no commit after its initial commit');
-  }
+  // No commit yet (no repository, or an empty one): the empty commit, made the same everywhere.
+  const baseCommit = (await headCommit(git)) ?? (await commitEmptyBase(git));
   const name = `hub session ${request.sessionId}`;
   await hostGit(['config', 'user.name', name], git);
   await hostGit(['config', 'user.email', `session-${request.sessionId}@hub.invalid`], git);
   await handOver(dir, request.uid, request.gid);
   return { baseCommit, branch: branch ?? (await currentBranch(git)) ?? DEFAULT_BRANCH };
+}
+
+/**
+ * Commits the empty base (no files, Hub's identity, the epoch as its date) on the current branch of
+ * the repository at `git.cwd`, which has no commit yet; its id, the same in every repository.
+ */
+export async function commitEmptyBase(git: HostGitOptions): Promise<string> {
+  await hostGit(['commit', '--quiet', '--allow-empty', '--no-verify', '-m', EMPTY_WORKSPACE_MESSAGE], { ...git, identity: HUB_IDENTITY });
+  const commit = await headCommit(git);
+  if (!commit) throw new Error('the repository has no commit after its initial commit');
+  return commit;
 }
 
 /** HEAD's commit, or null when the branch has none yet. */

@@ -5,7 +5,7 @@ import type { HubLogger } from '@hub/config';
 import { RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { escapeRegExp } from '../util/escape-regexp';
 import { removeTree } from './remove-tree';
-import { withoutHostPaths } from './host-paths';
+import { withoutHostPaths } from '@hub/git';
 
 /** The host directories of one attempt: what the container mounts, and where Hub keeps its capture. */
 export interface AttemptPaths {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareRepository, git, TempDirs } from './git-test-fixtures';
+import { bareRepository, git, TempDirs } from '@hub/testing';
 import { GitCommandError, hostGit } from './host-git';
 
 // Integration test: the real git binary, run as Hub runs it on the host.

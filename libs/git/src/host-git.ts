@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HostDirAlias, withoutHostPaths } from '../workspace/host-paths';
+import { type HostDirAlias, withoutHostPaths } from './host-paths';
 
 /** The transports a host git command may use: `file` (paths, bundles, the mirror cache), `https` (remotes). */
 export type GitProtocol = 'file' | 'https';
@@ -83,15 +83,7 @@ export class GitCommandError extends Error {
  * An error names the command and git's reason, with host directories and secrets hidden.
  */
 export function hostGit(args: readonly string[], options: HostGitOptions = {}): Promise<HostGitResult> {
-  const protocols = options.protocols ?? ['file'];
-  const fullArgs = [
-    ...(options.cwd ? ['-C', options.cwd] : []),
-    ...[...HARDENING, 'protocol.allow=never', ...protocols.map((protocol) => `protocol.${protocol}.allow=always`)].flatMap(
-      (setting) => ['-c', setting],
-    ),
-    ...(options.safeDirectory ? ['-c', `safe.directory=${options.safeDirectory}`] : []),
-    ...args,
-  ];
+  const fullArgs = hardenedArgs(args, options);
   const shown = describe(args, options);
   const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -119,6 +111,37 @@ export function hostGit(args: readonly string[], options: HostGitOptions = {}): 
       reject(new GitCommandError(shown, code, scrub(reason, options)));
     });
   });
+}
+
+/** The options in force for a host git command, `-C <cwd>`, then `args`. */
+function hardenedArgs(args: readonly string[], options: HostGitOptions): string[] {
+  const protocols = options.protocols ?? ['file'];
+  return [
+    ...(options.cwd ? ['-C', options.cwd] : []),
+    ...[...HARDENING, 'protocol.allow=never', ...protocols.map((protocol) => `protocol.${protocol}.allow=always`)].flatMap(
+      (setting) => ['-c', setting],
+    ),
+    ...(options.safeDirectory ? ['-c', `safe.directory=${options.safeDirectory}`] : []),
+    ...args,
+  ];
+}
+
+/** What a streamed host git command gets besides hostGit's options: variables for its environment (a CGI request's). */
+export interface HostGitProcessOptions extends Pick<HostGitOptions, 'cwd' | 'protocols'> {
+  /** Added to the clean environment; none may replace one of its own (PATH, HOME...) nor name configuration (GIT_CONFIG_*). */
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A host git command whose input and output are streams, such as `git http-backend`: the same
+ * settings and clean environment as hostGit, but the caller feeds stdin, reads stdout and stderr,
+ * and kills the process when it must (hostGit's time limit and output caps do not apply).
+ */
+export function spawnHostGit(args: readonly string[], options: HostGitProcessOptions = {}): ChildProcessWithoutNullStreams {
+  const own = environment({});
+  const clash = Object.keys(options.env ?? {}).find((name) => name in own || name.startsWith('GIT_CONFIG'));
+  if (clash) throw new Error(`spawnHostGit: ${clash} belongs to hostGit's clean environment and may not be given`);
+  return spawn('git', hardenedArgs(args, options), { env: { ...options.env, ...own }, stdio: 'pipe', shell: false });
 }
 
 /**

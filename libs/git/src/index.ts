@@ -1,0 +1,2 @@
+export * from './host-git';
+export * from './host-paths';
