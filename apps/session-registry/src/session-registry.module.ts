@@ -10,16 +10,23 @@ import { RegistryConfig } from './registry.config';
 import { RegistryHealthController } from './registry-health.controller';
 import { SessionCommandsController } from './session-commands.controller';
 import { SessionEventsController } from './session-events.controller';
+import { OrchestrationEventsController } from './orchestration-events.controller';
 
 /** What the session-registry takes work from: runService binds each subject and checks it has exactly one handler. */
 export const SESSION_REGISTRY_SUBJECTS = {
-  events: [EVENTS.depsResolved, EVENTS.depsFailed, EVENTS.containerStarted, EVENTS.containerExited],
+  events: [EVENTS.depsResolved, EVENTS.depsFailed, EVENTS.containerStarted, EVENTS.containerExited, EVENTS.orchestrationResult],
   rpc: rpcSubjectsAnsweredBy('session-registry'),
 } satisfies Pick<ServiceDefinition, 'events' | 'rpc'>;
 
 /** The session-registry: its handlers, over the registry's use cases, on the service's NATS connection and database. */
 @Module({
-  controllers: [SessionCommandsController, OrchestrationCommandsController, SessionEventsController, RegistryHealthController],
+  controllers: [
+    SessionCommandsController,
+    OrchestrationCommandsController,
+    SessionEventsController,
+    OrchestrationEventsController,
+    RegistryHealthController,
+  ],
 })
 export class SessionRegistryModule {
   static forRoot(nc: NatsConnection, logger: HubLogger, dataSource: DataSource, config: RegistryConfig): DynamicModule {

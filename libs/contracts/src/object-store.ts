@@ -8,10 +8,20 @@ export const logObjectName = (sessionId: string) => `${sessionId}/log`;
 export const outputObjectName = (sessionId: string, path: string) => `${sessionId}/output/${path}`;
 /** The listing of a session's output files (OutputManifest, JSON): file lists travel by reference, never on a NATS message. */
 export const manifestObjectName = (sessionId: string) => `${sessionId}/manifest`;
-/** A session's captured changes: a git bundle of base..head, its unified diff (capped), and its changed files (JSON). */
-export const changesBundleObjectName = (sessionId: string) => `${sessionId}/changes/bundle`;
-export const changesDiffObjectName = (sessionId: string) => `${sessionId}/changes/diff`;
-export const changesListObjectName = (sessionId: string) => `${sessionId}/changes/files`;
+/**
+ * Captured changes: a git bundle of base..head, its unified diff (capped), and its changed files
+ * (JSON), under a key: a session's id, or `orchestrationChangesKey` for an orchestration's combined result.
+ */
+export const changesBundleObjectName = (key: string) => `${key}/changes/bundle`;
+export const changesDiffObjectName = (key: string) => `${key}/changes/diff`;
+export const changesListObjectName = (key: string) => `${key}/changes/files`;
+export const orchestrationChangesKey = (orchestrationId: string) => `orchestrations/${orchestrationId}`;
+/**
+ * The whole history up to a commit some captured changes start from (a git bundle of it, one ref
+ * `refs/hub/base`): what a copy of the branches needs besides their bundles (git fetch from Hub).
+ * A commit names its history, so one object serves every session that started there.
+ */
+export const baseBundleObjectName = (commit: string) => `bases/${commit}.bundle`;
 
 /**
  * The longest output path (UTF-8 bytes, relative to /hub/output) a runner keeps. Longer ones are

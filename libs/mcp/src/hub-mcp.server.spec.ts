@@ -81,9 +81,9 @@ describe('Hub MCP tools', () => {
       }
       expect(props('get_session_logs').tail).toMatchObject({ type: 'integer' });
 
-      // The contract's request schema, as it is: name, sessions (each with dependsOn by name), start, maxParallel.
+      // The contract's request schema, as it is: name, sessions (each with dependsOn by name), start, maxParallel, publish.
       expect(byName.create_orchestration.inputSchema.required).toEqual(['name', 'sessions']);
-      expect(Object.keys(props('create_orchestration')).sort()).toEqual(['maxParallel', 'name', 'sessions', 'start']);
+      expect(Object.keys(props('create_orchestration')).sort()).toEqual(['maxParallel', 'name', 'publish', 'sessions', 'start']);
       const session = (props('create_orchestration').sessions.items as { required: string[]; properties: object });
       expect(session.required).toEqual(expect.arrayContaining(['name', 'prompt']));
       expect(Object.keys(session.properties)).toEqual(expect.arrayContaining(['name', 'type', 'prompt', 'dependsOn']));

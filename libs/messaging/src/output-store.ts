@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { JetStreamClient, NatsConnection, ObjectInfo, ObjectStore, StorageType } from 'nats';
 import {
+  baseBundleObjectName,
   changesBundleObjectName,
   changesDiffObjectName,
   changesListObjectName,
@@ -114,31 +115,50 @@ export class OutputStore {
     return parsed.data;
   }
 
-  /** A session's captured changes: the git bundle and the diff (files on the runner's disk, streamed) and their listing. */
-  async putChanges(sessionId: string, changes: StoredChanges, files: { bundle: string; diff: string }): Promise<void> {
-    await this.putStream(changesBundleObjectName(sessionId), () => createReadStream(files.bundle));
-    await this.putStream(changesDiffObjectName(sessionId), () => createReadStream(files.diff));
+  /**
+   * Captured changes — the git bundle and the diff (files on the runner's disk, streamed) and their
+   * listing — under `key`: a session's id, or `orchestrationChangesKey(id)` for an orchestration's result.
+   */
+  async putChanges(key: string, changes: StoredChanges, files: { bundle: string; diff: string }): Promise<void> {
+    await this.putStream(changesBundleObjectName(key), () => createReadStream(files.bundle));
+    await this.putStream(changesDiffObjectName(key), () => createReadStream(files.diff));
     const checked = StoredChangesSchema.parse(changes);
-    await (await this.store()).putBlob({ name: changesListObjectName(sessionId) }, Buffer.from(JSON.stringify(checked)));
+    await (await this.store()).putBlob({ name: changesListObjectName(key) }, Buffer.from(JSON.stringify(checked)));
   }
 
-  /** A session's captured changes' listing (null when it changed nothing, or has not ended). */
-  async getChanges(sessionId: string): Promise<StoredChanges | null> {
-    const blob = await (await this.store()).getBlob(changesListObjectName(sessionId));
+  /** The listing of the changes stored under `key` (null when none: nothing changed, or not ended yet). */
+  async getChanges(key: string): Promise<StoredChanges | null> {
+    const blob = await (await this.store()).getBlob(changesListObjectName(key));
     if (!blob) return null;
     const parsed = StoredChangesSchema.safeParse(JSON.parse(Buffer.from(blob).toString('utf8')));
-    if (!parsed.success) throw new Error(`the changes of session ${sessionId} are malformed: ${parsed.error.message}`);
+    if (!parsed.success) throw new Error(`the changes of ${key} are malformed: ${parsed.error.message}`);
     return parsed.data;
   }
 
-  /** The git bundle (base..head) of a session's changes, streamed. */
-  getChangesBundleStream(sessionId: string): Promise<Readable | null> {
-    return this.getStream(changesBundleObjectName(sessionId));
+  /** The git bundle (base..head) of the changes under `key`, streamed. */
+  getChangesBundleStream(key: string): Promise<Readable | null> {
+    return this.getStream(changesBundleObjectName(key));
   }
 
-  /** The unified diff of a session's changes (capped by the runner), streamed. */
-  getChangesDiffStream(sessionId: string): Promise<Readable | null> {
-    return this.getStream(changesDiffObjectName(sessionId));
+  /** The unified diff of the changes under `key` (capped by the runner), streamed. */
+  getChangesDiffStream(key: string): Promise<Readable | null> {
+    return this.getStream(changesDiffObjectName(key));
+  }
+
+  /** Whether the history up to `commit` is stored (baseBundleObjectName). */
+  async hasBaseBundle(commit: string): Promise<boolean> {
+    const info = await (await this.store()).info(baseBundleObjectName(commit));
+    return !!info && !info.deleted;
+  }
+
+  /** Stores the bundle of the history up to `commit` (a file on the runner's disk, streamed). */
+  putBaseBundle(commit: string, file: string): Promise<StoredObject> {
+    return this.putStream(baseBundleObjectName(commit), () => createReadStream(file));
+  }
+
+  /** The bundle of the history up to `commit`, streamed (null when none is stored). */
+  getBaseBundleStream(commit: string): Promise<Readable | null> {
+    return this.getStream(baseBundleObjectName(commit));
   }
 
   private async putStream(name: string, open: () => NodeJS.ReadableStream): Promise<StoredObject> {

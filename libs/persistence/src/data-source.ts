@@ -8,6 +8,7 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
 import { GitChanges1764300000000 } from './migrations/1764300000000-git-changes';
+import { OrchestrationResults1764400000000 } from './migrations/1764400000000-orchestration-results';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
 export const MIGRATIONS = [
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   OrchestrationsRetriesDispatch1764100000000,
   BoundedOutputsDurableCancel1764200000000,
   GitChanges1764300000000,
+  OrchestrationResults1764400000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -18,3 +18,4 @@ export * from './orchestrations/cancel-orchestration.use-case';
 export * from './orchestrations/orchestration-queries';
 export * from './sessions/session-template';
 export * from './sessions/expire-overdue-sessions';
+export * from './orchestrations/record-orchestration-result.use-case';

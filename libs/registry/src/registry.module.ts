@@ -14,6 +14,8 @@ import { StartSession } from './sessions/start-session.use-case';
 import { SessionStore } from './store/session-store';
 import { OrchestrationReads } from './store/orchestration-reads';
 import { ReadyDispatch } from './sessions/ready-dispatch';
+import { OrchestrationCompletion } from './orchestrations/orchestration-completion';
+import { RecordOrchestrationResult } from './orchestrations/record-orchestration-result.use-case';
 import { ExpireOverdueSessions } from './sessions/expire-overdue-sessions';
 import { CreateOrchestration } from './orchestrations/create-orchestration.use-case';
 import { StartOrchestration } from './orchestrations/start-orchestration.use-case';
@@ -32,6 +34,7 @@ const USE_CASES = [
   StartOrchestration,
   CancelOrchestration,
   OrchestrationQueries,
+  RecordOrchestrationResult,
 ];
 
 /**
@@ -51,6 +54,7 @@ export class RegistryModule {
         OutboxRelay,
         SessionTransitions,
         ReadyDispatch,
+        OrchestrationCompletion,
         ExpireOverdueSessions,
         OrchestrationReads,
         ...USE_CASES,

@@ -255,6 +255,7 @@ export class InMemoryHubApi extends HubApi {
       sessionCount: sessions.length,
       counts: counts as OrchestrationSummary['counts'],
       createdAt,
+      publish: null,
     };
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChangeSummarySchema, SessionTypeSchema } from '../sessions/session.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
+import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchestrations/orchestration.schemas';
 
 /**
  * Every event Hub publishes on JetStream: its subject and the schema of its payload.
@@ -139,6 +140,27 @@ export const EVENT_CATALOG = {
       at: isoTime,
     }),
   },
+  'orchestration.finished': {
+    publishedBy: 'session-registry',
+    consumedBy: ['container-runner (one durable shared by all runners)', 'integrations'],
+    description:
+      'Every session of the orchestration ended (with the move that ended the last one). A runner then combines the ' +
+      "final sessions' changes and, when asked, publishes them.",
+    schema: z.object({
+      orchestrationId,
+      status: OrchestrationStatusSchema,
+      publish: z.object({ branch: z.string() }).nullable(),
+      at: isoTime,
+    }),
+  },
+  'orchestration.result': {
+    publishedBy: 'container-runner',
+    consumedBy: ['session-registry'],
+    description:
+      "A runner combined the orchestration's final changes (stored in the object store) and published them when asked: " +
+      'the registry records it in the orchestration.',
+    schema: z.object({ orchestrationId, result: OrchestrationResultSchema }),
+  },
 } as const satisfies Record<string, EventDefinition>;
 
 export type EventSubject = keyof typeof EVENT_CATALOG;
@@ -175,10 +197,12 @@ export const EVENTS = {
   containerExited: 'container.exited',
   sessionCancelRequested: 'session.cancel-requested',
   sessionStatusChanged: 'session.status-changed',
+  orchestrationFinished: 'orchestration.finished',
+  orchestrationResult: 'orchestration.result',
 } as const satisfies Record<string, EventSubject>;
 
 /** The JetStream stream that holds every event, and the subjects it captures. */
 export const EVENT_STREAM = {
   name: 'HUB_EVENTS',
-  subjects: ['session.*', 'deps.*', 'container.*'],
+  subjects: ['session.*', 'deps.*', 'container.*', 'orchestration.*'],
 } as const;

@@ -12,6 +12,8 @@ import {
   SessionNameSchema,
   SessionTypeSchema,
   SessionViewSchema,
+  ChangeSummarySchema,
+  BranchNameSchema,
 } from '../sessions/session.schemas';
 
 export const MAX_ORCHESTRATION_SESSIONS = 10_000;
@@ -37,6 +39,8 @@ export const CreateOrchestrationRequestSchema = z.strictObject({
   start: z.boolean().optional(),
   /** At most this many of its sessions run at the same time. */
   maxParallel: z.number().int().min(1).max(MAX_ORCHESTRATION_SESSIONS).optional(),
+  /** Push the combined result to this branch of the sessions' repository once every session completed. */
+  publish: z.strictObject({ branch: BranchNameSchema }).optional(),
 });
 export type CreateOrchestrationRequest = z.infer<typeof CreateOrchestrationRequestSchema>;
 
@@ -54,6 +58,39 @@ export const SessionCountsSchema = z.object(
 );
 export type SessionCounts = z.infer<typeof SessionCountsSchema>;
 
+/**
+ * The combined change of an orchestration's final sessions (the completed sessions whose work no
+ * completed session took up: each session's change already holds its dependencies'), merged in
+ * declaration order on `branch` (`hub/<orchestration>/result`); its diff, file list and bundle are in
+ * the object store under `orchestrationChangesKey`.
+ */
+export const CombinedChangesSchema = ChangeSummarySchema.extend({
+  repository: z.string().nullable(),
+  sessions: z.array(z.object({ sessionId: z.string(), name: z.string().nullable() })).max(MAX_PAGE_SIZE),
+});
+export type CombinedChanges = z.infer<typeof CombinedChangesSchema>;
+
+export const PUBLISH_STATUSES = ['pushed', 'failed', 'not_pushed'] as const;
+/** What became of `publish`: pushed (the commit), failed (why), or not pushed (why: a session did not complete, nothing changed). */
+export const PublishOutcomeSchema = z.object({
+  branch: z.string(),
+  status: z.enum(PUBLISH_STATUSES),
+  commit: z.string().nullable(),
+  reason: z.string().max(2000).nullable(),
+});
+export type PublishOutcome = z.infer<typeof PublishOutcomeSchema>;
+
+/** What an orchestration produced, recorded by a runner once every session ended. */
+export const OrchestrationResultSchema = z.object({
+  /** Null when no session changed anything, or when the changes could not be combined (`reason`). */
+  changes: CombinedChangesSchema.nullable(),
+  reason: z.string().max(2000).nullable(),
+  /** Null when the orchestration did not ask to publish. */
+  publish: PublishOutcomeSchema.nullable(),
+  at: z.string(),
+});
+export type OrchestrationResult = z.infer<typeof OrchestrationResultSchema>;
+
 /** An orchestration without its sessions: what the registry answers and lists. */
 export const OrchestrationSummarySchema = z.object({
   id: z.string(),
@@ -63,6 +100,13 @@ export const OrchestrationSummarySchema = z.object({
   sessionCount: z.number().int(),
   counts: SessionCountsSchema,
   createdAt: z.string(),
+  /** The branch its result is to be pushed to, when it asked (`publish`). */
+  publish: z.object({ branch: z.string() }).nullable().default(null),
+  /**
+   * In an orchestration's own view (not in lists, to keep their pages small): what it produced, null
+   * until every session ended and a runner combined their changes.
+   */
+  result: OrchestrationResultSchema.nullable().optional(),
   /**
    * In an orchestration's own view (not in lists): the sessions that ended without completing and made
    * others skip, the root causes, at most MAX_SKIP_CAUSES of them.

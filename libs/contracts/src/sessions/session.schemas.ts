@@ -67,6 +67,25 @@ export const SessionNameSchema = z
 
 export const RetriesSchema = z.number().int().min(0).max(MAX_RETRIES);
 
+/** A git branch name, refused early when it could only be mischief (git's own check-ref-format still applies). */
+export const BranchNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (branch) =>
+      !branch.startsWith('-') &&
+      !branch.startsWith('/') &&
+      !branch.endsWith('/') &&
+      !branch.endsWith('.') &&
+      !branch.endsWith('.lock') &&
+      !branch.includes('..') &&
+      !branch.includes('@{') &&
+      !branch.includes('//') &&
+      !/[\x00-\x20\x7f~^:?*[\\]/.test(branch),
+    'must be a valid git branch name',
+  );
+
 export const CreateSessionRequestSchema = z.strictObject({
   type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
   prompt: PromptSchema,

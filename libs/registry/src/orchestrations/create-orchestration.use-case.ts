@@ -41,7 +41,12 @@ export class CreateOrchestration {
     }));
 
     return this.store.transaction(async (tx) => {
-      await tx.insertOrchestration({ id: orchestrationId, name: request.name, maxParallel: request.maxParallel ?? null });
+      await tx.insertOrchestration({
+        id: orchestrationId,
+        name: request.name,
+        maxParallel: request.maxParallel ?? null,
+        publishBranch: request.publish?.branch ?? null,
+      });
       await tx.insertSessions(sessions);
       await tx.appendEvents(
         sessions.map((s) =>

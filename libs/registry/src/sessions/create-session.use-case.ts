@@ -79,7 +79,7 @@ export class CreateSession {
     if (joined.size > 1) throw spreadOver(dependsOn, orchestrationOf);
     if (joined.size === 1) return [...joined][0];
     const id = randomUUID();
-    await tx.insertOrchestration({ id, name: request.name ?? `${request.type} session`, maxParallel: null });
+    await tx.insertOrchestration({ id, name: request.name ?? `${request.type} session`, maxParallel: null, publishBranch: null });
     return id;
   }
 }

@@ -23,6 +23,7 @@ import { ExpireOverdueSessions } from './expire-overdue-sessions';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
+import { RecordOrchestrationResult } from '../orchestrations/record-orchestration-result.use-case';
 import { RegistryModule } from '../registry.module';
 
 describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
@@ -291,7 +292,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
   });
 
   /** The events of one subject on HUB_EVENTS so far, in stream order, once the outbox is relayed. */
-  async function streamed<T extends { sessionId: string }>(subject: string): Promise<{ id: string; data: T }[]> {
+  async function streamed<T>(subject: string): Promise<{ id: string; data: T }[]> {
     await app.get(OutboxRelay).flush();
     const stream = await (await nc.jetstreamManager()).streams.info('HUB_EVENTS');
     const consumer = await nc.jetstream().consumers.get('HUB_EVENTS', { filterSubjects: subject });
@@ -352,5 +353,53 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       await app.get(RecordContainerOutcome).exited(exited(idOf[name], 0));
       expect(await handedOut()).toEqual(next);
     }
+  });
+
+  it('says an orchestration finished exactly once, with the move that ended its last session, even when its sessions end at the same instant', async () => {
+    const orchestration = await app.get(CreateOrchestration).execute({
+      name: 'ends together',
+      start: true,
+      publish: { branch: 'feature/result' },
+      sessions: ['a', 'b', 'c'].map((name) => ({ name, type: 'analysis', prompt: 'true', dependsOn: [] })),
+    });
+    const page = await app.get(SessionQueries).list({ orchestrationId: orchestration.id });
+    const ids = page.items.map((s) => s.id);
+    for (const id of ids) {
+      await depsResolved(id);
+      await app.get(ClaimSession).execute(id, 'r1');
+    }
+    const finished = async () =>
+      (await streamed<EventOf<'orchestration.finished'>['data']>('orchestration.finished')).filter(
+        (e) => e.data.orchestrationId === orchestration.id,
+      );
+
+    await app.get(RecordContainerOutcome).exited(exited(ids[0], 0));
+    expect(await finished()).toEqual([]); // two still running
+    await Promise.all([app.get(RecordContainerOutcome).exited(exited(ids[1], 0)), app.get(RecordContainerOutcome).exited(exited(ids[2], 3))]);
+
+    const events = await finished();
+    expect(events).toHaveLength(1);
+    expect(events[0].data).toMatchObject({ status: 'failed', publish: { branch: 'feature/result' } });
+  });
+
+  it("keeps what a runner reported an orchestration produced, in the orchestration's view", async () => {
+    const orchestration = await app.get(CreateOrchestration).execute({
+      name: 'with a result',
+      sessions: [{ name: 'only', type: 'analysis', prompt: 'true', dependsOn: [] }],
+    });
+    expect(await app.get(OrchestrationQueries).get(orchestration.id)).toMatchObject({ publish: null, result: null });
+    const result = {
+      changes: null,
+      reason: 'no session changed anything',
+      publish: { branch: 'main', status: 'not_pushed' as const, commit: null, reason: 'nothing changed' },
+      at: new Date().toISOString(),
+    };
+    await app.get(RecordOrchestrationResult).execute({
+      id: `orchestration.result:${orchestration.id}`,
+      subject: 'orchestration.result',
+      occurredAt: new Date().toISOString(),
+      data: { orchestrationId: orchestration.id, result },
+    });
+    expect((await app.get(OrchestrationQueries).get(orchestration.id)).result).toEqual(result);
   });
 });

@@ -5,6 +5,7 @@ import { newEvent } from '../outbox/new-event';
 import { SessionChanges, SessionRecord } from '../store/session-record';
 import { MovedSession, SessionStore, SessionTransaction } from '../store/session-store';
 import { ReadyDispatch } from './ready-dispatch';
+import { OrchestrationCompletion } from '../orchestrations/orchestration-completion';
 
 export interface Transition {
   sessionId: string;
@@ -38,6 +39,7 @@ export class SessionTransitions {
   constructor(
     private readonly store: SessionStore,
     private readonly dispatch: ReadyDispatch,
+    private readonly completion: OrchestrationCompletion,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
@@ -86,6 +88,7 @@ export class SessionTransitions {
       `session ${previousStatus} -> ${record.status}`,
     );
     await this.dispatch.afterMove(tx, record, previousStatus);
+    await this.completion.afterMove(tx, record.orchestrationId, record.status);
     return record;
   }
 
@@ -118,6 +121,9 @@ export class SessionTransitions {
       { ...t.scope, sessions: moved.length, to: t.to, reason: t.reason },
       `${moved.length} session(s) -> ${t.to}`,
     );
+    for (const orchestrationId of new Set(moved.map((m) => m.orchestrationId))) {
+      await this.completion.afterMove(tx, orchestrationId, t.to);
+    }
     return moved;
   }
 }

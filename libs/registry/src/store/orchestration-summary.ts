@@ -5,6 +5,7 @@ import {
   ListOrchestrationsQuery,
   MAX_SKIP_CAUSES,
   OrchestrationPage,
+  OrchestrationResult,
   OrchestrationSummary,
   SESSION_STATUSES,
   SessionCounts,
@@ -28,7 +29,7 @@ function summarySql(em: EntityManager): string {
   const s = sqlNames(em, SessionEntity);
   return `
   SELECT o.${o.id} AS id, o.${o.seq} AS seq, o.${o.name} AS name, o.${o.maxParallel} AS "maxParallel",
-         o.${o.createdAt} AS "createdAt", c.total, c.counts,
+         o.${o.createdAt} AS "createdAt", o.${o.publishBranch} AS "publishBranch", c.total, c.counts,
     CASE
       WHEN c.active > 0 THEN 'running'
       WHEN c.created > 0 THEN 'pending'
@@ -54,8 +55,14 @@ function summarySql(em: EntityManager): string {
 export async function readOrchestrationSummary(em: EntityManager, id: string): Promise<OrchestrationSummary | null> {
   const rows = await em.query(`SELECT * FROM (${summarySql(em)}) x WHERE x.id = $6`, [...COUNTED, id]);
   if (!rows.length) return null;
-  const summary = toSummary(rows[0]);
+  const summary = { ...toSummary(rows[0]), result: await readResult(em, id) };
   return summary.counts.skipped > 0 ? { ...summary, causes: await readSkipCauses(em, id) } : summary;
+}
+
+/** What the orchestration produced, as a runner reported it (null until then). */
+async function readResult(em: EntityManager, id: string): Promise<OrchestrationResult | null> {
+  const row = await em.findOne(OrchestrationEntity, { select: { id: true, result: true }, where: { id } });
+  return row?.result ?? null;
 }
 
 /**
@@ -128,5 +135,6 @@ function toSummary(row: Record<string, any>): OrchestrationSummary {
     sessionCount: row.total,
     counts,
     createdAt: new Date(row.createdAt).toISOString(),
+    publish: row.publishBranch ? { branch: row.publishBranch } : null,
   };
 }

@@ -5,9 +5,11 @@ import {
   EventEnvelope,
   HELD_STATUSES,
   ListSessionsQuery,
+  OrchestrationResult,
   OrchestrationSummary,
   SessionStatus,
   statusesThatMayMoveTo,
+  TERMINAL_STATUSES,
 } from '@hub/contracts';
 import {
   OrchestrationEntity,
@@ -33,7 +35,7 @@ import { insertRows, returnedRows, sqlNames, sqlValue } from './sql-names';
 export { decodeCursor, encodeCursor } from './cursor';
 export type { NewSession } from './session-record';
 
-export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel'>;
+export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel' | 'publishBranch'>;
 
 /** A session a bulk move changed, with what its events need. */
 export interface MovedSession {
@@ -417,6 +419,20 @@ export class SessionTransaction extends SessionReads {
   }
 
   /** How many of the orchestration's sessions hold or are about to hold a runner slot. */
+  /** How many of the orchestration's sessions have not ended (never started ones included). */
+  unfinishedCount(orchestrationId: string): Promise<number> {
+    return this.sessions()
+      .where('s.orchestrationId = :orchestrationId', { orchestrationId })
+      .andWhere('s.status <> ALL(:terminal)', { terminal: TERMINAL_STATUSES })
+      .getCount();
+  }
+
+  /** Records what the orchestration produced; false when there is no such orchestration. */
+  async setOrchestrationResult(id: string, result: OrchestrationResult): Promise<boolean> {
+    const update = await this.em.update(OrchestrationEntity, { id }, { result });
+    return (update.affected ?? 0) > 0;
+  }
+
   inFlightCount(orchestrationId: string): Promise<number> {
     return this.sessions()
       .where('s.orchestrationId = :orchestrationId', { orchestrationId })
