@@ -15,6 +15,16 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   },
   load: { file: 'load.bench.ts', what: '100 clients create, start, list and get sessions for 60 s: throughput, p50/p99 per route, nothing failed' },
   latency: { file: 'session-latency.bench.ts', what: 'sessions one at a time, POST → completed event, against docker run --rm' },
+  wait: {
+    file: 'wait-terminal.bench.ts',
+    what: 'one trivial session, POST then GET /sessions/:id?wait=terminal until the client knows it completed, vs one docker run --rm (goal ≤ 1.10×)',
+  },
+  git: {
+    file: 'git-workspaces.bench.ts',
+    what:
+      "preparing a workspace of a 10,000-file 50 MB repository from a warm mirror (goal ≤ 1 s added to a session's start); " +
+      'capturing 1,000 changed files (goal ≤ 1 s)',
+  },
 };
 
 const name = process.argv[2];

@@ -1,12 +1,14 @@
 // The example `npm run hub` runs: one session in the test agent image that prints, works for a
 // moment and writes an output file. It follows the session until it ends and prints its log and
-// output, the way any client of the REST API would.
+// output, the way any client of the REST API would: through HttpHubApi, the typed client built from
+// the same routes catalog as the API's OpenAPI document (/api/openapi.json).
 //
 // Run on its own against a running Hub:
 //   HUB_URL=http://127.0.0.1:8080 HUB_API_TOKEN=$(cat .hub/api-token) \
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register examples/hello-session.ts
 
-import { hubRest, TERMINAL } from './hub-rest';
+import { isTerminal } from '@hub/contracts';
+import { HttpHubApi, readText } from '@hub/hub-api';
 
 const PROMPT = [
   'echo "hello from session $HUB_SESSION_ID"',
@@ -15,28 +17,19 @@ const PROMPT = [
   'echo done',
 ].join('; ');
 
-interface Session {
-  id: string;
-  status: string;
-  statusReason: string | null;
-  exitCode: number | null;
-}
-
 export async function runHelloExample(baseUrl: string, token: string, print: (line: string) => void): Promise<void> {
-  const api = hubRest(baseUrl, token);
+  const hub = new HttpHubApi({ baseUrl, apiToken: token });
 
   print('[example] POST /api/v1/sessions  (type "analysis", image hub/test-agent:latest, start: true)');
-  let session = (await (
-    await api('/sessions', { method: 'POST', body: JSON.stringify({ type: 'analysis', prompt: PROMPT, start: true }) })
-  ).json()) as Session;
+  let session = await hub.createSession({ type: 'analysis', prompt: PROMPT, start: true });
   print(`[example] session ${session.id}: ${session.status}`);
 
   const deadline = Date.now() + 120_000;
   let last = session.status;
-  while (!TERMINAL.includes(session.status)) {
+  while (!isTerminal(session.status)) {
     if (Date.now() > deadline) throw new Error(`session ${session.id} still ${session.status} after 120 s`);
     await new Promise((r) => setTimeout(r, 100));
-    session = (await (await api(`/sessions/${session.id}`)).json()) as Session;
+    session = await hub.getSession(session.id);
     if (session.status !== last) {
       print(`[example] session ${session.id}: ${last} -> ${session.status}${session.statusReason ? ` (${session.statusReason})` : ''}`);
       last = session.status;
@@ -44,10 +37,10 @@ export async function runHelloExample(baseUrl: string, token: string, print: (li
   }
 
   print('[example] its log:');
-  for (const line of (await (await api(`/sessions/${session.id}/logs`)).text()).trimEnd().split('\n')) print(`  | ${line}`);
-  const output = (await (await api(`/sessions/${session.id}/output`)).json()) as { files: { path: string; size: number }[] };
+  for (const line of (await readText(await hub.sessionLog(session.id))).trimEnd().split('\n')) print(`  | ${line}`);
+  const output = await hub.getSessionOutput(session.id);
   for (const file of output.files) {
-    const content = await (await api(`/sessions/${session.id}/output/files/${file.path}`)).text();
+    const content = await readText(await hub.readOutputFile(session.id, file.path));
     print(`[example] output file ${file.path} (${file.size} bytes): ${content.trim()}`);
   }
   if (session.status !== 'completed') {

@@ -6,7 +6,8 @@
 //   HUB_URL=http://127.0.0.1:8080 HUB_API_TOKEN=$(cat .hub/api-token) \
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register examples/review-pipeline.ts
 
-import { hubRest, TERMINAL } from './hub-rest';
+import { CreateOrchestrationRequestSchema, isTerminal } from '@hub/contracts';
+import { HttpHubApi, readText } from '@hub/hub-api';
 
 const PIPELINE = {
   name: 'review-pipeline example',
@@ -52,32 +53,21 @@ const PIPELINE = {
   ],
 };
 
-interface Session {
-  id: string;
-  name: string;
-  status: string;
-  statusReason: string | null;
-}
-
 export async function runReviewPipeline(baseUrl: string, token: string, print: (line: string) => void): Promise<void> {
-  const api = hubRest(baseUrl, token);
+  const hub = new HttpHubApi({ baseUrl, apiToken: token });
 
   print('[pipeline] POST /api/v1/orchestrations  analysis → (implementation, tests) → review');
-  let orchestration = (await (await api('/orchestrations', { method: 'POST', body: JSON.stringify(PIPELINE) })).json()) as {
-    id: string;
-    status: string;
-    sessions: Session[];
-  };
+  let orchestration = await hub.createOrchestration(CreateOrchestrationRequestSchema.parse(PIPELINE));
   print(`[pipeline] orchestration ${orchestration.id}: ${orchestration.status}`);
   const seen = new Map(orchestration.sessions.map((s) => [s.name, s.status]));
   const deadline = Date.now() + 120_000;
-  while (orchestration.sessions.some((s) => !TERMINAL.includes(s.status))) {
+  while (orchestration.sessions.some((s) => !isTerminal(s.status))) {
     if (Date.now() > deadline) throw new Error(`orchestration ${orchestration.id} still running after 120 s`);
     await new Promise((r) => setTimeout(r, 100));
-    orchestration = (await (await api(`/orchestrations/${orchestration.id}`)).json()) as typeof orchestration;
+    orchestration = await hub.getOrchestration(orchestration.id);
     for (const s of orchestration.sessions) {
       if (seen.get(s.name) !== s.status) {
-        print(`[pipeline]   ${s.name.padEnd(15)} ${seen.get(s.name)} -> ${s.status}`);
+        print(`[pipeline]   ${(s.name ?? s.id).padEnd(15)} ${seen.get(s.name)} -> ${s.status}`);
         seen.set(s.name, s.status);
       }
     }
@@ -87,7 +77,7 @@ export async function runReviewPipeline(baseUrl: string, token: string, print: (
     throw new Error(`the pipeline ended ${orchestration.status}: review is ${review.status} (${review.statusReason})`);
   }
   print('[pipeline] review.md, written by the review stage from its inputs:');
-  const text = await (await api(`/sessions/${review.id}/output/files/review.md`)).text();
+  const text = await readText(await hub.readOutputFile(review.id, 'review.md'));
   for (const line of text.trimEnd().split('\n')) print(`  | ${line}`);
   print(`[pipeline] completed`);
 }

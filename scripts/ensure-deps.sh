@@ -17,6 +17,10 @@ command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missin
 { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || [ -x /usr/bin/dockerd ]; } || missing+=(docker.io)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# For the e2e test of the hub CLI, which runs it in a terminal as a person would.
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+# For the integration test of the API docs page, which opens it in a headless browser (puppeteer-core).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq >/dev/null || fail "cannot run apt-get as root; install ${missing[*]} yourself"

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { describeExit, isProcessRunning, logTail, readStackFile, readStackState, stackStateFile, type StackState } from '@hub/infra';
 import { runHelloExample } from '../examples/hello-session';
 import { runReviewPipeline } from '../examples/review-pipeline';
+import { writeCliConfig } from '../apps/hub-cli/src/cli-config';
 
 const workspaceRoot = resolve(__dirname, '..');
 const stateDir = resolve(process.env['HUB_STATE_DIR'] ?? '.hub');
@@ -111,14 +112,18 @@ async function waitUntilReady(stack: StackState): Promise<void> {
 async function main() {
   const stack = await startStack();
   await waitUntilReady(stack);
+  await writeCliConfig(stateDir, stack.gatewayUrl);
   const token = process.env['HUB_API_TOKEN'] || (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim();
   await runHelloExample(stack.gatewayUrl, token, (line) => console.log(line));
   await runReviewPipeline(stack.gatewayUrl, token, (line) => console.log(line));
   console.log(`
 [hub] Hub is running.
   API:      ${stack.gatewayUrl}/api/v1   (health: ${stack.gatewayUrl}/health/ready)
+  docs:     ${stack.gatewayUrl}/api/docs   (OpenAPI 3.1: ${stack.gatewayUrl}/api/openapi.json; no token)
   token:    ${token}   (also in ${join(stateDir, 'api-token')})
   try:      curl -H "Authorization: Bearer $(cat ${join(stateDir, 'api-token')})" ${stack.gatewayUrl}/api/v1/sessions
+  CLI:      node apps/hub-cli/bin/hub.js ls   (reads ${join(stateDir, 'cli.json')}; \`npm link\` puts \`hub\` on the PATH)
+  NATS:     ${stack.natsUrl}   (JetStream stream HUB_EVENTS; over HTTP: ${stack.gatewayUrl}/api/v1/events)
   logs:     ${stack.logDir}
   stop:     npm run hub:down`);
 }

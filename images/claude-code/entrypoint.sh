@@ -94,6 +94,10 @@ INPUT_SUMMARY=
     printf '%s\n\n' "$HUB_PROMPT_PREAMBLE"
   fi
   if [ -s "$PROMPT_SOURCE" ]; then cat "$PROMPT_SOURCE"; printf '\n'; else printf '%s\n' "$HUB_PROMPT"; fi
+  # What the session was told besides its prompt (claude-hub's context), given apart by the runner.
+  if [ -n "${HUB_CONTEXT_FILE:-}" ] && [ -s "$HUB_CONTEXT_FILE" ]; then
+    printf '\n## Context\n\n'; cat "$HUB_CONTEXT_FILE"; printf '\n'
+  fi
   if [ -n "${HUB_INPUTS:-}" ]; then
     printf '\n## Inputs\n\nThe outputs of the sessions this one depends on, read-only:\n'
     for dir in $HUB_INPUTS; do

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { HubLogger } from '@hub/config';
 import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
-import { durableName, MessagingModule, OutputStore, ServiceDefinition } from '@hub/messaging';
+import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, OutputStore, ServiceDefinition } from '@hub/messaging';
 import {
   ContainerEngine,
   ImagePolicy,
@@ -18,7 +18,7 @@ import { defaultSlots, RunnerConfig } from './runner.config';
 
 const MB = 1024 * 1024;
 
-/** A runner's world, from its configuration: its settings, slots, allow-list and object store. */
+/** A runner's world, from its configuration: its settings, slots, allow-list, object store and live logs. */
 export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc: NatsConnection, logger: HubLogger): RunnerWorld {
   return {
     engine,
@@ -26,6 +26,8 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
     slots: new RunnerSlots(defaultSlots(config)),
     policy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
     outputs: new OutputStore(nc),
+    liveLogs: new LiveLogStream(nc),
+    liveLogLimits: { maxBytes: config.HUB_LIVE_LOG_MAX_MB * MB, maxAgeMs: LIVE_LOG_MAX_AGE_MS },
     settings: {
       runnerId: config.HUB_RUNNER_ID,
       dataDir: config.HUB_DATA_DIR,
@@ -53,14 +55,18 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
 /**
  * What a runner takes work from. Each runner has its own durable consumers for cancellations (every
  * runner must see them); ready sessions are shared through the common one, so runners split the
- * work, and a runner pulls them only while it has a free slot.
+ * work, and a runner pulls them only while it has a free slot. Finished orchestrations are shared
+ * likewise: one runner combines (and publishes) each one's result.
  */
 export function containerRunnerSubjects(slots: RunnerSlots): Pick<ServiceDefinition, 'events' | 'rpc' | 'gated' | 'sharedDurables'> {
   return {
-    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested],
+    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested, EVENTS.orchestrationFinished],
     rpc: rpcSubjectsAnsweredBy('container-runner'),
     gated: { [EVENTS.sessionReady]: slots },
-    sharedDurables: { [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady) },
+    sharedDurables: {
+      [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady),
+      [EVENTS.orchestrationFinished]: durableName('container-runner', EVENTS.orchestrationFinished),
+    },
   };
 }
 

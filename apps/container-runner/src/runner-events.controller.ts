@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { readSupervisorStatus, supervisorHealthCheck } from '@hub/config';
 import { EventOf, EVENTS, HealthReport, RPC } from '@hub/contracts';
-import { RunnerHealth, RunSession } from '@hub/runner';
+import { CombineOrchestration, RunnerHealth, RunSession } from '@hub/runner';
 
 @Controller()
 export class RunnerEventsController {
@@ -11,6 +11,7 @@ export class RunnerEventsController {
 
   constructor(
     private readonly runSession: RunSession,
+    private readonly combineOrchestration: CombineOrchestration,
     private readonly health: RunnerHealth,
   ) {}
 
@@ -22,6 +23,11 @@ export class RunnerEventsController {
   @EventPattern(EVENTS.sessionCancelRequested)
   onSessionCancelRequested(@Payload() event: EventOf<'session.cancel-requested'>) {
     return this.runSession.onCancelRequested(event);
+  }
+
+  @EventPattern(EVENTS.orchestrationFinished)
+  onOrchestrationFinished(@Payload() event: EventOf<'orchestration.finished'>) {
+    return this.combineOrchestration.onFinished(event);
   }
 
   @MessagePattern(RPC.runnerHealth)

@@ -23,6 +23,11 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_MAX_OUTPUT_MB: z.coerce.number().int().min(0).default(100),
   /** The log kept of each attempt; what a container prints beyond it is counted and dropped. */
   HUB_LOG_CAP_MB: z.coerce.number().int().min(1).max(10_240).default(64),
+  /**
+   * How much of the live logs JetStream keeps (HUB_LOGS, every attempt's together, the oldest going
+   * first; a day at most): what `logs?follow=true` replays. Each attempt's is capped by HUB_LOG_CAP_MB too.
+   */
+  HUB_LIVE_LOG_MAX_MB: z.coerce.number().int().min(1).max(1_048_576).default(1024),
   /** What a session may write to /hub/output (and the largest file it may write anywhere); past it, it fails. */
   HUB_OUTPUT_QUOTA_MB: z.coerce.number().int().min(1).default(1024),
   /**

@@ -1,14 +1,16 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, NatsConnection, Subscription } from 'nats';
 import pino from 'pino';
-import { RPC, RpcError, RpcSubject, SessionOutput } from '@hub/contracts';
+import { orchestrationChangesKey, RPC, RpcError, RpcSubject, SessionOutput } from '@hub/contracts';
 import { createGatewayHttpApp } from '@hub/gateway-http';
 import { startNatsServer, type NatsServer } from '@hub/infra';
 import { decodeJson, encodeJson, ensureEventStream, OutputStore } from '@hub/messaging';
@@ -87,7 +89,7 @@ describe('gateway HTTP API', () => {
     gatewayNc = await connect({ servers: natsServer.url, name: 'gateway' });
     registryNc = await connect({ servers: natsServer.url, name: 'test-registry' });
     registry = new TestResponder(registryNc);
-    app = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger), {
+    app = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger, { stateDir: storeDir }), {
       apiToken: TOKEN,
       maxBodyBytes: 1024 * 1024,
       logger,
@@ -320,7 +322,7 @@ describe('gateway HTTP API', () => {
       const orchestrationId = randomUUID();
       const response = await call('GET', `/api/v1/sessions?limit=20&status=running&orchestrationId=${orchestrationId}`);
       expect(response).toMatchObject({ status: 200, body: { items: [], nextCursor: null } });
-      expect(registry.requestsTo(RPC.listSessions)).toEqual([{ limit: 20, status: 'running', orchestrationId }]);
+      expect(registry.requestsTo(RPC.listSessions)).toEqual([{ limit: 20, status: ['running'], orchestrationId }]);
     });
 
     it('answers 400 naming the parameter for a bad or unknown one', async () => {
@@ -475,6 +477,85 @@ describe('gateway HTTP API', () => {
     });
   });
 
+  describe('GET /api/v1/orchestrations/:id/changes', () => {
+    const ended = (changes: object | null, reason: string | null) => ({ changes, reason, publish: null, at: new Date().toISOString() });
+    const answerView = (view: object) => registry.answer(RPC.getOrchestration, () => ok({ sessions: [], nextCursor: null, ...view }));
+
+    it('streams the diff of the combined change', async () => {
+      const orchestrationId = randomUUID();
+      const summary = { branch: `hub/${orchestrationId}/result`, baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), files: 1, added: 1, removed: 0 };
+      const changes = { ...summary, repository: null, sessions: [] };
+      await answerView({ ...orchestrationSummary(orchestrationId), status: 'completed', publish: null, result: ended(changes, null) });
+      const dir = await mkdtemp(join(tmpdir(), 'hub-gateway-diff-'));
+      await writeFile(join(dir, 'diff'), 'diff --git a/x b/x\n+combined\n');
+      await writeFile(join(dir, 'bundle'), 'not read here');
+      await new OutputStore(registryNc).putChanges(orchestrationChangesKey(orchestrationId), { summary, files: [], diffTruncated: false }, {
+        bundle: join(dir, 'bundle'),
+        diff: join(dir, 'diff'),
+      });
+      await rm(dir, { recursive: true, force: true });
+
+      const diff = await call('GET', `/api/v1/orchestrations/${orchestrationId}/changes`);
+      expect([diff.status, diff.text, diff.headers.get('content-type')]).toEqual([200, 'diff --git a/x b/x\n+combined\n', 'text/x-diff; charset=utf-8']);
+      expect(registry.requestsTo(RPC.getOrchestration)).toEqual([{ orchestrationId, limit: 1 }]);
+    });
+
+    it('answers 404 saying why there is none: still running, nothing combined, or not found', async () => {
+      const orchestrationId = randomUUID();
+      await answerView({ ...orchestrationSummary(orchestrationId), status: 'running', publish: null, result: null });
+      expect(await call('GET', `/api/v1/orchestrations/${orchestrationId}/changes`)).toMatchObject({
+        status: 404,
+        body: { error: 'not_found', message: expect.stringMatching(/its sessions are still running; the combined change is made when every session ended$/) },
+      });
+      await registry.reset();
+      await answerView({ ...orchestrationSummary(orchestrationId), status: 'failed', publish: null, result: ended(null, 'impl-b conflicts with impl-a') });
+      expect((await call('GET', `/api/v1/orchestrations/${orchestrationId}/changes`)).body.message).toBe(
+        `no combined change: orchestration ${orchestrationId} has none: impl-b conflicts with impl-a`,
+      );
+      await registry.reset();
+      await registry.answer(RPC.getOrchestration, () => fail('not_found', `orchestration ${orchestrationId} does not exist`));
+      expect(await call('GET', `/api/v1/orchestrations/${orchestrationId}/changes`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    });
+  });
+
+  describe('git fetch from Hub (/git)', () => {
+    const gitUrl = (id: string) => `${baseUrl}/git/${id}.git`;
+
+    it('asks for the token with a Basic challenge, in JSON, before anything else', async () => {
+      const response = await fetch(`${gitUrl(randomUUID())}/info/refs?service=git-upload-pack`);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Basic realm="Hub"');
+      expect(await response.json()).toEqual({ error: 'unauthorized', message: expect.stringMatching(/^missing credentials/) });
+      expect(registry.received).toEqual([]);
+    });
+
+    it('answers push 403, other paths 404, an unknown orchestration 404, in JSON', async () => {
+      const id = randomUUID();
+      const basic = { authorization: `Basic ${Buffer.from(`git:${TOKEN}`).toString('base64')}` };
+      const push = await call('POST', `/git/${id}.git/git-receive-pack`, { headers: basic });
+      expect(push).toMatchObject({ status: 403, body: { error: 'forbidden', message: expect.stringMatching(/read-only/) } });
+      expect(await call('GET', `/git/${id}.git/objects/info/packs`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+      expect(await call('GET', '/git/not-an-id.git/info/refs?service=git-upload-pack')).toMatchObject({ status: 404 });
+      expect(registry.received).toEqual([]);
+      await registry.answer(RPC.getOrchestration, () => fail('not_found', `orchestration ${id} does not exist`));
+      expect(await call('GET', `/git/${id}.git/info/refs?service=git-upload-pack`)).toMatchObject({
+        status: 404,
+        body: { error: 'not_found', message: `orchestration ${id} does not exist` },
+      });
+    });
+
+    it('serves git ls-remote through the gateway (an orchestration with no change: no branch)', async () => {
+      const id = randomUUID();
+      await registry.answer(RPC.getOrchestration, () =>
+        ok({ ...orchestrationSummary(id), publish: null, result: null, sessions: [sessionView({ orchestrationId: id })], nextCursor: null }),
+      );
+      const url = gitUrl(id).replace('http://', `http://hub:${TOKEN}@`);
+      const env = { PATH: process.env['PATH'], HOME: storeDir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+      const { stdout } = await promisify(execFile)('git', ['ls-remote', url], { env });
+      expect(stdout).toBe('');
+    });
+  });
+
   /** HUB_MAX_BODY_BYTES may be raised past what one NATS message carries: a request may then fit HTTP and not NATS. */
   describe('with a body limit larger than a NATS message', () => {
     let bigApp: NestExpressApplication;
@@ -482,7 +563,7 @@ describe('gateway HTTP API', () => {
 
     beforeAll(async () => {
       const logger = pino({ level: 'silent' });
-      bigApp = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger), { apiToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
+      bigApp = await createGatewayHttpApp(GatewayModule.forRoot(gatewayNc, logger, { stateDir: storeDir }), { apiToken: TOKEN, maxBodyBytes: 4 * 1024 * 1024, logger });
       await bigApp.listen(0, '127.0.0.1');
       bigUrl = `http://127.0.0.1:${(bigApp.getHttpServer().address() as { port: number }).port}`;
     });

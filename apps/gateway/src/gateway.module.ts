@@ -1,16 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { HubLogger } from '@hub/config';
-import { GatewayHttpModule } from '@hub/gateway-http';
+import { GatewayHttpModule, GatewayHttpModuleOptions } from '@hub/gateway-http';
 import { HealthController } from './health.controller';
 import { SessionsController } from './sessions.controller';
 import { OrchestrationsController } from './orchestrations.controller';
 import { ClaudeHubWebhookController } from './claude-hub-webhook.controller';
 import { McpController } from './mcp.controller';
+import { EventsController } from './events.controller';
 
-@Module({ controllers: [SessionsController, OrchestrationsController, HealthController, ClaudeHubWebhookController, McpController] })
+@Module({
+  controllers: [SessionsController, OrchestrationsController, EventsController, HealthController, ClaudeHubWebhookController, McpController],
+})
 export class GatewayModule {
-  static forRoot(nc: NatsConnection, logger: HubLogger): DynamicModule {
-    return { module: GatewayModule, imports: [GatewayHttpModule.forRoot(nc, logger)] };
+  static forRoot(nc: NatsConnection, logger: HubLogger, options: GatewayHttpModuleOptions): DynamicModule {
+    return { module: GatewayModule, imports: [GatewayHttpModule.forRoot(nc, logger, options)] };
   }
 }

@@ -14,7 +14,7 @@ async function main() {
   installProcessHandlers(logger);
   const { token } = await loadApiToken({ configured: config.HUB_API_TOKEN, stateDir: config.HUB_STATE_DIR, logger });
   const nc = await connectNats(config.NATS_URL, SERVICE, logger);
-  const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger), {
+  const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger, { stateDir: config.HUB_STATE_DIR }), {
     apiToken: token,
     maxBodyBytes: config.HUB_MAX_BODY_BYTES,
     logger,

@@ -1,17 +1,21 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   CreateOrchestrationRequest,
   CreateOrchestrationRequestSchema,
+  DEFAULT_WAIT_SECONDS,
+  GetOrchestrationQuery,
+  GetOrchestrationQuerySchema,
   ListOrchestrationsQuery,
   ListOrchestrationsQuerySchema,
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
-  OrchestrationViewQuery,
-  OrchestrationViewQuerySchema,
 } from '@hub/contracts';
 import { API_PREFIX, OrchestrationIdPipe, ZodValidationPipe } from '@hub/gateway-http';
 import { HubApi } from '@hub/hub-api';
+import { streamed } from './streamed-file';
+import { answerWaited } from './waited';
 
 /** The orchestration API: DAGs of sessions, created, started and cancelled as one. */
 @Controller(`${API_PREFIX}/orchestrations`)
@@ -28,13 +32,25 @@ export class OrchestrationsController {
     return this.hub.listOrchestrations(query);
   }
 
-  /** `?limit=&cursor=` page its sessions (ORCHESTRATION_VIEW_SESSIONS by default); `nextCursor` reads on. */
+  /**
+   * `?limit=&cursor=` page its sessions (ORCHESTRATION_VIEW_SESSIONS by default); `nextCursor` reads on.
+   * `?wait=terminal|result&timeoutSeconds=n`: answered once it has ended (its result is recorded), or as
+   * it is at the timeout (header Hub-Wait).
+   */
   @Get(':id')
-  get(
+  async get(
     @Param('id', OrchestrationIdPipe) orchestrationId: string,
-    @Query(new ZodValidationPipe(OrchestrationViewQuerySchema)) page: OrchestrationViewQuery,
+    @Query(new ZodValidationPipe(GetOrchestrationQuerySchema)) { wait, timeoutSeconds = DEFAULT_WAIT_SECONDS, ...page }: GetOrchestrationQuery,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<OrchestrationView> {
-    return this.hub.getOrchestration(orchestrationId, page);
+    if (!wait) return this.hub.getOrchestration(orchestrationId, page);
+    return answerWaited(res, await this.hub.waitForOrchestration(orchestrationId, wait, timeoutSeconds, page));
+  }
+
+  /** The unified diff of its combined change; 404 saying why when there is none (yet). */
+  @Get(':id/changes')
+  async changes(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<StreamableFile> {
+    return streamed(await this.hub.orchestrationChanges(orchestrationId));
   }
 
   @Post(':id/start')
@@ -47,5 +63,12 @@ export class OrchestrationsController {
   @HttpCode(202)
   cancel(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
     return this.hub.cancelOrchestration(orchestrationId);
+  }
+
+  /** Runs its failed, timed-out, cancelled and skipped sessions again; 409 while it runs, or when none is to. */
+  @Post(':id/retry')
+  @HttpCode(202)
+  retry(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.hub.retryOrchestration(orchestrationId);
   }
 }

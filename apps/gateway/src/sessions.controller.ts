@@ -1,22 +1,32 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import {
   CreateSessionRequest,
   CreateSessionRequestSchema,
+  DEFAULT_WAIT_SECONDS,
+  GetSessionQuery,
+  GetSessionQuerySchema,
   ListSessionsQuery,
   ListSessionsQuerySchema,
+  SessionLogQuery,
+  SessionLogQuerySchema,
   SessionOutput,
   SessionPage,
   SessionView,
 } from '@hub/contracts';
-import { API_PREFIX, OutputPathPipe, SessionIdPipe, ZodValidationPipe } from '@hub/gateway-http';
-import { HubApi, HubFile } from '@hub/hub-api';
-
-const streamed = (file: HubFile) => new StreamableFile(file.content, { type: file.contentType });
+import { API_PREFIX, OutputPathPipe, sendSessionLog, SessionIdPipe, ZodValidationPipe } from '@hub/gateway-http';
+import { HubApi } from '@hub/hub-api';
+import { streamed } from './streamed-file';
+import { answerWaited } from './waited';
 
 /** The session API: every route validates its input, then asks Hub through the port. */
 @Controller(`${API_PREFIX}/sessions`)
 export class SessionsController {
-  constructor(private readonly hub: HubApi) {}
+  constructor(
+    private readonly hub: HubApi,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+  ) {}
 
   @Post()
   create(@Body(new ZodValidationPipe(CreateSessionRequestSchema)) request: CreateSessionRequest): Promise<SessionView> {
@@ -28,9 +38,15 @@ export class SessionsController {
     return this.hub.listSessions(query);
   }
 
+  /** `?wait=terminal&timeoutSeconds=n`: answered once it has ended, or as it is at the timeout (header Hub-Wait). */
   @Get(':id')
-  get(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
-    return this.hub.getSession(sessionId);
+  async get(
+    @Param('id', SessionIdPipe) sessionId: string,
+    @Query(new ZodValidationPipe(GetSessionQuerySchema)) { wait, timeoutSeconds = DEFAULT_WAIT_SECONDS }: GetSessionQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SessionView> {
+    if (!wait) return this.hub.getSession(sessionId);
+    return answerWaited(res, await this.hub.waitForSession(sessionId, timeoutSeconds));
   }
 
   @Post(':id/start')
@@ -45,9 +61,22 @@ export class SessionsController {
     return this.hub.cancelSession(sessionId);
   }
 
+  /** Runs an ended session again, with its dependents that did not complete; 409 while it is on its way. */
+  @Post(':id/rerun')
+  @HttpCode(202)
+  rerun(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
+    return this.hub.rerunSession(sessionId);
+  }
+
+  /** `?attempt=n` (default the latest); `?follow=true`: its lines as printed, NDJSON or SSE, until it ends. */
   @Get(':id/logs')
-  async logs(@Param('id', SessionIdPipe) sessionId: string): Promise<StreamableFile> {
-    return streamed(await this.hub.sessionLog(sessionId));
+  logs(
+    @Param('id', SessionIdPipe) sessionId: string,
+    @Query(new ZodValidationPipe(SessionLogQuerySchema)) query: SessionLogQuery,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    return sendSessionLog(this.hub, sessionId, query, req, res, this.logger);
   }
 
   @Get(':id/changes')

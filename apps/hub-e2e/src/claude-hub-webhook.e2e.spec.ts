@@ -139,7 +139,7 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
       results: [
         {
           success: false,
-          error: 'Unknown request type "session.delete": Hub answers session.create, session.start, session.get, session.list, session.output, orchestrate',
+          error: 'Unknown request type "session.delete": Hub answers session.create, session.start, session.get, session.list, session.output, orchestrate, orchestration.create',
         },
       ],
     });
@@ -162,9 +162,9 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
       sessionType: 'implementation',
       repository: 'acme/webapp',
       branch: 'feature/x',
-      requirements: '(cat /hub/inputs/*/result.md; echo built) > /hub/output/result.md; echo "Summary: built it"; echo "Next step: review"',
-      // The test agent runs the prompt as a shell script, so the context (appended under "## Context") is a no-op command.
-      context: ': the plan is in the analysis output',
+      // The context travels apart from the prompt (/hub/context): the test agent still runs the requirements as they are.
+      requirements: '(cat /hub/inputs/*/result.md "$HUB_CONTEXT_FILE"; echo; echo built) > /hub/output/result.md; echo "Summary: built it"; echo "Next step: review"',
+      context: 'The plan is in the analysis output.',
       dependencies: [analysis.id, 'none', ''],
       autoStart: false,
     });
@@ -210,9 +210,9 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
         {
           type: 'file',
           path: 'result.md',
-          content: 'plan\nbuilt\n',
+          content: 'plan\nThe plan is in the analysis output.\nbuilt\n',
           url: `/api/v1/sessions/${implementation.id}/output/files/result.md`,
-          metadata: { size: 11, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+          metadata: { size: 47, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
         },
       ],
       summary: 'built it',
@@ -305,6 +305,11 @@ describe('the claude-hub–compatible endpoint POST /api/webhooks/claude', () =>
 
     const notStarted = await client.ok({ type: 'orchestrate', autoStart: false, sessionType: 'analysis', project: { repository: 'o/r', requirements: 'true' } });
     expect(notStarted.sessions).toMatchObject([{ type: 'analysis', status: 'pending' }]);
+
+    // The client repository's monitor script says `orchestration.create` for the same request.
+    const monitor = await client.post({ type: 'orchestration.create', project: { repository: 'o/r', requirements: 'true' } });
+    expect(monitor.status).toBe(200);
+    expect(monitor.body).toMatchObject({ event: 'orchestration.create', results: [{ success: true, data: { status: 'initiated' } }] });
   });
 
   it('reports what Hub refuses as a failed result: unknown sessions, bad fields, dependencies in two orchestrations', async () => {

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionOutput, SessionView } from '@hub/contracts';
 import { makeTempDir } from '@hub/infra';
@@ -12,6 +14,10 @@ import { startTestStack, type TestStack } from './support/test-stack';
 // is captured when it ends, in a helper container, never by git on the host.
 
 const byName = (sessions: SessionView[]) => Object.fromEntries(sessions.map((s) => [s.name!, s]));
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+/** Runs git with the API token as Basic auth's password, as a person would with a credential helper; never in the URL. */
+const gitWithToken = (cwd: string, token: string, ...args: string[]) =>
+  git(cwd, '-c', `http.extraHeader=Authorization: Basic ${Buffer.from(`hub:${token}`).toString('base64')}`, ...args);
 const commit = (message: string) => `git -c user.name=agent -c user.email=agent@hub.invalid commit -qam '${message}'`;
 
 describe('sessions work in git workspaces, and their changes flow downstream', () => {
@@ -49,6 +55,7 @@ describe('sessions work in git workspaces, and their changes flow downstream', (
         },
         { name: 'review', repository, dependsOn: ['tests'], prompt: 'git log --format=%s > /hub/output/history.txt; cat src/a.sh src/b.sh > /hub/output/code.txt' },
       ],
+      publish: { branch: 'feature/flow' },
     });
 
     const done = await hub.api.waitForOrchestration(created.id, 120_000);
@@ -79,6 +86,33 @@ describe('sessions work in git workspaces, and their changes flow downstream', (
     expect(output.body.changes).toEqual(s['impl-a'].changes);
     const merged = await hub.api.request('GET', `/api/v1/sessions/${s.tests.id}/changes`);
     expect(merged.status).toBe(200); // tests' branch holds the merged work of its dependencies
+
+    // The orchestration's result: the final session's change (review holds everything before it), pushed as asked.
+    const { result } = await hub.api.waitForResult(created.id);
+    expect(result.changes).toMatchObject({ branch: 'hub/flow/_result', headCommit: s.review.changes!.headCommit, sessions: [{ name: 'review' }] });
+    expect(result.publish).toMatchObject({ branch: 'feature/flow', status: 'pushed', commit: result.changes!.headCommit });
+    const combined = await hub.api.request('GET', `/api/v1/orchestrations/${created.id}/changes`);
+    expect(combined.status).toBe(200);
+    expect(combined.text).toContain('+a() { echo 10; }');
+    expect(combined.text).toContain('+b() { echo 20; }');
+    expect(combined.text).toContain('PLAN.md');
+    expect(git(repository, 'rev-parse', 'refs/heads/feature/flow')).toBe(result.changes!.headCommit);
+    expect(git(repository, 'rev-parse', 'refs/heads/main')).toBe(s.analysis.changes!.baseCommit); // main untouched
+
+    // git fetch from Hub, with the token: every session's branch and the result, read-only.
+    const clone = mkdtempSync(join(tmpdir(), 'hub-e2e-fetch-'));
+    git(clone, 'init', '--quiet');
+    const url = `${hub.api.baseUrl}/git/${created.id}.git`;
+    gitWithToken(clone, hub.stack.apiToken, 'fetch', '--quiet', url, '+refs/heads/*:refs/remotes/hub/*');
+    expect(git(clone, 'rev-parse', 'refs/remotes/hub/hub/flow/impl-a')).toBe(s['impl-a'].changes!.headCommit);
+    expect(git(clone, 'rev-parse', 'refs/remotes/hub/hub/flow/_result')).toBe(result.changes!.headCommit);
+    expect(git(clone, 'show', 'refs/remotes/hub/hub/flow/_result:src/b.sh')).toBe('b() { echo 20; }');
+    // Without the token: refused; pushing: refused, with the token too.
+    expect(() => git(clone, '-c', 'credential.helper=', '-c', 'core.askPass=/bin/false', 'fetch', '--quiet', url)).toThrow(/401|Authentication failed|could not read Username/);
+    expect(() => gitWithToken(clone, hub.stack.apiToken, 'push', '--quiet', url, 'refs/remotes/hub/hub/flow/_result:refs/heads/evil')).toThrow();
+    const refs = await hub.api.request('GET', `/git/${created.id}.git/info/refs?service=git-receive-pack`);
+    expect(refs.status).toBe(403);
+    expect(readFileSync(join(repository, 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
   }, 180_000);
 
   it('two dependencies editing the same line: the dependent fails before its container exists, naming the file and both sessions', async () => {

@@ -5,12 +5,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { SessionPage, SessionStatus, SessionView } from '@hub/contracts';
+import type { SessionPage, SessionView } from '@hub/contracts';
 import type { SessionLogsResult, SessionOutputResult } from '@hub/mcp';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 const HUB_MCP_BIN = join(resolve(__dirname, '../../..'), 'apps/hub-mcp/bin/hub-mcp.js');
-const TERMINAL: SessionStatus[] = ['completed', 'failed', 'cancelled', 'timed_out', 'skipped'];
 
 /** Hub's MCP tools as an assistant uses them: the SDK's own client, over each transport Hub serves. */
 describe('MCP: Hub tools through the SDK client, over streamable HTTP and stdio', () => {
@@ -80,27 +79,33 @@ describe('MCP: Hub tools through the SDK client, over streamable HTTP and stdio'
       return parsed as T;
     }
 
-    async function untilEnded(sessionId: string, timeoutMs = 60_000): Promise<SessionView> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const session = await answer<SessionView>('get_session_status', { session_id: sessionId });
-        if (TERMINAL.includes(session.status)) return session;
-        if (Date.now() > deadline) throw new Error(`session ${sessionId} is still ${session.status}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+    /** wait_for_session: Hub answers once the session has ended (within the SDK's 60 s request timeout). */
+    async function untilEnded(sessionId: string): Promise<SessionView> {
+      const { ended, session } = await answer<{ ended: boolean; session: SessionView }>('wait_for_session', {
+        session_id: sessionId,
+        timeout_seconds: 50,
+      });
+      if (!ended) throw new Error(`session ${sessionId} is still ${session.status}`);
+      return session;
     }
 
     it('lists the tools, with their schemas', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        'cancel_orchestration',
         'cancel_session',
         'create_orchestration',
         'create_session',
+        'get_orchestration',
         'get_session_logs',
         'get_session_output',
         'get_session_status',
+        'list_orchestrations',
         'list_sessions',
+        'rerun_session',
+        'retry_orchestration',
         'start_session',
+        'wait_for_session',
       ]);
       const listSessions = tools.find((t) => t.name === 'list_sessions')!;
       expect(listSessions.inputSchema.required ?? []).toEqual([]);

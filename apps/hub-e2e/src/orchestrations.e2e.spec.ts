@@ -218,13 +218,18 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
   });
 
   it('runs the python-tutorial example as a dry run: outline → chapters in parallel → review', async () => {
-    const created = await hub.api.createOrchestration(tutorialOrchestration(true));
+    const created = await hub.api.createOrchestration(tutorialOrchestration({ dryRun: true }));
     const done = await hub.api.waitForOrchestration(created.id);
     expect(done.status).toBe('completed');
     const review = byName(done.sessions)['review'];
     const tutorial = await hub.api.request('GET', `/api/v1/sessions/${review.id}/output/files/tutorial.md`);
     expect(tutorial.text).toMatch(/Values, variables and types[\s\S]*Conditions and loops[\s\S]*Functions and modules/);
-    expect(tutorialOrchestration(false).sessions.every((s) => s.image === 'hub/claude-code:latest')).toBe(true);
+    // The work flowed through git: the review started from every chapter merged, and its change is the result.
+    const { result } = await hub.api.waitForResult(created.id);
+    expect(result.changes?.sessions.map((session) => session.name)).toEqual(['review']);
+    const diff = await hub.api.request('GET', `/api/v1/orchestrations/${created.id}/changes`);
+    for (const file of ['tutorial/outline.md', 'tutorial/README.md', 'tutorial/examples/chapter-control.py']) expect(diff.text).toContain(`+++ b/${file}`);
+    expect(tutorialOrchestration({ dryRun: false }).sessions.every((s) => s.image === 'hub/claude-code:latest')).toBe(true);
   });
 
   it('leaves no container behind for any of the sessions it ran', async () => {

@@ -109,12 +109,21 @@ describe('a session runs end to end: gateway → registry → resolver → runne
     expect(at(missing.id, 'failed')).toBeLessThan(at(alongside.id, 'completed'));
   });
 
-  it('fails with image_not_allowed for an image outside the allow-list, without creating a container', async () => {
-    const created = await hub.api.createSession({ type: 'analysis', prompt: 'true', image: 'busybox:latest', start: true });
-    const session = await hub.api.waitForStatus(created.id, undefined, 10_000);
-    expect(session.status).toBe('failed');
-    expect(session.statusReason).toContain('image_not_allowed');
-    expect(await containersOf(created.id)).toEqual([]);
+  it('refuses at the door (400, nothing stored) a session or an orchestration in an image outside the allow-list', async () => {
+    const before = await hub.api.listSessions({ limit: 500 });
+    const session = await hub.api.request('POST', '/api/v1/sessions', { type: 'analysis', prompt: 'true', image: 'busybox:latest', start: true });
+    expect(session.status).toBe(400);
+    expect(session.body.message).toBe("image not on the runners' allow-list (HUB_ALLOWED_IMAGES=hub/*): busybox:latest");
+    const orchestration = await hub.api.request('POST', '/api/v1/orchestrations', {
+      name: 'mixed',
+      sessions: [
+        { name: 'fine', prompt: 'true' },
+        { name: 'elsewhere', prompt: 'true', image: 'ghcr.io/acme/agent:1' },
+      ],
+    });
+    expect(orchestration.status).toBe(400);
+    expect(orchestration.body.message).toContain('elsewhere (ghcr.io/acme/agent:1)');
+    expect((await hub.api.listSessions({ limit: 500 })).items.length).toBe(before.items.length);
   });
 
   it('runs the container hardened and labelled while the session runs', async () => {

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
-import { CancelOrchestration, CreateOrchestration, OrchestrationQueries, StartOrchestration } from '@hub/registry';
+import { CancelOrchestration, CreateOrchestration, OrchestrationQueries, RetryOrchestration, StartOrchestration } from '@hub/registry';
 
 /** Orchestration commands and queries (request/reply). */
 @Controller()
@@ -10,6 +10,7 @@ export class OrchestrationCommandsController {
     private readonly createOrchestration: CreateOrchestration,
     private readonly startOrchestration: StartOrchestration,
     private readonly cancelOrchestration: CancelOrchestration,
+    private readonly retryOrchestration: RetryOrchestration,
     private readonly queries: OrchestrationQueries,
   ) {}
 
@@ -26,6 +27,11 @@ export class OrchestrationCommandsController {
   @MessagePattern(RPC.cancelOrchestration)
   onCancelOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.cancelOrchestration>) {
     return this.cancelOrchestration.execute(orchestrationId);
+  }
+
+  @MessagePattern(RPC.retryOrchestration)
+  onRetryOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.retryOrchestration>) {
+    return this.retryOrchestration.execute(orchestrationId);
   }
 
   @MessagePattern(RPC.getOrchestration)

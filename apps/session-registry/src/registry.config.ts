@@ -6,6 +6,8 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   HUB_DEFAULT_IMAGE: ImageRefSchema.default('hub/test-agent:latest'),
+  /** The runners' allow-list, the same variable they read: a session in another image is refused when created. */
+  HUB_ALLOWED_IMAGES: z.string().default('hub/*'),
   HUB_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),

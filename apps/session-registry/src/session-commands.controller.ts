@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
-import { CancelSession, ClaimSession, CreateSession, SessionQueries, StartSession } from '@hub/registry';
+import { CancelSession, ClaimSession, CreateSession, RerunSession, SessionQueries, StartSession } from '@hub/registry';
 
 /** Commands and queries other services send the registry (request/reply). */
 @Controller()
@@ -10,6 +10,7 @@ export class SessionCommandsController {
     private readonly createSession: CreateSession,
     private readonly startSession: StartSession,
     private readonly cancelSession: CancelSession,
+    private readonly rerunSession: RerunSession,
     private readonly claimSession: ClaimSession,
     private readonly queries: SessionQueries,
   ) {}
@@ -27,6 +28,11 @@ export class SessionCommandsController {
   @MessagePattern(RPC.cancelSession)
   onCancelSession(@Payload() { sessionId }: RpcRequest<typeof RPC.cancelSession>) {
     return this.cancelSession.execute(sessionId);
+  }
+
+  @MessagePattern(RPC.rerunSession)
+  onRerunSession(@Payload() { sessionId }: RpcRequest<typeof RPC.rerunSession>) {
+    return this.rerunSession.execute(sessionId);
   }
 
   @MessagePattern(RPC.claimSession)

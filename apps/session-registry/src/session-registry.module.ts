@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { HubLogger } from '@hub/config';
-import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
+import { EVENTS, ImagePolicy, rpcSubjectsAnsweredBy } from '@hub/contracts';
 import { MessagingModule, ServiceDefinition } from '@hub/messaging';
 import { loadSessionTemplates, RegistryModule } from '@hub/registry';
 import { OrchestrationCommandsController } from './orchestration-commands.controller';
@@ -38,6 +38,7 @@ export class SessionRegistryModule {
           dataSource,
           {
             defaultImage: config.HUB_DEFAULT_IMAGE,
+            imagePolicy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
             templates: loadSessionTemplates(config.HUB_SESSION_TYPES_FILE),
             defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,

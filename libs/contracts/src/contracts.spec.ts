@@ -10,8 +10,8 @@ import { parseOrBadRequest } from './validation';
 import { HubError } from './rpc/rpc-result';
 
 describe('session statuses', () => {
-  it('never leave a terminal status', () => {
-    for (const status of SESSION_STATUSES.filter(isTerminal)) expect(ALLOWED_TRANSITIONS[status]).toEqual([]);
+  it('leave a terminal status only to wait again (a re-run)', () => {
+    for (const status of SESSION_STATUSES.filter(isTerminal)) expect(ALLOWED_TRANSITIONS[status]).toEqual(['waiting']);
   });
 
   it('reach a terminal status from every non-terminal one', () => {

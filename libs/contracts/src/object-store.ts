@@ -4,7 +4,13 @@ import { ChangedFileSchema, ChangeSummarySchema, MAX_SKIPPED_NAMED, OutputFileSc
 /** Where runners keep what a session leaves behind, in the NATS object store. */
 export const OUTPUT_BUCKET = 'hub-session-output';
 
-export const logObjectName = (sessionId: string) => `${sessionId}/log`;
+/** Each attempt's log (the first HUB_LOG_CAP_MB of it): every attempt's is kept. */
+export const logObjectName = (sessionId: string, attempt: number) => `${sessionId}/logs/${attempt}`;
+/**
+ * The one log a session had before each attempt had its own: its latest attempt's then (each attempt
+ * overwrote it). Read as the latest attempt's log when that has none of its own, so nothing stored is lost.
+ */
+export const sessionLogObjectName = (sessionId: string) => `${sessionId}/log`;
 export const outputObjectName = (sessionId: string, path: string) => `${sessionId}/output/${path}`;
 /** The listing of a session's output files (OutputManifest, JSON): file lists travel by reference, never on a NATS message. */
 export const manifestObjectName = (sessionId: string) => `${sessionId}/manifest`;

@@ -1,14 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HubLogger } from '@hub/config';
-import { HTTP_STATUS_OF, HubError } from '@hub/contracts';
+import { type ErrorBody, HTTP_STATUS_OF, HubError } from '@hub/contracts';
 import { HttpProblem } from './http-problem.error';
-
-export interface ErrorBody {
-  error: string;
-  message: string;
-  details?: unknown;
-}
 
 /** Codes for the HttpExceptions Nest and express raise themselves (unknown route, bad %-encoding). */
 const CODE_OF_STATUS: Record<number, string> = {

@@ -7,5 +7,6 @@ import { HttpProblem } from '@hub/hub-api';
  */
 export { HttpProblem };
 
-export const unauthorized = (message: string) =>
-  new HttpProblem(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer' });
+/** 401, with the scheme (and realm) the client is to answer with: `Bearer`, or `Basic realm="Hub"` for git. */
+export const unauthorized = (message: string, challenge = 'Bearer') =>
+  new HttpProblem(401, 'unauthorized', message, { 'WWW-Authenticate': challenge });

@@ -3,12 +3,17 @@ import { NatsConnection } from 'nats';
 import {
   CreateOrchestrationRequest,
   CreateSessionRequest,
+  EVENTS,
+  isOrchestrationEnded,
+  isTerminal,
   ListOrchestrationsQuery,
   ListSessionsQuery,
+  LiveLogLine,
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
   OrchestrationViewQuery,
+  OrchestrationWait,
   RPC,
   RpcRequest,
   RpcResponse,
@@ -22,19 +27,24 @@ import {
   collectSessions,
   HubApi,
   HubFile,
+  LogFollowOptions,
   ReadinessReport,
   SessionFilter,
   SessionOutputWithContents,
+  Waited,
   withInlinedContents,
 } from '@hub/hub-api';
-import { NATS_CONNECTION, RpcClient } from '@hub/messaging';
+import { EventWaiters, NATS_CONNECTION, RpcClient } from '@hub/messaging';
 import { assertFitsOnBus } from './bus-payload';
+import { LiveSessionLogs } from './logs/live-session-logs.service';
+import { OrchestrationFiles } from './orchestration-files.service';
 import { Readiness } from './readiness.service';
 import { SessionFiles } from './session-files.service';
+import { readUntil } from './waits/read-until';
 
 /**
- * HubApi in the gateway: the registry over NATS request/reply, logs and output files from the
- * object store (SessionFiles), readiness from every service (Readiness). The only code behind the
+ * HubApi in the gateway: the registry over NATS request/reply, logs, output files and diffs from the
+ * object store (SessionFiles, OrchestrationFiles), readiness from every service (Readiness). The only code behind the
  * gateway's entrances (REST, MCP, claude-hub) that talks to NATS, so what they share is decided
  * here once: how long a call waits (the RPC catalog's `timeoutMs`, which RpcClient applies), that a
  * request NATS cannot carry is a 413 before it is sent (assertFitsOnBus), how listings are paged
@@ -46,7 +56,10 @@ export class NatsHubApi extends HubApi {
     private readonly rpc: RpcClient,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly files: SessionFiles,
+    private readonly liveLogs: LiveSessionLogs,
+    private readonly orchestrationFiles: OrchestrationFiles,
     private readonly health: Readiness,
+    private readonly waiters: EventWaiters,
   ) {
     super();
   }
@@ -63,8 +76,24 @@ export class NatsHubApi extends HubApi {
     return this.send(RPC.cancelSession, { sessionId });
   }
 
+  rerunSession(sessionId: string): Promise<SessionView> {
+    return this.send(RPC.rerunSession, { sessionId });
+  }
+
   getSession(sessionId: string): Promise<SessionView> {
     return this.send(RPC.getSession, { sessionId });
+  }
+
+  /** Without polling: the session.status-changed that ends it, through the gateway's one subscription (EventWaiters). */
+  waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>> {
+    return readUntil(this.waiters, {
+      subject: EVENTS.sessionStatusChanged,
+      id: sessionId,
+      accept: (event) => isTerminal(event.data.to),
+      timeoutMs: timeoutSeconds * 1000,
+      read: () => this.getSession(sessionId),
+      reached: (session) => isTerminal(session.status),
+    });
   }
 
   listSessions(query: ListSessionsQuery): Promise<SessionPage> {
@@ -91,8 +120,13 @@ export class NatsHubApi extends HubApi {
     return this.files.file(sessionId, path);
   }
 
-  sessionLog(sessionId: string): Promise<HubFile> {
-    return this.files.log(sessionId);
+  sessionLog(sessionId: string, attempt?: number): Promise<HubFile> {
+    return this.files.log(sessionId, attempt);
+  }
+
+  /** The attempt's live log; whether it is over is read through this port, as a fallback to its end marker. */
+  async followSessionLog(sessionId: string, options: LogFollowOptions = {}): Promise<AsyncIterable<LiveLogLine>> {
+    return this.liveLogs.follow(await this.getSession(sessionId), options, () => this.getSession(sessionId));
   }
 
   sessionChanges(sessionId: string): Promise<HubFile> {
@@ -108,6 +142,29 @@ export class NatsHubApi extends HubApi {
     return this.send(RPC.getOrchestration, { orchestrationId, ...page });
   }
 
+  waitForOrchestration(
+    orchestrationId: string,
+    until: OrchestrationWait,
+    timeoutSeconds: number,
+    page: OrchestrationViewQuery = {},
+  ): Promise<Waited<OrchestrationView>> {
+    const read = () => this.getOrchestration(orchestrationId, page);
+    const wait = { id: orchestrationId, timeoutMs: timeoutSeconds * 1000, read };
+    if (until === 'terminal') {
+      return readUntil(this.waiters, { ...wait, subject: EVENTS.orchestrationFinished, reached: (view) => isOrchestrationEnded(view.status) });
+    }
+    return readUntil(this.waiters, {
+      ...wait,
+      subject: EVENTS.orchestrationResult,
+      reached: (view) => Boolean(view.result),
+      // A runner publishes the result and the registry then records it: read at once, the view may not have it yet.
+      readAfter: async (event) => {
+        const view = await read();
+        return { ...view, result: view.result ?? event.data.result };
+      },
+    });
+  }
+
   listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
     return this.send(RPC.listOrchestrations, query);
   }
@@ -118,6 +175,14 @@ export class NatsHubApi extends HubApi {
 
   cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
     return this.send(RPC.cancelOrchestration, { orchestrationId });
+  }
+
+  retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.send(RPC.retryOrchestration, { orchestrationId });
+  }
+
+  orchestrationChanges(orchestrationId: string): Promise<HubFile> {
+    return this.orchestrationFiles.changes(orchestrationId);
   }
 
   readiness(): Promise<ReadinessReport> {

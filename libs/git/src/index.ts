@@ -1,2 +1,3 @@
 export * from './host-git';
 export * from './host-paths';
+export * from './fetch-from-bundle';

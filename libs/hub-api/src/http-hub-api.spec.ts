@@ -28,7 +28,7 @@ describe('HttpHubApi', () => {
   let server: Server;
   let baseUrl: string;
   const seen: Seen[] = [];
-  let answer: { status: number; type?: string; body: string } = { status: 200, body: '{}' };
+  let answer: { status: number; type?: string; body: string; headers?: Record<string, string> } = { status: 200, body: '{}' };
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res) => {
@@ -36,7 +36,7 @@ describe('HttpHubApi', () => {
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
         seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
-        res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json' }).end(answer.body);
+        res.writeHead(answer.status, { 'content-type': answer.type ?? 'application/json', ...answer.headers }).end(answer.body);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,7 +54,7 @@ describe('HttpHubApi', () => {
   it('sends the bearer token, the JSON body and the query the REST API expects', async () => {
     answer = { status: 200, body: JSON.stringify({ items: [], nextCursor: null }) };
     const orchestrationId = randomUUID();
-    await client().listSessions({ orchestrationId, status: 'running', limit: undefined });
+    await client().listSessions({ orchestrationId, status: ['running', 'failed'], limit: undefined });
     await client().listSessions({});
     answer = { status: 200, type: 'text/plain', body: 'hello\n' };
     const file = await client().readOutputFile(orchestrationId, 'dir/a b#.txt');
@@ -63,12 +63,25 @@ describe('HttpHubApi', () => {
     await client().getOrchestration(orchestrationId, { limit: 2, cursor: 'abc' });
 
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
-      `GET /api/v1/sessions?orchestrationId=${orchestrationId}&status=running`,
+      `GET /api/v1/sessions?orchestrationId=${orchestrationId}&status=running%2Cfailed`,
       'GET /api/v1/sessions',
       `GET /api/v1/sessions/${orchestrationId}/output/files/dir/a%20b%23.txt`,
       `GET /api/v1/orchestrations/${orchestrationId}?limit=2&cursor=abc`,
     ]);
     expect(seen[0].authorization).toBe('Bearer secret-token-0123456789');
+  });
+
+  it('asks a wait with ?wait= and timeoutSeconds, and tells from Hub-Wait whether it was reached', async () => {
+    const id = randomUUID();
+    const view = { ...summary(id), sessions: [], nextCursor: null };
+    answer = { status: 200, body: JSON.stringify(view), headers: { 'hub-wait': 'timed-out' } };
+    expect(await client().waitForOrchestration(id, 'result', 5, { limit: 1 })).toEqual({ view: { ...view, publish: null }, reached: false });
+    answer = { status: 200, body: JSON.stringify(view), headers: { 'hub-wait': 'reached' } };
+    expect((await client().waitForOrchestration(id, 'terminal', 30)).reached).toBe(true);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      `GET /api/v1/orchestrations/${id}?limit=1&wait=result&timeoutSeconds=5`,
+      `GET /api/v1/orchestrations/${id}?wait=terminal&timeoutSeconds=30`,
+    ]);
   });
 
   it("throws the gateway's error as the HubError it was: same code, same message", async () => {

@@ -1,34 +1,41 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { z } from 'zod';
 import {
+  type AnswerOf,
   CreateOrchestrationRequest,
   CreateSessionRequest,
   ERROR_CODES,
+  type ErrorBody,
+  ErrorBodySchema,
   type ErrorCode,
+  HTTP_ROUTES,
+  type HttpRoute,
   HubError,
-  HealthCheckSchema,
+  isJsonBody,
+  isRefusal,
   ListOrchestrationsQuery,
   ListSessionsQuery,
+  LiveLogLine,
+  LiveLogLineSchema,
   OrchestrationPage,
-  OrchestrationPageSchema,
   OrchestrationSummary,
-  OrchestrationSummarySchema,
   OrchestrationView,
   OrchestrationViewQuery,
-  OrchestrationViewSchema,
+  OrchestrationWait,
+  pathOf,
+  queryStringOf,
+  type RouteInput,
   SessionOutput,
-  SessionOutputSchema,
   SessionPage,
-  SessionPageSchema,
   SessionStatus,
   SessionView,
-  SessionViewSchema,
   unavailable,
+  WAIT_HEADER,
 } from '@hub/contracts';
 import { collectSessions } from './collect-sessions';
-import { HubApi, HubFile, ReadinessReport, SessionFilter } from './hub-api.port';
+import { HubApi, HubFile, LogFollowOptions, ReadinessReport, SessionFilter, Waited } from './hub-api.port';
 import { HttpProblem } from './http-problem';
+import { ndjsonLines } from './ndjson-lines';
 import { SessionOutputWithContents, withInlinedContents } from './output-contents';
 
 export interface HttpHubApiOptions {
@@ -39,23 +46,24 @@ export interface HttpHubApiOptions {
   timeoutMs?: number;
 }
 
-const ErrorBodySchema = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });
-const ReadinessReportSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.array(HealthCheckSchema) });
-
-const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
-const segment = encodeURIComponent;
-
-/** `?a=1&b=x` of the given values (none: ''). */
-function queryOf(query: object): string {
-  const given = Object.entries(query).filter(([, value]) => value !== undefined);
-  const search = new URLSearchParams(given.map(([key, value]): [string, string] => [key, String(value)])).toString();
-  return search ? `?${search}` : '';
+/** How one request is made, beyond what the route says. */
+interface SendOptions {
+  /** Default the client's; null: no time limit (a followed log lasts as long as its attempt). */
+  timeoutMs?: number | null;
+  signal?: AbortSignal;
+  accept?: string;
 }
 
+const routes = HTTP_ROUTES;
+const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonly string[]).includes(code);
+
 /**
- * HubApi through the gateway's REST API (`/api/v1`, bearer token), for the stdio binary. Answers
- * are validated against the contracts; an error answer becomes the HubError the gateway made of it
- * (same code, same message), or an HttpProblem for the gateway's own refusals (401, 413, 415).
+ * HubApi through the gateway's HTTP API, for the `hub` CLI and the stdio `hub-mcp` binary. Every
+ * request is built from the contracts' routes catalog (HTTP_ROUTES: method, path, query, body), the
+ * one the gateway's OpenAPI document is generated from, and every answer is parsed with the schema
+ * the route declares for its status, so client and document cannot drift. Any other answer becomes
+ * the HubError the gateway made of it (same code, same message), or an HttpProblem for the gateway's
+ * own refusals (401, 413, 415).
  */
 export class HttpHubApi extends HubApi {
   private readonly baseUrl: string;
@@ -67,24 +75,33 @@ export class HttpHubApi extends HubApi {
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
-  async createSession(request: CreateSessionRequest): Promise<SessionView> {
-    return SessionViewSchema.parse(await this.json('POST', '/api/v1/sessions', request));
+  createSession(request: CreateSessionRequest): Promise<SessionView> {
+    return this.call(routes.createSession, { body: request });
   }
 
-  async startSession(sessionId: string): Promise<SessionView> {
-    return SessionViewSchema.parse(await this.json('POST', `/api/v1/sessions/${segment(sessionId)}/start`));
+  startSession(sessionId: string): Promise<SessionView> {
+    return this.call(routes.startSession, { params: { id: sessionId } });
   }
 
-  async cancelSession(sessionId: string): Promise<SessionView> {
-    return SessionViewSchema.parse(await this.json('POST', `/api/v1/sessions/${segment(sessionId)}/cancel`));
+  cancelSession(sessionId: string): Promise<SessionView> {
+    return this.call(routes.cancelSession, { params: { id: sessionId } });
   }
 
-  async getSession(sessionId: string): Promise<SessionView> {
-    return SessionViewSchema.parse(await this.json('GET', `/api/v1/sessions/${segment(sessionId)}`));
+  rerunSession(sessionId: string): Promise<SessionView> {
+    return this.call(routes.rerunSession, { params: { id: sessionId } });
   }
 
-  async listSessions(query: ListSessionsQuery): Promise<SessionPage> {
-    return SessionPageSchema.parse(await this.json('GET', `/api/v1/sessions${queryOf(query)}`));
+  getSession(sessionId: string): Promise<SessionView> {
+    return this.call(routes.getSession, { params: { id: sessionId } });
+  }
+
+  async waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>> {
+    const input = { params: { id: sessionId }, query: { wait: 'terminal', timeoutSeconds } } as const;
+    return this.waited(routes.getSession, input, timeoutSeconds);
+  }
+
+  listSessions(query: ListSessionsQuery): Promise<SessionPage> {
+    return this.call(routes.listSessions, { query });
   }
 
   collectSessions(filter: SessionFilter, max: number): Promise<SessionView[]> {
@@ -108,8 +125,8 @@ export class HttpHubApi extends HubApi {
     return statuses;
   }
 
-  async getSessionOutput(sessionId: string): Promise<SessionOutput> {
-    return SessionOutputSchema.parse(await this.json('GET', `/api/v1/sessions/${segment(sessionId)}/output`));
+  getSessionOutput(sessionId: string): Promise<SessionOutput> {
+    return this.call(routes.getSessionOutput, { params: { id: sessionId } });
   }
 
   async getSessionOutputWithContents(sessionId: string): Promise<SessionOutputWithContents> {
@@ -117,43 +134,65 @@ export class HttpHubApi extends HubApi {
   }
 
   async readOutputFile(sessionId: string, path: string): Promise<HubFile> {
-    const encoded = path.split('/').map(segment).join('/');
-    return this.file(await this.send('GET', `/api/v1/sessions/${segment(sessionId)}/output/files/${encoded}`));
+    return this.file(await this.send(routes.readOutputFile, { params: { id: sessionId, path } }));
   }
 
-  async sessionLog(sessionId: string): Promise<HubFile> {
-    return this.file(await this.send('GET', `/api/v1/sessions/${segment(sessionId)}/logs`));
+  async sessionLog(sessionId: string, attempt?: number): Promise<HubFile> {
+    return this.file(await this.send(routes.sessionLog, { params: { id: sessionId }, query: { attempt } }));
+  }
+
+  /** `logs?follow=true` as NDJSON, read as it comes: no time limit but the caller's signal (a follow lasts as long as the attempt). */
+  async followSessionLog(sessionId: string, options: LogFollowOptions = {}): Promise<AsyncIterable<LiveLogLine>> {
+    const input = { params: { id: sessionId }, query: { follow: 'true', attempt: options.attempt } } as const;
+    const response = await this.send(routes.sessionLog, input, { timeoutMs: null, signal: options.signal, accept: 'application/x-ndjson' });
+    return ndjsonLines(this.file(response).content, LiveLogLineSchema);
   }
 
   async sessionChanges(sessionId: string): Promise<HubFile> {
-    return this.file(await this.send('GET', `/api/v1/sessions/${segment(sessionId)}/changes`));
+    return this.file(await this.send(routes.sessionChanges, { params: { id: sessionId } }));
   }
 
-  async createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
-    return OrchestrationViewSchema.parse(await this.json('POST', '/api/v1/orchestrations', request));
+  createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView> {
+    return this.call(routes.createOrchestration, { body: request });
   }
 
-  async getOrchestration(orchestrationId: string, page: OrchestrationViewQuery = {}): Promise<OrchestrationView> {
-    return OrchestrationViewSchema.parse(await this.json('GET', `/api/v1/orchestrations/${segment(orchestrationId)}${queryOf(page)}`));
+  getOrchestration(orchestrationId: string, page: OrchestrationViewQuery = {}): Promise<OrchestrationView> {
+    return this.call(routes.getOrchestration, { params: { id: orchestrationId }, query: page });
   }
 
-  async listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
-    return OrchestrationPageSchema.parse(await this.json('GET', `/api/v1/orchestrations${queryOf(query)}`));
+  waitForOrchestration(
+    orchestrationId: string,
+    until: OrchestrationWait,
+    timeoutSeconds: number,
+    page: OrchestrationViewQuery = {},
+  ): Promise<Waited<OrchestrationView>> {
+    const input = { params: { id: orchestrationId }, query: { ...page, wait: until, timeoutSeconds } };
+    return this.waited(routes.getOrchestration, input, timeoutSeconds);
   }
 
-  async startOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
-    return OrchestrationSummarySchema.parse(await this.json('POST', `/api/v1/orchestrations/${segment(orchestrationId)}/start`));
+  listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
+    return this.call(routes.listOrchestrations, { query });
   }
 
-  async cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
-    return OrchestrationSummarySchema.parse(await this.json('POST', `/api/v1/orchestrations/${segment(orchestrationId)}/cancel`));
+  startOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.call(routes.startOrchestration, { params: { id: orchestrationId } });
   }
 
-  /** `/health/ready` answers its report with 503 as well as with 200. */
-  async readiness(): Promise<ReadinessReport> {
-    const response = await this.fetch('GET', '/health/ready');
-    if (response.status !== 200 && response.status !== 503) throw await this.refusal(response);
-    return ReadinessReportSchema.parse(await response.json());
+  cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.call(routes.cancelOrchestration, { params: { id: orchestrationId } });
+  }
+
+  retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    return this.call(routes.retryOrchestration, { params: { id: orchestrationId } });
+  }
+
+  async orchestrationChanges(orchestrationId: string): Promise<HubFile> {
+    return this.file(await this.send(routes.orchestrationChanges, { params: { id: orchestrationId } }));
+  }
+
+  /** The route declares the report as its answer with 503 as well as with 200. */
+  readiness(): Promise<ReadinessReport> {
+    return this.call(routes.readiness, {});
   }
 
   private file(response: Response): HubFile {
@@ -163,37 +202,52 @@ export class HttpHubApi extends HubApi {
     };
   }
 
-  private async json(method: string, path: string, body?: unknown): Promise<unknown> {
-    return (await this.send(method, path, body)).json();
+  /** A `?wait=` read: the gateway may hold it for `timeoutSeconds`, on top of the usual time to answer. */
+  private async waited<R extends HttpRoute>(route: R, input: RouteInput<R>, timeoutSeconds: number): Promise<Waited<AnswerOf<R>>> {
+    const response = await this.send(route, input, { timeoutMs: this.timeoutMs + timeoutSeconds * 1000 });
+    return { view: await this.parsed(route, response), reached: response.headers.get(WAIT_HEADER) !== 'timed-out' };
   }
 
-  /** One request; a non-2xx answer is thrown as the error the gateway describes in its body. */
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const response = await this.fetch(method, path, body);
-    if (response.ok) return response;
+  /** A request whose answer is JSON: parsed with the schema the route declares for its status. */
+  private async call<R extends HttpRoute>(route: R, input: RouteInput<R>): Promise<AnswerOf<R>> {
+    return this.parsed(route, await this.send(route, input));
+  }
+
+  private async parsed<R extends HttpRoute>(route: R, response: Response): Promise<AnswerOf<R>> {
+    const answer = route.responses[response.status];
+    if (isRefusal(answer) || !isJsonBody(answer?.body)) {
+      throw new Error(`${route.method.toUpperCase()} ${route.path} answers ${response.status} with no JSON to parse`);
+    }
+    return answer.body.json.parse(await response.json()) as AnswerOf<R>;
+  }
+
+  /** One request on a route; an answer the route does not declare is thrown as the error the gateway describes in its body. */
+  private async send<R extends HttpRoute>(route: R, input: RouteInput<R>, options: SendOptions = {}): Promise<Response> {
+    const { timeoutMs = this.timeoutMs, signal, accept = 'application/json, text/plain, */*' } = options;
+    const limits = [signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal => !!s);
+    const url = `${this.baseUrl}${pathOf(route, input.params as Record<string, string> | undefined)}${queryStringOf(input.query ?? {})}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: route.method.toUpperCase(),
+        headers: {
+          ...(route.auth === 'none' ? {} : { authorization: `Bearer ${this.options.apiToken}` }),
+          accept,
+          ...(input.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: input.body === undefined ? undefined : JSON.stringify(input.body),
+        signal: limits.length ? AbortSignal.any(limits) : undefined,
+      });
+    } catch (error) {
+      throw this.unreachable(error, timeoutMs);
+    }
+    if (response.ok || (route.responses[response.status] && !isRefusal(route.responses[response.status]))) return response;
     throw await this.refusal(response);
   }
 
-  private async fetch(method: string, path: string, body?: unknown): Promise<Response> {
-    try {
-      return await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.options.apiToken}`,
-          accept: 'application/json, text/plain, */*',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw this.unreachable(error);
-    }
-  }
-
-  private unreachable(error: unknown): HubError {
+  private unreachable(error: unknown, timeoutMs: number | null): HubError {
     if ((error as Error).name === 'TimeoutError') {
-      return unavailable(`the Hub gateway at ${this.baseUrl} did not answer within ${this.timeoutMs} ms`);
+      return unavailable(`the Hub gateway at ${this.baseUrl} did not answer within ${timeoutMs} ms`);
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (error as Error).message;
@@ -202,7 +256,7 @@ export class HttpHubApi extends HubApi {
 
   private async refusal(response: Response): Promise<Error> {
     const text = await response.text();
-    let parsed: z.infer<typeof ErrorBodySchema> | undefined;
+    let parsed: ErrorBody | undefined;
     try {
       parsed = ErrorBodySchema.parse(JSON.parse(text));
     } catch {

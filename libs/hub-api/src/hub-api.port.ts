@@ -2,19 +2,27 @@ import type { Readable } from 'node:stream';
 import type {
   CreateOrchestrationRequest,
   CreateSessionRequest,
-  HealthCheck,
   ListOrchestrationsQuery,
+  LiveLogLine,
   ListSessionsQuery,
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
   OrchestrationViewQuery,
+  OrchestrationWait,
+  ReadinessReport,
   SessionOutput,
   SessionPage,
   SessionStatus,
   SessionView,
 } from '@hub/contracts';
 import type { SessionOutputWithContents } from './output-contents';
+
+/** Which attempt's log to follow (default the latest), until `signal` aborts (the client went) at the latest. */
+export interface LogFollowOptions {
+  attempt?: number;
+  signal?: AbortSignal;
+}
 
 /** A log or an output file, streamed (never held whole), with the type it is served as. */
 export interface HubFile {
@@ -23,9 +31,15 @@ export interface HubFile {
 }
 
 /** What `/health/ready` answers: every check, each with what is wrong and how to fix it. */
-export interface ReadinessReport {
-  status: 'ok' | 'unavailable';
-  checks: HealthCheck[];
+export type { ReadinessReport };
+
+/**
+ * What a read that waited answers: the view as it was when the wait ended, and whether what was
+ * awaited had happened by then (false: it timed out, and `view` is the current state).
+ */
+export interface Waited<V> {
+  view: V;
+  reached: boolean;
 }
 
 /** A listing's filters, without its paging. */
@@ -50,7 +64,14 @@ export abstract class HubApi {
   abstract createSession(request: CreateSessionRequest): Promise<SessionView>;
   abstract startSession(sessionId: string): Promise<SessionView>;
   abstract cancelSession(sessionId: string): Promise<SessionView>;
+  /**
+   * Runs an ended session again (however it ended), with its dependents that did not complete;
+   * conflict while it is on its way.
+   */
+  abstract rerunSession(sessionId: string): Promise<SessionView>;
   abstract getSession(sessionId: string): Promise<SessionView>;
+  /** The session once it has ended (a terminal status), or as it is after `timeoutSeconds`. */
+  abstract waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>>;
   /** One page, newest first. */
   abstract listSessions(query: ListSessionsQuery): Promise<SessionPage>;
   /** Every session `filter` matches, up to the newest `max`, oldest first (read page by page). */
@@ -64,8 +85,17 @@ export abstract class HubApi {
   abstract getSessionOutputWithContents(sessionId: string): Promise<SessionOutputWithContents>;
   /** One file of the output listing (only a listed path is served, so `..` reaches nothing). */
   abstract readOutputFile(sessionId: string, path: string): Promise<HubFile>;
-  /** The container's stdout and stderr, stored when it exited; not_found, saying why, before. */
-  abstract sessionLog(sessionId: string): Promise<HubFile>;
+  /**
+   * An attempt's stdout and stderr (default the latest attempt's), stored when its container exited;
+   * not_found, saying why, before.
+   */
+  abstract sessionLog(sessionId: string, attempt?: number): Promise<HubFile>;
+  /**
+   * An attempt's output as it is printed (default the latest attempt; one not started yet is waited
+   * for), line by line from its first, each line timed and marked with its stream, ending when the
+   * attempt ends. not_found, before any line, when the session does not exist or the attempt cannot come.
+   */
+  abstract followSessionLog(sessionId: string, options?: LogFollowOptions): Promise<AsyncIterable<LiveLogLine>>;
   /** The unified diff of what the session changed in its git workspace (base..head); not_found when it changed nothing. */
   abstract sessionChanges(sessionId: string): Promise<HubFile>;
 
@@ -73,9 +103,29 @@ export abstract class HubApi {
   abstract createOrchestration(request: CreateOrchestrationRequest): Promise<OrchestrationView>;
   /** The orchestration and a page of its sessions, read at one instant (see OrchestrationViewSchema). */
   abstract getOrchestration(orchestrationId: string, page?: OrchestrationViewQuery): Promise<OrchestrationView>;
+  /**
+   * Its view (as getOrchestration answers it) once it has ended (`terminal`: orchestration.finished)
+   * or its `result` is recorded (`result`), or as it is after `timeoutSeconds`.
+   */
+  abstract waitForOrchestration(
+    orchestrationId: string,
+    until: OrchestrationWait,
+    timeoutSeconds: number,
+    page?: OrchestrationViewQuery,
+  ): Promise<Waited<OrchestrationView>>;
   abstract listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage>;
   abstract startOrchestration(orchestrationId: string): Promise<OrchestrationSummary>;
   abstract cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary>;
+  /**
+   * Runs an ended orchestration again where it did not complete (its failed, timed-out, cancelled and
+   * skipped sessions); conflict while it has not ended, or when nothing is to run again.
+   */
+  abstract retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary>;
+  /**
+   * The unified diff of the orchestration's combined change (its result, made once every session
+   * ended); not_found, saying why, when there is none (not ended yet, or nothing to combine).
+   */
+  abstract orchestrationChanges(orchestrationId: string): Promise<HubFile>;
 
   /** Whether Hub can serve requests: every service and what it depends on. */
   abstract readiness(): Promise<ReadinessReport>;

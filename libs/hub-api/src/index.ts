@@ -3,3 +3,4 @@ export * from './http-problem';
 export * from './output-contents';
 export * from './collect-sessions';
 export * from './http-hub-api';
+export * from './server-sent-events';

@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
-import { badRequest, SessionViewSchema } from '@hub/contracts';
+import { badRequest, conflict, SessionViewSchema } from '@hub/contracts';
 import { HttpProblem, INLINE_FILE_MAX_BYTES } from '@hub/hub-api';
 import { InMemoryHubApi } from '@hub/testing';
 import { createHubMcpServer } from './hub-mcp.server';
@@ -38,17 +38,23 @@ describe('Hub MCP tools', () => {
   };
 
   describe('tools/list', () => {
-    it('lists the eight tools, each with a description, an input schema and an output schema', async () => {
+    it('lists the fourteen tools, each with a description, an input schema and an output schema', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
+        'cancel_orchestration',
         'cancel_session',
         'create_orchestration',
         'create_session',
+        'get_orchestration',
         'get_session_logs',
         'get_session_output',
         'get_session_status',
+        'list_orchestrations',
         'list_sessions',
+        'rerun_session',
+        'retry_orchestration',
         'start_session',
+        'wait_for_session',
       ]);
       for (const tool of tools) {
         expect(tool.description!.length).toBeGreaterThan(80);
@@ -76,9 +82,16 @@ describe('Hub MCP tools', () => {
       expect(props('create_session').dependencies).toMatchObject({ type: 'array', items: { format: 'uuid' } });
       for (const property of Object.values(props('create_session'))) expect(property.description).toEqual(expect.any(String));
 
-      for (const name of ['start_session', 'get_session_status', 'get_session_output', 'cancel_session', 'get_session_logs']) {
+      for (const name of ['start_session', 'get_session_status', 'get_session_output', 'cancel_session', 'get_session_logs', 'rerun_session', 'wait_for_session']) {
         expect({ name, required: byName[name].inputSchema.required }).toEqual({ name, required: ['session_id'] });
       }
+      for (const name of ['retry_orchestration', 'get_orchestration', 'cancel_orchestration']) {
+        expect({ name, required: byName[name].inputSchema.required }).toEqual({ name, required: ['orchestration_id'] });
+      }
+      expect(props('wait_for_session').timeout_seconds).toMatchObject({ type: 'integer', maximum: 300 });
+      expect(byName.list_orchestrations.inputSchema.required ?? []).toEqual([]);
+      expect(Object.keys(props('list_orchestrations')).sort()).toEqual(['cursor', 'limit', 'status']);
+      expect(props('retry_orchestration').orchestration_id).toMatchObject({ format: 'uuid' });
       expect(props('get_session_logs').tail).toMatchObject({ type: 'integer' });
 
       // The contract's request schema, as it is: name, sessions (each with dependsOn by name), start, maxParallel, publish.
@@ -209,7 +222,7 @@ describe('Hub MCP tools', () => {
   describe('errors', () => {
     it("gives Hub's own message for an unknown session, on every tool that takes one", async () => {
       const id = randomUUID();
-      for (const name of ['get_session_status', 'start_session', 'cancel_session', 'get_session_output', 'get_session_logs']) {
+      for (const name of ['get_session_status', 'start_session', 'cancel_session', 'get_session_output', 'get_session_logs', 'rerun_session', 'wait_for_session']) {
         const result = await call(name, { session_id: id });
         expect({ name, isError: result.isError, text: textOf(result) }).toEqual({
           name,
@@ -291,6 +304,88 @@ describe('Hub MCP tools', () => {
       expect(byDefault.log.split('\n')[0]).toBe('l51');
       const three = jsonOf(await call('get_session_logs', { session_id: session.id, tail: 3 }));
       expect(three).toEqual({ sessionId: session.id, totalLines: 150, lines: 3, truncated: true, log: 'l148\nl149\nl150' });
+    });
+  });
+
+  describe('wait_for_session', () => {
+    it('answers as soon as the session ends, without asking again', async () => {
+      const session = await hub.createSession({ type: 'analysis', prompt: 'x', start: true });
+      const waiting = call('wait_for_session', { session_id: session.id, timeout_seconds: 60 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      hub.finish(session.id, { status: 'failed', exitCode: 3 });
+      const answer = jsonOf(await waiting);
+      expect(answer).toMatchObject({ ended: true, session: { id: session.id, status: 'failed', exitCode: 3 } });
+      expect(hub.received.filter((r) => r.method === 'waitForSession').map((r) => r.request)).toEqual([
+        { sessionId: session.id, timeoutSeconds: 60 },
+      ]);
+    });
+
+    it('answers the session as it is once the timeout has passed', async () => {
+      const session = await hub.createSession({ type: 'analysis', prompt: 'x', start: true });
+      const answer = jsonOf(await call('wait_for_session', { session_id: session.id, timeout_seconds: 1 }));
+      expect(answer).toMatchObject({ ended: false, session: { id: session.id, status: 'waiting' } });
+    });
+
+    it('refuses a timeout over 300 seconds, and asks Hub nothing', async () => {
+      const result = await call('wait_for_session', { session_id: randomUUID(), timeout_seconds: 301 });
+      expect(result.isError).toBe(true);
+      expect(hub.received).toEqual([]);
+    });
+  });
+
+  describe('orchestrations', () => {
+    it('gets one with a page of its sessions, lists them, and cancels one', async () => {
+      const created = await hub.createOrchestration({
+        name: 'o',
+        start: true,
+        sessions: [
+          { name: 'a', type: 'analysis', prompt: 'x', dependsOn: [] },
+          { name: 'b', type: 'analysis', prompt: 'y', dependsOn: ['a'] },
+        ],
+      });
+      const view = jsonOf(await call('get_orchestration', { orchestration_id: created.id, limit: 1 }));
+      expect(view).toMatchObject({ id: created.id, name: 'o', sessionCount: 2 });
+      expect(hub.received.at(-1)).toEqual({ method: 'getOrchestration', request: created.id });
+
+      const page = jsonOf(await call('list_orchestrations', { status: 'running', limit: 10 }));
+      expect(page.items.map((o: { id: string }) => o.id)).toEqual([created.id]);
+      expect(hub.received.at(-1)).toEqual({ method: 'listOrchestrations', request: { status: ['running'], limit: 10, cursor: undefined } });
+
+      const cancelled = jsonOf(await call('cancel_orchestration', { orchestration_id: created.id }));
+      expect(cancelled).toMatchObject({ id: created.id, counts: { cancelled: 2 } });
+    });
+
+    it("gives Hub's own message for an unknown orchestration", async () => {
+      const id = randomUUID();
+      for (const name of ['get_orchestration', 'cancel_orchestration']) {
+        const result = await call(name, { orchestration_id: id });
+        expect({ name, isError: result.isError, text: textOf(result) }).toEqual({ name, isError: true, text: `orchestration ${id} does not exist` });
+      }
+    });
+  });
+
+  describe('rerun_session and retry_orchestration', () => {
+    it('runs an ended session again, and answers it waiting', async () => {
+      const session = await hub.createSession({ type: 'analysis', prompt: 'x' });
+      hub.finish(session.id, { status: 'failed', exitCode: 1 });
+      const again = jsonOf(await call('rerun_session', { session_id: session.id }));
+      expect(SessionViewSchema.parse(again)).toMatchObject({ id: session.id, status: 'waiting', statusReason: 're-run requested', exitCode: null });
+      expect(hub.received.at(-1)).toEqual({ method: 'rerunSession', request: session.id });
+    });
+
+    it('retries an ended orchestration, and passes the conflicts on with their messages', async () => {
+      const created = await hub.createOrchestration({ name: 'o', sessions: [{ name: 'a', type: 'analysis', prompt: 'x', dependsOn: [] }] });
+      const [a] = created.sessions;
+      hub.finish(a.id, { status: 'failed', exitCode: 1 });
+      const summary = jsonOf(await call('retry_orchestration', { orchestration_id: created.id }));
+      expect(summary).toMatchObject({ id: created.id, counts: { waiting: 1, failed: 0 } });
+      expect(hub.received.at(-1)).toEqual({ method: 'retryOrchestration', request: created.id });
+
+      const refusal = `cannot retry orchestration ${created.id}: it has not ended (sessions on their way: 1 waiting)`;
+      hub.refuse('retryOrchestration', conflict(refusal));
+      expect(await call('retry_orchestration', { orchestration_id: created.id })).toMatchObject({ isError: true, content: [{ text: refusal }] });
+      const running = await call('rerun_session', { session_id: a.id });
+      expect(running).toMatchObject({ isError: true, content: [{ text: `cannot re-run session ${a.id}: it has not ended (it is waiting)` }] });
     });
   });
 

@@ -5,9 +5,16 @@ import {
   CreateOrchestrationRequestSchema,
   CreateSessionRequestSchema,
   DEFAULT_PAGE_SIZE,
+  DEFAULT_WAIT_SECONDS,
+  ListOrchestrationsQuerySchema,
   ListSessionsQuerySchema,
   MAX_PAGE_SIZE,
+  MAX_WAIT_SECONDS,
   OrchestrationIdSchema,
+  OrchestrationPageSchema,
+  OrchestrationStatusSchema,
+  OrchestrationSummarySchema,
+  OrchestrationViewQuerySchema,
   OrchestrationViewSchema,
   SessionIdSchema,
   SessionNameSchema,
@@ -50,6 +57,9 @@ const sessionIdArg = SessionIdSchema.describe(
   'The session id (a UUID), as returned by create_session, create_orchestration or list_sessions',
 );
 const sessionRef = z.strictObject({ session_id: sessionIdArg });
+const orchestrationRef = z.strictObject({
+  orchestration_id: OrchestrationIdSchema.describe('The orchestration id (a UUID), as returned by create_orchestration'),
+});
 const request = CreateSessionRequestSchema.shape;
 
 const CreateSessionArgs = z.strictObject({
@@ -113,18 +123,45 @@ async function createSession(hub: HubApi, args: CreateSessionArgs) {
   return hub.createSession(parseContractRequest(CreateSessionRequestSchema, { prompt, ...Object.fromEntries(given) }));
 }
 
-const ListSessionsArgs = z.strictObject({
-  orchestration_id: OrchestrationIdSchema.optional().describe('Only the sessions of this orchestration'),
-  status: SessionStatusSchema.optional().describe('Only the sessions in this status'),
-  type: SessionTypeSchema.optional().describe('Only the sessions of this type'),
+const pageArgs = (what: string, byDefault: number) => ({
   limit: z
     .number()
     .int()
     .min(1)
     .max(MAX_PAGE_SIZE)
     .optional()
-    .describe(`Sessions per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`),
+    .describe(`${what} per page (default ${byDefault}, at most ${MAX_PAGE_SIZE})`),
   cursor: ListSessionsQuerySchema.shape.cursor.describe('nextCursor of the previous page, for the next one'),
+});
+
+const ListSessionsArgs = z.strictObject({
+  orchestration_id: OrchestrationIdSchema.optional().describe('Only the sessions of this orchestration'),
+  status: SessionStatusSchema.optional().describe('Only the sessions in this status'),
+  type: SessionTypeSchema.optional().describe('Only the sessions of this type'),
+  ...pageArgs('Sessions', DEFAULT_PAGE_SIZE),
+});
+
+const WaitForSessionArgs = z.strictObject({
+  session_id: sessionIdArg,
+  timeout_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_WAIT_SECONDS)
+    .optional()
+    .describe(`How long to wait at most (default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS})`),
+});
+
+const WaitForSessionResultSchema = z.object({
+  ended: z.boolean().describe(`true: the session has ended (${TERMINAL}); false: the wait timed out first`),
+  session: SessionViewSchema,
+});
+
+const GetOrchestrationArgs = z.strictObject({ ...orchestrationRef.shape, ...pageArgs('Sessions', MAX_PAGE_SIZE) });
+
+const ListOrchestrationsArgs = z.strictObject({
+  status: OrchestrationStatusSchema.optional().describe('Only the orchestrations in this status'),
+  ...pageArgs('Orchestrations', DEFAULT_PAGE_SIZE),
 });
 
 const SessionLogsArgs = z.strictObject({
@@ -147,7 +184,7 @@ export const HUB_TOOLS = [
       'Give the task as prompt (or as project.requirements). dependencies lists session ids that must complete first ' +
       '(the new session joins their orchestration). ' +
       'With start: true it runs as soon as its dependencies have completed; otherwise call start_session. ' +
-      'Returns the session; poll get_session_status with its id. For several related sessions, create_orchestration does it in one call.',
+      'Returns the session; wait_for_session waits until it has ended. For several related sessions, create_orchestration does it in one call.',
     input: CreateSessionArgs,
     output: SessionViewSchema,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -170,11 +207,26 @@ export const HUB_TOOLS = [
     description:
       'A session: status, statusReason (why it is in that status), exitCode, dependsOn, attempts, times. ' +
       'Statuses: created → waiting → ready → starting → running → completed | failed | cancelled | timed_out, ' +
-      `and skipped when a dependency did not complete. Poll until it is ${TERMINAL}; then get_session_output.`,
+      `and skipped when a dependency did not complete. It has ended once ${TERMINAL} (wait_for_session waits for that); then get_session_output.`,
     input: sessionRef,
     output: SessionViewSchema,
     annotations: { readOnlyHint: true, openWorldHint: false },
     run: (hub, args) => hub.getSession(args.session_id),
+  }),
+  tool({
+    name: 'wait_for_session',
+    title: 'Wait for a session to end',
+    description:
+      `Wait until a session has ended (${TERMINAL}), for at most timeout_seconds, then answer it: ended true with the ` +
+      'session as it ended, or ended false with the session as it is (call again to wait longer). Hub answers as soon as ' +
+      'it ends (no polling needed); then get_session_output.',
+    input: WaitForSessionArgs,
+    output: WaitForSessionResultSchema,
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    run: async (hub, args) => {
+      const { view, reached } = await hub.waitForSession(args.session_id, args.timeout_seconds ?? DEFAULT_WAIT_SECONDS);
+      return { ended: reached, session: view };
+    },
   }),
   tool({
     name: 'list_sessions',
@@ -201,7 +253,8 @@ export const HUB_TOOLS = [
     title: 'Get the output of a session',
     description:
       'What a session produced: its status and exit code, the files it wrote to /hub/output/ (path, size, sha256, and the ' +
-      'content of small text files) and the last lines of its log. Outputs are stored when its container exits.',
+      'content of small text files), what it changed in its git workspace (`changes`: branch, base and head commits, files, ' +
+      'lines added and removed) and the last lines of its log. Outputs are stored when its container exits.',
     input: sessionRef,
     output: SessionOutputResultSchema,
     annotations: { readOnlyHint: true, openWorldHint: false },
@@ -229,6 +282,69 @@ export const HUB_TOOLS = [
     output: SessionViewSchema,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     run: (hub, args) => hub.cancelSession(args.session_id),
+  }),
+  tool({
+    name: 'rerun_session',
+    title: 'Run an ended session again',
+    description:
+      `Run a session that has ended (${TERMINAL}) again, with the sessions downstream of it that did not complete ` +
+      '(failed, timed out, cancelled or skipped, through each other); a completed dependent keeps its result. Each waits ' +
+      'for its dependencies again (a completed one counts as completed) and gets its retries anew; its earlier attempts ' +
+      'stay listed. A session still on its way cannot be re-run. Returns the session.',
+    input: sessionRef,
+    output: SessionViewSchema,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    run: (hub, args) => hub.rerunSession(args.session_id),
+  }),
+  tool({
+    name: 'retry_orchestration',
+    title: 'Retry an ended orchestration',
+    description:
+      'Run an orchestration that has ended again where it did not complete: its failed, timed-out, cancelled and skipped ' +
+      'sessions wait for their dependencies again (with their retries anew, their earlier attempts still listed), while ' +
+      'completed sessions keep their results. Refused while any of its sessions is on its way, or when none is to run ' +
+      'again. Returns the orchestration summary; poll get_session_status or list_sessions with its id.',
+    input: orchestrationRef,
+    output: OrchestrationSummarySchema,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    run: (hub, args) => hub.retryOrchestration(args.orchestration_id),
+  }),
+  tool({
+    name: 'get_orchestration',
+    title: 'Get an orchestration',
+    description:
+      'An orchestration: its status (pending, running, completed, failed, cancelled), counts of its sessions per status, ' +
+      'the sessions that made others skip (causes), its result once every session ended (the combined change, what ' +
+      'became of publish), and its sessions in the order declared, a page at a time (nextCursor as cursor for the next).',
+    input: GetOrchestrationArgs,
+    output: OrchestrationViewSchema,
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    run: (hub, args) =>
+      hub.getOrchestration(args.orchestration_id, parseContractRequest(OrchestrationViewQuerySchema, { limit: args.limit, cursor: args.cursor })),
+  }),
+  tool({
+    name: 'list_orchestrations',
+    title: 'List orchestrations',
+    description:
+      'List orchestrations, newest first, without their sessions (get_orchestration has them). Every argument is optional. ' +
+      'Answers { items, nextCursor }; pass nextCursor as cursor for the next page.',
+    input: ListOrchestrationsArgs,
+    output: OrchestrationPageSchema,
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    run: (hub, args) =>
+      hub.listOrchestrations(parseContractRequest(ListOrchestrationsQuerySchema, { status: args.status, limit: args.limit, cursor: args.cursor })),
+  }),
+  tool({
+    name: 'cancel_orchestration',
+    title: 'Cancel an orchestration',
+    description:
+      'Cancel every session of an orchestration that has not ended: running containers are stopped (SIGTERM, then SIGKILL ' +
+      'after a grace period), the others end cancelled. Sessions that already ended keep their outcome. Returns the ' +
+      'orchestration summary.',
+    input: orchestrationRef,
+    output: OrchestrationSummarySchema,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    run: (hub, args) => hub.cancelOrchestration(args.orchestration_id),
   }),
   tool({
     name: 'create_orchestration',

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, JetStreamManager, nanos, RetentionPolicy, StorageType } from 'nats';
+import { AckPolicy, DeliverPolicy, JetStreamManager, nanos, RetentionPolicy, StorageType, StreamConfig } from 'nats';
 import { EVENT_STREAM, EventSubject } from '@hub/contracts';
 
 /** How long JetStream remembers message ids to drop duplicates (outbox re-relays, runner retries). */
@@ -13,9 +13,14 @@ export async function ensureEventStream(jsm: JetStreamManager): Promise<void> {
     retention: RetentionPolicy.Limits,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
+  await ensureStream(jsm, config);
+}
+
+/** Creates a stream, or brings an existing one to `config` (what may not change, a stream's storage, is refused). */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
-    await jsm.streams.info(EVENT_STREAM.name);
-    await jsm.streams.update(EVENT_STREAM.name, config);
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config);

@@ -7,4 +7,7 @@ export * from './deferred-delivery';
 export * from './messaging.module';
 export * from './run-service';
 export * from './output-store';
+export * from './live-log-stream';
 export * from './integration-consumer';
+export * from './event-reader';
+export * from './event-waiters';

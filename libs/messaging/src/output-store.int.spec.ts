@@ -52,13 +52,18 @@ describe('OutputStore (real nats-server -js)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('streams a log file in and out', async () => {
+  it("streams each attempt's log file in and out, beside the session's one log of before", async () => {
     const sessionId = randomUUID();
     const file = join(dir, 'log');
     await writeFile(file, 'line one\nline two\n');
-    expect(await store.putLogFile(sessionId, file)).toMatchObject({ size: 18 });
-    expect((await readAll((await store.getLogStream(sessionId))!)).toString()).toBe('line one\nline two\n');
-    expect((await store.getLog(sessionId))!.toString()).toBe('line one\nline two\n');
+    expect(await store.putLogFile(sessionId, 2, file)).toMatchObject({ size: 18 });
+    expect((await readAll((await store.getLogStream(sessionId, 2))!)).toString()).toBe('line one\nline two\n');
+    expect((await store.getLog(sessionId, 2))!.toString()).toBe('line one\nline two\n');
+    expect(await store.getLogStream(sessionId, 1)).toBeNull();
+
+    expect(await store.getSessionLogStream(sessionId)).toBeNull();
+    await store.putLog(sessionId, Buffer.from('stored before attempts had their own\n'));
+    expect((await readAll((await store.getSessionLogStream(sessionId))!)).toString()).toBe('stored before attempts had their own\n');
   });
 
   it('stores an output file from a stream that arrives in pieces, empty files included', async () => {
@@ -76,7 +81,7 @@ describe('OutputStore (real nats-server -js)', () => {
     await store.putFileStream(sessionId, 'empty', Readable.from([]));
     expect(await readAll((await store.getFileStream(sessionId, 'empty'))!)).toEqual(Buffer.alloc(0));
     expect(await store.getFileStream(sessionId, 'absent')).toBeNull();
-    expect(await store.getLogStream(sessionId)).toBeNull();
+    expect(await store.getLogStream(sessionId, 1)).toBeNull();
   });
 
   it('fails the put, keeping nothing, when the stream fails', async () => {

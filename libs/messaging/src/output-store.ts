@@ -11,6 +11,7 @@ import {
   StoredChangesSchema,
   logObjectName,
   manifestObjectName,
+  sessionLogObjectName,
   OUTPUT_BUCKET,
   OutputManifest,
   OutputManifestSchema,
@@ -49,13 +50,14 @@ export class OutputStore {
 
   constructor(private readonly nc: NatsConnection) {}
 
+  /** Stores a session's one log as runners did before each attempt had its own (`sessionLogObjectName`). */
   async putLog(sessionId: string, log: Buffer): Promise<void> {
-    await (await this.store()).putBlob({ name: logObjectName(sessionId) }, log);
+    await (await this.store()).putBlob({ name: sessionLogObjectName(sessionId) }, log);
   }
 
-  /** Stores the log from a file on the runner's disk, streamed. */
-  putLogFile(sessionId: string, file: string): Promise<StoredObject> {
-    return this.putStream(logObjectName(sessionId), () => createReadStream(file));
+  /** Stores an attempt's log from a file on the runner's disk, streamed. */
+  putLogFile(sessionId: string, attempt: number, file: string): Promise<StoredObject> {
+    return this.putStream(logObjectName(sessionId, attempt), () => createReadStream(file));
   }
 
   async putFile(sessionId: string, path: string, content: Buffer): Promise<void> {
@@ -70,14 +72,19 @@ export class OutputStore {
     return this.putStream(outputObjectName(sessionId, path), () => content);
   }
 
-  async getLog(sessionId: string): Promise<Buffer | null> {
-    const blob = await (await this.store()).getBlob(logObjectName(sessionId));
+  async getLog(sessionId: string, attempt: number): Promise<Buffer | null> {
+    const blob = await (await this.store()).getBlob(logObjectName(sessionId, attempt));
     return blob ? Buffer.from(blob) : null;
   }
 
-  /** The log as a stream (null if there is none). */
-  getLogStream(sessionId: string): Promise<Readable | null> {
-    return this.getStream(logObjectName(sessionId));
+  /** An attempt's log as a stream (null if it has none). */
+  getLogStream(sessionId: string, attempt: number): Promise<Readable | null> {
+    return this.getStream(logObjectName(sessionId, attempt));
+  }
+
+  /** The session's one log of before attempts had their own, as a stream (null if there is none). */
+  getSessionLogStream(sessionId: string): Promise<Readable | null> {
+    return this.getStream(sessionLogObjectName(sessionId));
   }
 
   async getFile(sessionId: string, path: string): Promise<Buffer | null> {

@@ -9,6 +9,8 @@ import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
 import { GitChanges1764300000000 } from './migrations/1764300000000-git-changes';
 import { OrchestrationResults1764400000000 } from './migrations/1764400000000-orchestration-results';
+import { SessionRuns1764500000000 } from './migrations/1764500000000-session-runs';
+import { SessionContext1764600000000 } from './migrations/1764600000000-session-context';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
 export const MIGRATIONS = [
@@ -17,6 +19,8 @@ export const MIGRATIONS = [
   BoundedOutputsDurableCancel1764200000000,
   GitChanges1764300000000,
   OrchestrationResults1764400000000,
+  SessionRuns1764500000000,
+  SessionContext1764600000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

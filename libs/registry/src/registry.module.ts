@@ -11,6 +11,7 @@ import { RecordDependencyOutcome } from './sessions/record-dependency-outcome.us
 import { SessionQueries } from './sessions/session-queries';
 import { SessionTransitions } from './sessions/session-transitions';
 import { StartSession } from './sessions/start-session.use-case';
+import { RerunSession } from './sessions/rerun-session.use-case';
 import { SessionStore } from './store/session-store';
 import { OrchestrationReads } from './store/orchestration-reads';
 import { ReadyDispatch } from './sessions/ready-dispatch';
@@ -20,12 +21,14 @@ import { ExpireOverdueSessions } from './sessions/expire-overdue-sessions';
 import { CreateOrchestration } from './orchestrations/create-orchestration.use-case';
 import { StartOrchestration } from './orchestrations/start-orchestration.use-case';
 import { CancelOrchestration } from './orchestrations/cancel-orchestration.use-case';
+import { RetryOrchestration } from './orchestrations/retry-orchestration.use-case';
 import { OrchestrationQueries } from './orchestrations/orchestration-queries';
 
 const USE_CASES = [
   CreateSession,
   StartSession,
   CancelSession,
+  RerunSession,
   ClaimSession,
   RecordDependencyOutcome,
   RecordContainerOutcome,
@@ -33,6 +36,7 @@ const USE_CASES = [
   CreateOrchestration,
   StartOrchestration,
   CancelOrchestration,
+  RetryOrchestration,
   OrchestrationQueries,
   RecordOrchestrationResult,
 ];

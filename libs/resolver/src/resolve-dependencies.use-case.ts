@@ -7,7 +7,7 @@ import { decide } from './dependency-decision';
 /**
  * Decides when a session may start (`deps.resolved`) or must not (`deps.failed`): when it is asked
  * to start, and again each time one of its dependencies ends. Decisions carry a deterministic
- * event id, so deciding twice publishes once.
+ * event id per run of the session, so deciding twice publishes once, and a re-run is decided anew.
  */
 @Injectable()
 export class ResolveDependencies {
@@ -18,11 +18,11 @@ export class ResolveDependencies {
   ) {}
 
   async onStartRequested(event: EventOf<'session.start-requested'>): Promise<void> {
-    const { sessionId, dependsOn } = event.data;
+    const { sessionId, dependsOn, run = 1 } = event.data;
     const { statuses } = dependsOn.length
       ? await this.rpc.call(RPC.sessionStatuses, { sessionIds: dependsOn })
       : { statuses: [] };
-    await this.apply(sessionId, statuses);
+    await this.apply(sessionId, run, statuses);
   }
 
   async onStatusChanged(event: EventOf<'session.status-changed'>): Promise<void> {
@@ -31,7 +31,7 @@ export class ResolveDependencies {
     // A dependent nobody asked to start yet only learns of a failure; success waits for its start.
     const toDecide = dependents.filter((d) => d.status !== 'created' || decide(d.dependencies).kind === 'failed');
     // Decisions are independent of each other: published together, not one acknowledgement after another.
-    await Promise.all(toDecide.map((d) => this.apply(d.sessionId, d.dependencies)));
+    await Promise.all(toDecide.map((d) => this.apply(d.sessionId, d.run, d.dependencies)));
   }
 
   /**
@@ -40,19 +40,19 @@ export class ResolveDependencies {
    */
   async recheckWaiting(limit = 1_000): Promise<number> {
     const { sessions } = await this.rpc.call(RPC.waitingSessions, { limit });
-    for (const session of sessions) await this.apply(session.sessionId, session.dependencies);
+    for (const session of sessions) await this.apply(session.sessionId, session.run, session.dependencies);
     return sessions.length;
   }
 
-  private async apply(sessionId: string, dependencies: { sessionId: string; status: SessionStatus }[]) {
+  private async apply(sessionId: string, run: number, dependencies: { sessionId: string; status: SessionStatus }[]) {
     const decision = decide(dependencies);
     if (decision.kind === 'resolved') {
-      await this.publisher.publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`);
-      this.logger.info({ sessionId, dependencies: dependencies.length }, 'dependencies resolved');
+      await this.publisher.publish('deps.resolved', { sessionId, run }, `deps.resolved:${sessionId}:${run}`);
+      this.logger.info({ sessionId, run, dependencies: dependencies.length }, 'dependencies resolved');
     } else if (decision.kind === 'failed') {
       const { dependencyId, dependencyStatus } = decision;
-      await this.publisher.publish('deps.failed', { sessionId, dependencyId, dependencyStatus }, `deps.failed:${sessionId}`);
-      this.logger.info({ sessionId, dependencyId, dependencyStatus }, 'dependency failed: session must not start');
+      await this.publisher.publish('deps.failed', { sessionId, dependencyId, dependencyStatus, run }, `deps.failed:${sessionId}:${run}`);
+      this.logger.info({ sessionId, run, dependencyId, dependencyStatus }, 'dependency failed: session must not start');
     }
   }
 }

@@ -3,6 +3,7 @@ export * from './runner.tokens';
 export * from './slots/runner-slots';
 export * from './sessions/image-policy';
 export * from './sessions/run-session.use-case';
+export * from './orchestrations/combine-orchestration.use-case';
 export * from './sessions/runner-health';
 export * from './output/collect-output';
 export * from './docker/docker-container-engine';

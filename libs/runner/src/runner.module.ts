@@ -1,10 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { OutputStore } from '@hub/messaging';
+import { LiveLogLimits, LiveLogStream, OutputStore } from '@hub/messaging';
 import { InputFetcher } from './inputs/input-fetcher';
+import { LiveLogs } from './logs/live-logs';
+import { CombineOrchestration } from './orchestrations/combine-orchestration.use-case';
+import { ResultChanges } from './orchestrations/result-changes';
 import { AttemptOutputs } from './output/attempt-outputs';
 import { ContainerEngine } from './ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
+import { CONTAINER_ENGINE, LIVE_LOG_LIMITS, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
 import { ExitReporter } from './sessions/exit-reporter';
 import { ImagePolicy } from './sessions/image-policy';
 import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
@@ -14,6 +17,7 @@ import { SessionLedger } from './sessions/session-ledger';
 import { WatchContainer } from './sessions/watch-container.use-case';
 import { RunnerSlots } from './slots/runner-slots';
 import { AttemptFiles } from './workspace/attempt-files';
+import { BaseBundles } from './workspace/base-bundles';
 import { GitWorkspaces } from './workspace/git-workspaces';
 
 /** What a runner is given from outside: its engine, its settings and the rest of its world. */
@@ -24,9 +28,11 @@ export interface RunnerWorld {
   slots: RunnerSlots;
   policy: ImagePolicy;
   outputs: OutputStore;
+  liveLogs: LiveLogStream;
+  liveLogLimits: LiveLogLimits;
 }
 
-const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth];
+const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth, CombineOrchestration];
 
 /**
  * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers)
@@ -44,11 +50,16 @@ export class RunnerModule {
         { provide: RunnerSlots, useValue: world.slots },
         { provide: ImagePolicy, useValue: world.policy },
         { provide: OutputStore, useValue: world.outputs },
+        { provide: LiveLogStream, useValue: world.liveLogs },
+        { provide: LIVE_LOG_LIMITS, useValue: world.liveLogLimits },
         SessionLedger,
         AttemptFiles,
+        BaseBundles,
         GitWorkspaces,
+        ResultChanges,
         InputFetcher,
         AttemptOutputs,
+        LiveLogs,
         ExitReporter,
         WatchContainer,
         ...USE_CASES,

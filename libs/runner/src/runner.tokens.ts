@@ -5,6 +5,8 @@ import type { NetworkPolicy } from './sessions/image-policy';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
+/** How much of the live logs (HUB_LOGS, every attempt's together) JetStream keeps: a `LiveLogLimits`. */
+export const LIVE_LOG_LIMITS = Symbol('LIVE_LOG_LIMITS');
 
 export interface RunnerSettings {
   runnerId: string;
@@ -15,7 +17,7 @@ export interface RunnerSettings {
   limits: ContainerLimits;
   stopGraceSeconds: number;
   outputLimits: OutputLimits;
-  /** The log kept of each attempt (bytes); what a container prints beyond it is counted, not kept. */
+  /** The log kept of each attempt (bytes); what a container prints beyond it is counted, not kept, nor shown live. */
   logCapBytes: number;
   /** The image the runner's git helper containers run (git and a POSIX sh): capture runs there, never on the host. */
   gitHelperImage: string;

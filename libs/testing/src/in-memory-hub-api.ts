@@ -1,17 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
 import {
   conflict,
   CreateOrchestrationRequest,
   CreateSessionRequest,
   HubError,
+  isOrchestrationEnded,
   isTerminal,
   ListOrchestrationsQuery,
+  NOT_COMPLETED_STATUSES,
   ListSessionsQuery,
+  LiveLogLine,
   notFound,
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
+  OrchestrationWait,
   RPC,
   SESSION_STATUSES,
   SessionOutput,
@@ -24,9 +29,11 @@ import {
   collectSessions,
   HubApi,
   HubFile,
+  LogFollowOptions,
   ReadinessReport,
   SessionFilter,
   SessionOutputWithContents,
+  Waited,
   withInlinedContents,
 } from '@hub/hub-api';
 import { buildSessionView } from './session-view.builder';
@@ -48,6 +55,8 @@ export class InMemoryHubApi extends HubApi {
   private readonly outputs = new Map<string, Map<string, Buffer>>();
   private readonly refusals = new Map<Method, Error>();
   readonly received: { method: Method; request: unknown }[] = [];
+  /** Emits `change` when a session ends here (finish, cancel): what the waits read again on. */
+  private readonly changes = new EventEmitter();
   down = false;
   broken = false;
 
@@ -70,6 +79,7 @@ export class InMemoryHubApi extends HubApi {
       sessionId,
       new Map(Object.entries(outcome.files ?? {}).map(([path, content]) => [path, Buffer.from(content)])),
     );
+    this.changes.emit('change');
   }
 
   async createSession(request: CreateSessionRequest): Promise<SessionView> {
@@ -103,6 +113,21 @@ export class InMemoryHubApi extends HubApi {
     const session = this.session(sessionId);
     if (isTerminal(session.status)) throw conflict(`cannot cancel session ${sessionId}: it already ended ${session.status}`);
     Object.assign(session, { status: 'cancelled', statusReason: 'cancelled on request', finishedAt: new Date().toISOString() });
+    this.changes.emit('change');
+    return { ...session };
+  }
+
+  /** The session and, through each other, its dependents that did not complete, back to waiting. */
+  async rerunSession(sessionId: string): Promise<SessionView> {
+    this.enter('rerunSession', sessionId);
+    const session = this.session(sessionId);
+    if (!isTerminal(session.status)) throw conflict(`cannot re-run session ${sessionId}: it has not ended (it is ${session.status})`);
+    const again = [session];
+    for (const moved of again) {
+      const dependents = [...this.sessions.values()].filter((s) => s.dependsOn.includes(moved.id) && !again.includes(s));
+      again.push(...dependents.filter((s) => (NOT_COMPLETED_STATUSES as readonly SessionStatus[]).includes(s.status)));
+    }
+    for (const s of again) this.runAgain(s);
     return { ...session };
   }
 
@@ -111,13 +136,18 @@ export class InMemoryHubApi extends HubApi {
     return { ...this.session(sessionId) };
   }
 
+  async waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>> {
+    this.enter('waitForSession', { sessionId, timeoutSeconds });
+    return this.readUntil(() => ({ ...this.session(sessionId) }), (session) => isTerminal(session.status), timeoutSeconds);
+  }
+
   async listSessions(query: ListSessionsQuery): Promise<SessionPage> {
     this.enter('listSessions', query);
     const matching = [...this.order]
       .reverse()
       .map((id) => this.sessions.get(id)!)
       .filter((s) => !query.orchestrationId || s.orchestrationId === query.orchestrationId)
-      .filter((s) => !query.status || s.status === query.status)
+      .filter((s) => !query.status || query.status.includes(s.status))
       .filter((s) => !query.type || s.type === query.type);
     const from = query.cursor ? Number(query.cursor.slice(1)) : 0;
     const limit = query.limit ?? 50;
@@ -169,6 +199,21 @@ export class InMemoryHubApi extends HubApi {
     return { content: Readable.from([Buffer.from(log)]), contentType: 'text/plain; charset=utf-8' };
   }
 
+  /** No runner prints here while a session runs: its log's lines come once it ends (as `finish` left it), as stdout. */
+  async followSessionLog(sessionId: string, options: LogFollowOptions = {}): Promise<AsyncIterable<LiveLogLine>> {
+    this.enter('followSessionLog', { sessionId, attempt: options.attempt });
+    this.session(sessionId);
+    return this.linesOnceEnded(sessionId, options.signal);
+  }
+
+  private async *linesOnceEnded(sessionId: string, signal?: AbortSignal): AsyncGenerator<LiveLogLine> {
+    while (!isTerminal(this.session(sessionId).status)) await once(this.changes, 'change', { signal });
+    const t = new Date().toISOString();
+    const log = this.logs.get(sessionId) ?? '';
+    if (!log) return;
+    for (const line of log.split('\n').slice(0, log.endsWith('\n') ? -1 : undefined)) yield { t, stream: 'stdout', line };
+  }
+
   async sessionChanges(sessionId: string): Promise<HubFile> {
     this.enter('sessionChanges', sessionId);
     this.session(sessionId);
@@ -198,6 +243,13 @@ export class InMemoryHubApi extends HubApi {
     return this.view(orchestrationId);
   }
 
+  /** No result is ever recorded here: a wait for `result` lasts its whole timeout. */
+  async waitForOrchestration(orchestrationId: string, until: OrchestrationWait, timeoutSeconds: number): Promise<Waited<OrchestrationView>> {
+    this.enter('waitForOrchestration', { orchestrationId, until, timeoutSeconds });
+    const reached = (view: OrchestrationView) => (until === 'terminal' ? isOrchestrationEnded(view.status) : Boolean(view.result));
+    return this.readUntil(() => this.view(orchestrationId), reached, timeoutSeconds);
+  }
+
   async listOrchestrations(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
     this.enter('listOrchestrations', query);
     return { items: [...this.orchestrations.keys()].reverse().map((id) => this.summary(id)), nextCursor: null };
@@ -212,7 +264,27 @@ export class InMemoryHubApi extends HubApi {
   async cancelOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
     this.enter('cancelOrchestration', orchestrationId);
     for (const session of this.sessionsOf(orchestrationId)) if (!isTerminal(session.status)) session.status = 'cancelled';
+    this.changes.emit('change');
     return this.summary(orchestrationId);
+  }
+
+  async retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
+    this.enter('retryOrchestration', orchestrationId);
+    const sessions = this.sessionsOf(orchestrationId);
+    if (sessions.some((s) => !isTerminal(s.status) && s.status !== 'created')) {
+      throw conflict(`cannot retry orchestration ${orchestrationId}: it has not ended`);
+    }
+    const again = sessions.filter((s) => (NOT_COMPLETED_STATUSES as readonly SessionStatus[]).includes(s.status));
+    if (!again.length) throw conflict(`cannot retry orchestration ${orchestrationId}: nothing to re-run`);
+    for (const s of again) this.runAgain(s);
+    return this.summary(orchestrationId);
+  }
+
+  /** No combined change is ever made here: not found, as for an orchestration whose sessions changed nothing. */
+  async orchestrationChanges(orchestrationId: string): Promise<HubFile> {
+    this.enter('orchestrationChanges', orchestrationId);
+    this.sessionsOf(orchestrationId);
+    throw new HubError('not_found', `no combined change: orchestration ${orchestrationId} has none: no session changed anything`);
   }
 
   async readiness(): Promise<ReadinessReport> {
@@ -228,6 +300,15 @@ export class InMemoryHubApi extends HubApi {
     if (refusal) {
       this.refusals.delete(method);
       throw refusal;
+    }
+  }
+
+  /** Reads `read` again at each change until it is `reached`, or `timeoutSeconds` have passed. */
+  private async readUntil<V>(read: () => V, reached: (view: V) => boolean, timeoutSeconds: number): Promise<Waited<V>> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (let view = read(); ; view = read()) {
+      if (reached(view) || Date.now() >= deadline) return { view, reached: reached(view) };
+      await once(this.changes, 'change', { signal: AbortSignal.timeout(deadline - Date.now()) }).catch(() => undefined);
     }
   }
 
@@ -261,6 +342,10 @@ export class InMemoryHubApi extends HubApi {
 
   private view(orchestrationId: string): OrchestrationView {
     return { ...this.summary(orchestrationId), sessions: this.sessionsOf(orchestrationId).map((s) => ({ ...s })), nextCursor: null };
+  }
+
+  private runAgain(session: SessionView): void {
+    Object.assign(session, { status: 'waiting', statusReason: 're-run requested', exitCode: null, startedAt: null, finishedAt: null });
   }
 
   private addOrchestration(name: string, maxParallel: number | null): string {

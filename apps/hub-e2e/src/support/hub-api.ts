@@ -91,6 +91,19 @@ export class HubApi {
     }
   }
 
+  /** Polls until a runner recorded what the orchestration produced (a moment after its last session ended). */
+  async waitForResult(id: string, timeoutMs = 60_000): Promise<OrchestrationView & { result: NonNullable<OrchestrationView['result']> }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.request<OrchestrationView>('GET', `/api/v1/orchestrations/${id}?limit=1`);
+      if (response.status !== 200) throw new Error(`get orchestration ${id}: HTTP ${response.status} ${response.text}`);
+      const { result } = response.body;
+      if (result) return { ...response.body, result };
+      if (Date.now() > deadline) throw new Error(`orchestration ${id} (${response.body.status}) has no result after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Polls until the session has one of `statuses` (default: any terminal one). */
   async waitForStatus(id: string, statuses: SessionStatus[] = TERMINAL, timeoutMs = 60_000): Promise<SessionView> {
     const deadline = Date.now() + timeoutMs;

@@ -11,6 +11,11 @@ import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchest
 const sessionId = z.uuid();
 const orchestrationId = z.uuid();
 const isoTime = z.iso.datetime({ offset: true });
+/**
+ * Which run of the session a decision is about: 1, then one more each time it is re-run. Absent on
+ * events from before re-runs existed: the first run.
+ */
+const run = z.number().int().min(1).optional();
 
 /** Why a container stopped (or never ran). The registry turns it into a final status. */
 export const ContainerExitCauseSchema = z.enum([
@@ -49,14 +54,14 @@ export const EVENT_CATALOG = {
   'session.start-requested': {
     publishedBy: 'session-registry',
     consumedBy: ['dependency-resolver'],
-    description: 'Someone asked a session to start; it is now waiting for its dependencies.',
-    schema: z.object({ sessionId, orchestrationId, dependsOn: z.array(sessionId) }),
+    description: 'Someone asked a session to start, or to run again (`run` > 1); it is now waiting for its dependencies.',
+    schema: z.object({ sessionId, orchestrationId, dependsOn: z.array(sessionId), run }),
   },
   'deps.resolved': {
     publishedBy: 'dependency-resolver',
     consumedBy: ['session-registry'],
-    description: 'Every dependency of the session completed: it may start.',
-    schema: z.object({ sessionId }),
+    description: 'Every dependency of the session completed: it may start (this run of it: a decision on an earlier run changes nothing).',
+    schema: z.object({ sessionId, run }),
   },
   'deps.failed': {
     publishedBy: 'dependency-resolver',
@@ -66,6 +71,7 @@ export const EVENT_CATALOG = {
       sessionId,
       dependencyId: sessionId,
       dependencyStatus: SessionStatusSchema,
+      run,
     }),
   },
   'session.ready': {

@@ -6,6 +6,7 @@ import {
   MAX_PAGE_SIZE,
   PageQueryFields,
   PromptSchema,
+  ContextSchema,
   MAX_TIMEOUT_SECONDS,
   OrchestrationIdSchema,
   RetriesSchema,
@@ -14,33 +15,40 @@ import {
   SessionViewSchema,
   ChangeSummarySchema,
   BranchNameSchema,
+  waitingQuerySchema,
+  CommaListSchema,
 } from '../sessions/session.schemas';
 
 export const MAX_ORCHESTRATION_SESSIONS = 10_000;
 
 /** One session of an orchestration, naming the sessions it depends on by their names. */
 export const OrchestrationSessionSchema = z.strictObject({
-  name: SessionNameSchema,
-  type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
-  prompt: PromptSchema,
-  image: ImageRefSchema.optional(),
-  repository: z.string().min(1).max(2048).optional(),
-  branch: z.string().min(1).max(255).optional(),
-  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
-  retries: RetriesSchema.optional(),
-  dependsOn: z.array(SessionNameSchema).max(1000).default([]),
+  name: SessionNameSchema.describe('Unique in the orchestration; how other sessions name it in dependsOn, and its directory under their /hub/inputs/'),
+  type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE).describe('What kind of work: analysis, implementation, testing, review, coordination, or any label'),
+  prompt: PromptSchema.describe('The task for the agent'),
+  context: ContextSchema.optional().describe('Told to the agent apart from the prompt, at /hub/context'),
+  image: ImageRefSchema.optional().describe("The agent's container image (default: the session type's)"),
+  repository: z.string().min(1).max(2048).optional().describe('The git repository its /workspace is prepared from (https URL, or a local path the runner allows)'),
+  branch: z.string().min(1).max(255).optional().describe('The branch to work on (made from the repository HEAD when missing)'),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional().describe('Time limit of one run'),
+  retries: RetriesSchema.optional().describe('Re-run a failed session up to this many times, with backoff'),
+  dependsOn: z.array(SessionNameSchema).max(1000).default([]).describe('Names of the sessions of this orchestration it starts after (their changes merged in this order)'),
 });
 export type OrchestrationSession = z.infer<typeof OrchestrationSessionSchema>;
 
 export const CreateOrchestrationRequestSchema = z.strictObject({
-  name: z.string().min(1, 'must not be empty').max(200),
-  sessions: z.array(OrchestrationSessionSchema).min(1, 'must hold at least one session').max(MAX_ORCHESTRATION_SESSIONS),
-  /** Start every session at once (each still waits for its dependencies). */
-  start: z.boolean().optional(),
-  /** At most this many of its sessions run at the same time. */
-  maxParallel: z.number().int().min(1).max(MAX_ORCHESTRATION_SESSIONS).optional(),
-  /** Push the combined result to this branch of the sessions' repository once every session completed. */
-  publish: z.strictObject({ branch: BranchNameSchema }).optional(),
+  name: z.string().min(1, 'must not be empty').max(200).describe('A name for people, and the middle part of its branches: hub/<name>/<session>'),
+  sessions: z
+    .array(OrchestrationSessionSchema)
+    .min(1, 'must hold at least one session')
+    .max(MAX_ORCHESTRATION_SESSIONS)
+    .describe('Its sessions, each naming the sessions it depends on; a cycle or an unknown name is refused and nothing is stored'),
+  start: z.boolean().optional().describe('Start every session at once (each still waits for its dependencies)'),
+  maxParallel: z.number().int().min(1).max(MAX_ORCHESTRATION_SESSIONS).optional().describe('At most this many of its sessions run at the same time'),
+  publish: z
+    .strictObject({ branch: BranchNameSchema.describe('The branch of the repository to push to (never forced)') })
+    .optional()
+    .describe("Push the combined result to this branch of the sessions' repository once every session completed"),
 });
 export type CreateOrchestrationRequest = z.infer<typeof CreateOrchestrationRequestSchema>;
 
@@ -49,6 +57,13 @@ export const OrchestrationRefSchema = z.strictObject({ orchestrationId: Orchestr
 export const ORCHESTRATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export const OrchestrationStatusSchema = z.enum(ORCHESTRATION_STATUSES);
 export type OrchestrationStatus = z.infer<typeof OrchestrationStatusSchema>;
+
+/** Every session ended: the statuses an orchestration is in once it finished (`orchestration.finished`). */
+export const ENDED_ORCHESTRATION_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly OrchestrationStatus[];
+
+export function isOrchestrationEnded(status: OrchestrationStatus): boolean {
+  return (ENDED_ORCHESTRATION_STATUSES as readonly OrchestrationStatus[]).includes(status);
+}
 
 export const SessionCountsSchema = z.object(
   Object.fromEntries(SESSION_STATUSES.map((status) => [status, z.number().int()])) as Record<
@@ -61,7 +76,7 @@ export type SessionCounts = z.infer<typeof SessionCountsSchema>;
 /**
  * The combined change of an orchestration's final sessions (the completed sessions whose work no
  * completed session took up: each session's change already holds its dependencies'), merged in
- * declaration order on `branch` (`hub/<orchestration>/result`); its diff, file list and bundle are in
+ * declaration order on `branch` (`hub/<orchestration>/_result`: no session name starts with `_`); its diff, file list and bundle are in
  * the object store under `orchestrationChangesKey`.
  */
 export const CombinedChangesSchema = ChangeSummarySchema.extend({
@@ -138,6 +153,14 @@ export const ORCHESTRATION_VIEW_MAX_BYTES = 512 * 1024;
 export const OrchestrationViewQuerySchema = z.strictObject({ ...PageQueryFields });
 export type OrchestrationViewQuery = z.infer<typeof OrchestrationViewQuerySchema>;
 
+/** What a read of an orchestration may wait for: it ended (`orchestration.finished`), or its `result` is recorded (`orchestration.result`). */
+export const ORCHESTRATION_WAITS = ['terminal', 'result'] as const;
+export type OrchestrationWait = (typeof ORCHESTRATION_WAITS)[number];
+
+/** `GET /orchestrations/:id`: a page of its sessions, and `?wait=terminal|result&timeoutSeconds=n`. */
+export const GetOrchestrationQuerySchema = waitingQuerySchema(ORCHESTRATION_WAITS, PageQueryFields);
+export type GetOrchestrationQuery = z.infer<typeof GetOrchestrationQuerySchema>;
+
 /** The registry's `orchestrations.get`: the orchestration, and a page of its sessions. */
 export const GetOrchestrationRequestSchema = z.strictObject({ ...OrchestrationRefSchema.shape, ...PageQueryFields });
 export type GetOrchestrationRequest = z.infer<typeof GetOrchestrationRequestSchema>;
@@ -155,7 +178,7 @@ export const OrchestrationViewSchema = OrchestrationSummarySchema.extend({
 export type OrchestrationView = z.infer<typeof OrchestrationViewSchema>;
 
 export const ListOrchestrationsQuerySchema = z.strictObject({
-  status: OrchestrationStatusSchema.optional(),
+  status: CommaListSchema.pipe(z.array(OrchestrationStatusSchema).min(1).max(ORCHESTRATION_STATUSES.length)).optional(),
   ...PageQueryFields,
 });
 export type ListOrchestrationsQuery = z.infer<typeof ListOrchestrationsQuerySchema>;

@@ -13,3 +13,13 @@ export const HealthReportSchema = z.object({
   checks: z.array(HealthCheckSchema),
 });
 export type HealthReport = z.infer<typeof HealthReportSchema>;
+
+/** What `/health/ready` answers (200 when every check passed, 503 otherwise): every check, each with what is wrong and how to fix it. */
+export const ReadinessReportSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.array(HealthCheckSchema),
+});
+export type ReadinessReport = z.infer<typeof ReadinessReportSchema>;
+
+/** What `/health/live` answers while the process serves requests. */
+export const LivenessSchema = z.object({ status: z.literal('ok') });

@@ -38,6 +38,8 @@ export const SessionSpecSchema = z.object({
   orchestrationName: z.string(),
   type: z.string(),
   prompt: z.string(),
+  /** Given to the agent at /hub/context, when the session has one. */
+  context: z.string().nullable().default(null),
   image: z.string(),
   repository: z.string().nullable(),
   branch: z.string().nullable(),
@@ -163,6 +165,15 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     timeoutMs: RPC_TIMEOUTS.default,
   },
+  'hub.registry.sessions.rerun': {
+    description:
+      'Run an ended session again (any end, completed included), with its dependents that did not complete ' +
+      '(transitively through those): each waits for its dependencies again, with a fresh retry budget.',
+    request: SessionRefSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+  },
   'hub.registry.sessions.claim': {
     description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
@@ -186,6 +197,8 @@ export const RPC_CATALOG = {
       sessions: z.array(
         z.object({
           sessionId: z.string(),
+          /** Which run of it is waiting (1, then one more per re-run): part of the decision's event id. */
+          run: z.number().int().min(1).default(1),
           dependencies: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })),
         }),
       ),
@@ -208,6 +221,7 @@ export const RPC_CATALOG = {
         z.object({
           sessionId: z.string(),
           status: SessionStatusSchema,
+          run: z.number().int().min(1).default(1),
           dependencies: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })),
         }),
       ),
@@ -252,6 +266,15 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
+  'hub.registry.orchestrations.retry': {
+    description:
+      'Run an ended orchestration again where it did not complete: its failed, timed-out, cancelled and skipped sessions ' +
+      'wait for their dependencies again (completed ones keep their results); conflict when it has not ended or nothing is to re-run.',
+    request: OrchestrationRefSchema,
+    response: OrchestrationSummarySchema,
+    respondedBy: 'session-registry',
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+  },
   'hub.registry.health': {
     description: "The registry's health (PostgreSQL).",
     request: z.object({}),
@@ -283,6 +306,7 @@ export const RPC = {
   createSession: 'hub.registry.sessions.create',
   startSession: 'hub.registry.sessions.start',
   cancelSession: 'hub.registry.sessions.cancel',
+  rerunSession: 'hub.registry.sessions.rerun',
   getSession: 'hub.registry.sessions.get',
   listSessions: 'hub.registry.sessions.list',
   getSessionOutput: 'hub.registry.sessions.output',
@@ -296,6 +320,7 @@ export const RPC = {
   listOrchestrations: 'hub.registry.orchestrations.list',
   startOrchestration: 'hub.registry.orchestrations.start',
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
+  retryOrchestration: 'hub.registry.orchestrations.retry',
   registryHealth: 'hub.registry.health',
   resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',

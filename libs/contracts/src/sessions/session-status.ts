@@ -24,6 +24,9 @@ export function isTerminal(status: SessionStatus): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** Ended any way but completed: what an orchestration's retry runs again, and a session's re-run takes along downstream. */
+export const NOT_COMPLETED_STATUSES = ['failed', 'timed_out', 'cancelled', 'skipped'] as const satisfies readonly TerminalStatus[];
+
 /** A runner holds the session: it has, or is about to have, a container. */
 export const HELD_STATUSES = ['starting', 'running'] as const satisfies readonly SessionStatus[];
 
@@ -41,11 +44,12 @@ export const ALLOWED_TRANSITIONS: Readonly<Record<SessionStatus, readonly Sessio
   // → ready: a failed attempt with retries left goes back to the runners, after a backoff.
   starting: ['running', 'completed', 'failed', 'cancelled', 'timed_out', 'ready'],
   running: ['completed', 'failed', 'cancelled', 'timed_out', 'ready'],
-  completed: [],
-  failed: [],
-  cancelled: [],
-  timed_out: [],
-  skipped: [],
+  // → waiting: only a re-run on request (a session's rerun, an orchestration's retry) ends an end.
+  completed: ['waiting'],
+  failed: ['waiting'],
+  cancelled: ['waiting'],
+  timed_out: ['waiting'],
+  skipped: ['waiting'],
 };
 
 /** The statuses from which a move to `to` is allowed. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IMAGE_REFERENCE_RULE, MAX_IMAGE_REFERENCE_LENGTH, parseImageReference } from './image-reference';
-import { SessionStatusSchema } from './session-status';
+import { SESSION_STATUSES, SessionStatusSchema } from './session-status';
 
 /**
  * Shapes shared by the HTTP API, the registry's request/reply subjects and the MCP tools.
@@ -57,6 +57,19 @@ export const PromptSchema = z
     message: `must be at most ${MAX_PROMPT_JSON_BYTES} bytes once JSON-encoded (control characters take 6 bytes each)`,
   });
 
+/**
+ * What a session is told besides its prompt (claude-hub's `context`): kept apart from the prompt, so a
+ * prompt stays what it is (a shell command for the test agent); the container reads it at /hub/context.
+ */
+export const MAX_CONTEXT_LENGTH = 64_000;
+export const MAX_CONTEXT_JSON_BYTES = 64 * 1024;
+export const ContextSchema = z
+  .string()
+  .max(MAX_CONTEXT_LENGTH)
+  .refine((context) => Buffer.byteLength(JSON.stringify(context)) <= MAX_CONTEXT_JSON_BYTES, {
+    message: `must be at most ${MAX_CONTEXT_JSON_BYTES} bytes once JSON-encoded`,
+  });
+
 export const DEFAULT_SESSION_TYPE = 'implementation';
 export const MAX_RETRIES = 10;
 
@@ -89,6 +102,8 @@ export const BranchNameSchema = z
 export const CreateSessionRequestSchema = z.strictObject({
   type: SessionTypeSchema.default(DEFAULT_SESSION_TYPE),
   prompt: PromptSchema,
+  /** Given to the agent at /hub/context (HUB_CONTEXT_FILE), apart from the prompt. */
+  context: ContextSchema.optional(),
   image: ImageRefSchema.optional(),
   orchestrationId: OrchestrationIdSchema.optional(),
   name: SessionNameSchema.optional(),
@@ -118,13 +133,67 @@ export const PageQueryFields = {
     .optional(),
 };
 
+/**
+ * A filter on one or several values: `status=failed,skipped` in a query, or a list. Read again (the
+ * registry re-checks what the gateway passed on), a list stays the list.
+ */
+export const CommaListSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(',').map((item) => item.trim())));
+
+export const SessionStatusFilterSchema = CommaListSchema.pipe(z.array(SessionStatusSchema).min(1).max(SESSION_STATUSES.length));
+
 export const ListSessionsQuerySchema = z.strictObject({
   orchestrationId: OrchestrationIdSchema.optional(),
-  status: SessionStatusSchema.optional(),
+  status: SessionStatusFilterSchema.optional(),
   type: SessionTypeSchema.optional(),
   ...PageQueryFields,
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
+
+/**
+ * `GET /api/v1/sessions/:id/logs`: which attempt (default the latest), and whether to follow it as it
+ * runs (`follow=true`: NDJSON, or SSE for `Accept: text/event-stream`) rather than read its stored log.
+ */
+export const SessionLogQuerySchema = z.strictObject({
+  attempt: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  follow: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
+});
+export type SessionLogQuery = z.infer<typeof SessionLogQuerySchema>;
+
+/** How long a `?wait=` read may hold its answer back, in seconds. */
+export const MAX_WAIT_SECONDS = 300;
+export const DEFAULT_WAIT_SECONDS = 30;
+
+/**
+ * The answer header of a `?wait=` read: `reached` when what was awaited happened, `timed-out` when
+ * the view is the current one at the end of `timeoutSeconds` (still 200).
+ */
+export const WAIT_HEADER = 'Hub-Wait';
+
+/**
+ * The query of a read that may wait: `shape`, plus what to wait for (one of `awaitable`) and for how
+ * long (`timeoutSeconds`, 1..MAX_WAIT_SECONDS, default DEFAULT_WAIT_SECONDS; only with `wait`).
+ */
+export function waitingQuerySchema<const W extends readonly [string, ...string[]], S extends z.ZodRawShape>(awaitable: W, shape: S) {
+  return z
+    .strictObject({
+      ...shape,
+      wait: z.enum(awaitable).optional(),
+      timeoutSeconds: z.coerce.number().int().min(1).max(MAX_WAIT_SECONDS).optional(),
+    })
+    .refine((query: Record<string, unknown>) => query.timeoutSeconds === undefined || query.wait !== undefined, {
+      message: 'is only taken with wait',
+      path: ['timeoutSeconds'],
+    });
+}
+
+/** `GET /sessions/:id?wait=terminal&timeoutSeconds=n`: answers once the session has ended (or at the timeout). */
+export const GetSessionQuerySchema = waitingQuerySchema(['terminal'], {});
+export type GetSessionQuery = z.infer<typeof GetSessionQuerySchema>;
 
 /**
  * What a session changed in its git workspace, as captured when it ended: its commits (and one of

@@ -8,7 +8,6 @@ import {
   parseClaudeWebhookRequest,
   pendingClaudeOutput,
   processed,
-  promptOf,
   rejected,
   toClaudeOutput,
   toClaudeSession,
@@ -89,7 +88,7 @@ describe('parseClaudeWebhookRequest', () => {
         ok: false,
         httpStatus: 400,
         event: type,
-        error: `Unknown request type "${type}": Hub answers session.create, session.start, session.get, session.list, session.output, orchestrate`,
+        error: `Unknown request type "${type}": Hub answers session.create, session.start, session.get, session.list, session.output, orchestrate, orchestration.create`,
       });
     }
   });
@@ -123,13 +122,23 @@ describe('their request → ours', () => {
     body.session.project = { ...body.session.project, context: 'Use the existing model' } as typeof body.session.project;
     expect(toCreateSessionRequest(parsed(body))).toEqual({
       type: 'analysis',
-      prompt: 'echo hello > /hub/output/result.md\n\n## Context\nUse the existing model',
+      prompt: 'echo hello > /hub/output/result.md',
+      context: 'Use the existing model',
       repository: 'https://github.com/acme/webapp.git',
       branch: 'main',
       dependsOn: [dependency],
       timeoutSeconds: 3600,
       start: true,
     });
+  });
+
+  it("takes the monitor script's orchestration.create as claude-hub's orchestrate", () => {
+    const body = { type: 'orchestration.create', project: { repository: 'acme/webapp', requirements: 'plan it', context: 'the API is v2' } };
+    const parsedBody = parseClaudeWebhookRequest(body);
+    if (!parsedBody.ok) throw new Error(parsedBody.error);
+    expect(toCreateOrchestrationRequest(parsedBody.request as ClaudeRequestOf<'orchestration.create'>).sessions).toEqual([
+      expect.objectContaining({ name: 'orchestrator', type: 'coordination', prompt: 'plan it', context: 'the API is v2' }),
+    ]);
   });
 
   it('takes options beside the session too (claude-hub API document); the session\'s win', () => {
@@ -144,11 +153,6 @@ describe('their request → ours', () => {
   it('defaults the type to implementation and does not start without autoStart (claude-hub defaults)', () => {
     const request = parsed<'session.create'>({ type: 'session.create', session: { project: { repository: 'a/b', requirements: 'x' } } });
     expect(toCreateSessionRequest(request)).toEqual({ type: 'implementation', prompt: 'x', repository: 'https://github.com/a/b.git', start: false });
-  });
-
-  it('puts the context under a heading that is also a shell comment', () => {
-    expect(promptOf({ requirements: 'do it', context: undefined })).toBe('do it');
-    expect(promptOf({ requirements: 'do it', context: 'why' })).toBe('do it\n\n## Context\nwhy');
   });
 
   it('reads owner/repo as a GitHub repository, and gives it back as owner/repo', () => {
@@ -289,6 +293,20 @@ describe('our answer → theirs', () => {
       summary: 'added auth',
       nextSteps: ['add tests'],
     });
+  });
+
+  it('lists what a session changed in its git workspace as a commit artifact, with its branch, counts and the diff URL', () => {
+    const changes = { branch: 'hub/flow/impl', baseCommit: 'b'.repeat(40), headCommit: 'c'.repeat(40), files: 2, added: 5, removed: 1 };
+    const view = sessionView({ status: 'completed', changes });
+    const output = toClaudeOutput({ session: view, files: [], log: null, texts: {} });
+    expect(output.artifacts).toEqual([
+      {
+        type: 'commit',
+        sha: 'c'.repeat(40),
+        url: `/api/v1/sessions/${view.id}/changes`,
+        metadata: { branch: 'hub/flow/impl', baseCommit: 'b'.repeat(40), files: 2, added: 5, removed: 1 },
+      },
+    ]);
   });
 
   it('summarises with result.md, else with how the session ended', () => {

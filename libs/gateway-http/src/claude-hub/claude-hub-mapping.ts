@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ChangeSummary,
   CreateOrchestrationRequest,
   CreateSessionRequest,
   describeIssues,
@@ -73,9 +74,12 @@ function valueAt(value: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((at, key) => (isRecord(at) || Array.isArray(at) ? (at as Record<PropertyKey, unknown>)[key] : undefined), value);
 }
 
-/** The agent's prompt: the requirements, then the context under a heading (which is also a shell comment). */
-export function promptOf(project: Pick<ClaudeProject, 'requirements' | 'context'>): string {
-  return project.context ? `${project.requirements}\n\n## Context\n${project.context}` : project.requirements;
+/**
+ * The prompt is the requirements, and nothing else; the context travels apart (the agent reads it at
+ * /hub/context), so a test-agent prompt stays a shell command and Claude Code still sees both.
+ */
+function promptAndContextOf(project: Pick<ClaudeProject, 'requirements' | 'context'>): { prompt: string; context?: string } {
+  return { prompt: project.requirements, ...(project.context ? { context: project.context } : {}) };
 }
 
 const GITHUB_SHORTHAND = /^[A-Za-z0-9][A-Za-z0-9-]*\/(?!\.\.?$)[A-Za-z0-9._-]+$/;
@@ -111,7 +115,7 @@ export function toCreateSessionRequest(request: ClaudeRequestOf<'session.create'
   const { autoStart, timeout } = optionsOf(request);
   return {
     type,
-    prompt: promptOf(project),
+    ...promptAndContextOf(project),
     repository: hubRepositoryOf(project.repository),
     ...(project.branch ? { branch: project.branch } : {}),
     ...(dependencies.length ? { dependsOn: dependencies } : {}),
@@ -121,7 +125,7 @@ export function toCreateSessionRequest(request: ClaudeRequestOf<'session.create'
 }
 
 /** claude-hub's orchestrate creates one coordination session; in Hub that is an orchestration of one session. */
-export function toCreateOrchestrationRequest(request: ClaudeRequestOf<'orchestrate'>): CreateOrchestrationRequest {
+export function toCreateOrchestrationRequest(request: ClaudeRequestOf<'orchestrate' | 'orchestration.create'>): CreateOrchestrationRequest {
   const { project, sessionType, strategy } = request;
   return {
     name: `claude-hub orchestrate ${project.repository}`.slice(0, 200),
@@ -129,7 +133,7 @@ export function toCreateOrchestrationRequest(request: ClaudeRequestOf<'orchestra
       {
         name: 'orchestrator',
         type: sessionType,
-        prompt: promptOf(project),
+        ...promptAndContextOf(project),
         repository: hubRepositoryOf(project.repository),
         ...(project.branch ? { branch: project.branch } : {}),
         ...(strategy?.timeout ? { timeoutSeconds: Math.ceil(strategy.timeout / 1000) } : {}),
@@ -231,7 +235,14 @@ export function toClaudeOutput({ session, files, log, texts }: OutputSources): C
       metadata: { size: file.size, sha256: file.sha256 },
     });
   }
+  if (session.changes) artifacts.push(changeArtifact(session.id, session.changes));
   return { logs, artifacts, summary: summaryOf(session, files, summaries, texts), nextSteps };
+}
+
+/** What the session changed in its git workspace, as a `commit` artifact: its head, its branch and counts, the diff's URL. */
+function changeArtifact(sessionId: string, changes: ChangeSummary): ClaudeArtifact {
+  const { headCommit, ...metadata } = changes;
+  return { type: 'commit', sha: headCommit, url: `/api/v1/sessions/${sessionId}/changes`, metadata };
 }
 
 function summaryOf(session: SessionView, files: OutputFile[], summaries: string[], texts: Record<string, string>): string {

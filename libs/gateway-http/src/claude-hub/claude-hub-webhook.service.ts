@@ -75,6 +75,7 @@ export class ClaudeHubWebhook {
       case 'session.output':
         return this.output(request.sessionId);
       case 'orchestrate':
+      case 'orchestration.create':
         return this.orchestrate(request);
     }
   }
@@ -140,7 +141,7 @@ export class ClaudeHubWebhook {
     }
   }
 
-  private async orchestrate(request: ClaudeRequestOf<'orchestrate'>): Promise<ClaudeHandlerResult> {
+  private async orchestrate(request: ClaudeRequestOf<'orchestrate' | 'orchestration.create'>): Promise<ClaudeHandlerResult> {
     const orchestration = await this.hub.createOrchestration(toCreateOrchestrationRequest(request));
     return {
       success: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PROMPT_LENGTH, MAX_TIMEOUT_SECONDS, OrchestrationIdSchema, SessionIdSchema } from '@hub/contracts';
+import { MAX_CONTEXT_LENGTH, MAX_PROMPT_LENGTH, MAX_TIMEOUT_SECONDS, OrchestrationIdSchema, SessionIdSchema } from '@hub/contracts';
 
 /**
  * The claude-hub webhook protocol (POST /api/webhooks/claude), as claude-hub's server parses it
@@ -41,11 +41,9 @@ export const ClaudeProjectSchema = z
   .object({
     repository: z.string().trim().min(1, 'Repository is required for session creation').max(2048),
     requirements: z.string().trim().min(1, 'Requirements are required for session creation').max(MAX_PROMPT_LENGTH),
-    context: optionalText(MAX_PROMPT_LENGTH),
+    /** Given to the agent apart from the prompt (/hub/context). */
+    context: optionalText(MAX_CONTEXT_LENGTH),
     branch: optionalText(255),
-  })
-  .refine((p) => p.requirements.length + (p.context?.length ?? 0) <= MAX_PROMPT_LENGTH - 20, {
-    message: `requirements and context together must be at most ${MAX_PROMPT_LENGTH - 20} characters`,
   });
 export type ClaudeProject = z.infer<typeof ClaudeProjectSchema>;
 
@@ -111,6 +109,9 @@ export const ClaudeOrchestrateRequestSchema = z.object({
     .nullish(),
 });
 
+/** The same request as the client repository's monitor script sends it. */
+export const ClaudeOrchestrationCreateRequestSchema = ClaudeOrchestrateRequestSchema.extend({ type: z.literal('orchestration.create') });
+
 export const ClaudeWebhookRequestSchema = z.discriminatedUnion('type', [
   ClaudeSessionCreateRequestSchema,
   ClaudeSessionStartRequestSchema,
@@ -118,6 +119,7 @@ export const ClaudeWebhookRequestSchema = z.discriminatedUnion('type', [
   ClaudeSessionListRequestSchema,
   ClaudeSessionOutputRequestSchema,
   ClaudeOrchestrateRequestSchema,
+  ClaudeOrchestrationCreateRequestSchema,
 ]);
 export type ClaudeWebhookRequest = z.infer<typeof ClaudeWebhookRequestSchema>;
 export type ClaudeWebhookRequestType = ClaudeWebhookRequest['type'];
@@ -130,6 +132,7 @@ export const CLAUDE_WEBHOOK_REQUEST_TYPES: readonly ClaudeWebhookRequestType[] =
   'session.list',
   'session.output',
   'orchestrate',
+  'orchestration.create',
 ];
 
 // ---- answers -------------------------------------------------------------------------------------

@@ -36,6 +36,10 @@ export class SessionEntity {
   @Column('text')
   prompt!: string;
 
+  /** What it is told besides its prompt (mounted at /hub/context), if anything. */
+  @Column({ type: 'text', nullable: true })
+  context!: string | null;
+
   @Column('text')
   image!: string;
 
@@ -71,6 +75,14 @@ export class SessionEntity {
 
   @Column({ type: 'int', default: 0 })
   retries!: number;
+
+  /** Which run this is: 1, then one more each time the session is re-run after it ended. */
+  @Column({ type: 'int', default: 1 })
+  run!: number;
+
+  /** Attempts the earlier runs took: the attempt counter goes on across runs, the retry budget counts from here. */
+  @Column({ name: 'attempts_before_run', type: 'int', default: 0 })
+  attemptsBeforeRun!: number;
 
   /** When it last became ready: runners take ready sessions in this order. */
   @Column({ name: 'ready_at', type: 'timestamptz', nullable: true })

@@ -7,7 +7,7 @@ import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
 import { NewSession, SessionStore } from '../store/session-store';
 import { checkOrchestrationPlan } from './orchestration-plan';
-import { defaultImageFor } from '../sessions/session-template';
+import { checkImagesAllowed, defaultImageFor } from '../sessions/session-template';
 
 /**
  * Records an orchestration and all its sessions in one transaction (bulk statements, so 10,000
@@ -32,6 +32,7 @@ export class CreateOrchestration {
       name: s.name,
       type: s.type,
       prompt: s.prompt,
+      context: s.context ?? null,
       image: s.image ?? defaultImageFor(this.settings, s.type),
       repository: s.repository ?? null,
       branch: s.branch ?? null,
@@ -39,6 +40,7 @@ export class CreateOrchestration {
       retries: s.retries ?? 0,
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
+    checkImagesAllowed(this.settings, sessions);
 
     return this.store.transaction(async (tx) => {
       await tx.insertOrchestration({

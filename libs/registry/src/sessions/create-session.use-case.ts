@@ -4,7 +4,7 @@ import { badRequest, CreateSessionRequest, notFound, SessionView } from '@hub/co
 import { newEvent } from '../outbox/new-event';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { toSessionView } from '../store/session-record';
-import { defaultImageFor } from './session-template';
+import { checkImagesAllowed, defaultImageFor } from './session-template';
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { StartSession } from './start-session.use-case';
 
@@ -18,6 +18,8 @@ export class CreateSession {
   ) {}
 
   async execute(request: CreateSessionRequest): Promise<SessionView> {
+    const image = request.image ?? defaultImageFor(this.settings, request.type);
+    checkImagesAllowed(this.settings, [{ name: request.name ?? null, image }]);
     const session = await this.store.transaction(async (tx) => {
       const dependsOn = [...new Set(request.dependsOn ?? [])];
       const orchestrationId = await this.orchestrationFor(tx, request, dependsOn);
@@ -27,7 +29,8 @@ export class CreateSession {
         name: request.name ?? null,
         type: request.type,
         prompt: request.prompt,
-        image: request.image ?? defaultImageFor(this.settings, request.type),
+        context: request.context ?? null,
+        image,
         repository: request.repository ?? null,
         branch: request.branch ?? null,
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,

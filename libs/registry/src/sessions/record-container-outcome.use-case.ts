@@ -43,9 +43,12 @@ export class RecordContainerOutcome {
       const cancelRequested = session.cancelRequestedAt !== null;
       const outcome = finalStatusOf(exit, cancelRequested);
       // A lost container is the infrastructure's failure, not the agent's: run it again without
-      // spending the session's own retries (up to MAX_LOST_ATTEMPTS times).
-      const lostBefore = session.attempts.filter((a) => a.reason?.startsWith('container_lost')).length;
-      const failuresBefore = exit.attempt - 1 - lostBefore;
+      // spending the session's own retries (up to MAX_LOST_ATTEMPTS times). Both budgets are per run:
+      // only the attempts since the session was last re-run count.
+      const lostBefore = session.attempts.filter(
+        (a) => a.attempt > session.attemptsBeforeRun && a.reason?.startsWith('container_lost'),
+      ).length;
+      const failuresBefore = exit.attempt - 1 - session.attemptsBeforeRun - lostBefore;
       const retry =
         cancelRequested ? false
         : exit.cause === 'container_lost'

@@ -4,7 +4,10 @@ import { SessionRecord } from '../store/session-record';
 import { SessionStore } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
 
-/** Applies the resolver's decisions: waiting → ready, or → skipped naming the session that caused it. */
+/**
+ * Applies the resolver's decisions: waiting → ready, or → skipped naming the session that caused it.
+ * Only a decision about the session's current run counts (one about a run before a re-run changes nothing).
+ */
 @Injectable()
 export class RecordDependencyOutcome {
   constructor(
@@ -15,6 +18,7 @@ export class RecordDependencyOutcome {
   async resolved(event: EventOf<'deps.resolved'>): Promise<void> {
     await this.transitions.move({
       sessionId: event.data.sessionId,
+      run: event.data.run ?? 1,
       from: ['waiting'],
       to: 'ready',
       reason: 'dependencies completed',
@@ -23,10 +27,11 @@ export class RecordDependencyOutcome {
   }
 
   async failed(event: EventOf<'deps.failed'>): Promise<void> {
-    const { sessionId, dependencyId, dependencyStatus } = event.data;
+    const { sessionId, dependencyId, dependencyStatus, run = 1 } = event.data;
     const dependency = await this.store.getSession(dependencyId);
     await this.transitions.move({
       sessionId,
+      run,
       from: ['created', 'waiting'],
       to: 'skipped',
       reason: skipReason(dependency, dependencyId, dependencyStatus),

@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { createLogger } from '@hub/config';
-import { EventOf, HubError } from '@hub/contracts';
+import { EventOf, HubError, ImagePolicy } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
@@ -46,7 +46,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
         module: class RegistryTestModule {},
         imports: [
           MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
         ],
       },
       { logger: false },

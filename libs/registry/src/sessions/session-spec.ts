@@ -15,6 +15,7 @@ export function toSessionSpec(
     orchestrationName,
     type: record.type,
     prompt: record.prompt,
+    context: record.context,
     image: record.image,
     repository: record.repository,
     branch: record.branch,

@@ -1,10 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SESSION_TEMPLATES, describeIssues, SessionTemplates, SessionTemplatesSchema } from '@hub/contracts';
+import { badRequest, DEFAULT_SESSION_TEMPLATES, describeIssues, SessionTemplates, SessionTemplatesSchema } from '@hub/contracts';
 import { RegistrySettings } from '../registry.tokens';
 
 /** The image a new session of `type` runs in when it names none. */
 export function defaultImageFor(settings: RegistrySettings, type: string): string {
   return settings.templates[type]?.image ?? settings.defaultImage;
+}
+
+/** At most this many sessions with a refused image are named in the error. */
+const NAMED = 20;
+
+/**
+ * Refuses (400, nothing stored) sessions whose image no runner would run (HUB_ALLOWED_IMAGES), naming
+ * them, rather than letting them fail later with image_not_allowed.
+ */
+export function checkImagesAllowed(settings: RegistrySettings, sessions: readonly { name: string | null; image: string }[]): void {
+  const refused = sessions.filter((s) => !settings.imagePolicy.allows(s.image));
+  if (!refused.length) return;
+  const named = refused.slice(0, NAMED).map((s) => (s.name ? `${s.name} (${s.image})` : s.image));
+  const more = refused.length > NAMED ? ` and ${refused.length - NAMED} more` : '';
+  throw badRequest(
+    `image not on the runners' allow-list (HUB_ALLOWED_IMAGES=${settings.imagePolicy.allowList}): ${named.join(', ')}${more}`,
+    { notAllowed: refused.slice(0, NAMED).map((s) => ({ session: s.name, image: s.image })) },
+  );
 }
 
 /** The preamble the agent of a session of `type` receives before its prompt. */

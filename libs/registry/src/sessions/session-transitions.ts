@@ -16,6 +16,8 @@ export interface Transition {
   changes?: SessionChanges;
   /** Only if the session is on this attempt (a late report of an earlier attempt changes nothing). */
   attempt?: number;
+  /** Only if the session is on this run (a late decision about a run before a re-run changes nothing). */
+  run?: number;
   /** Further events that happen with the move (written to the outbox in the same transaction). */
   alsoEmit?: (session: SessionRecord) => EventEnvelope[];
 }
@@ -26,6 +28,7 @@ export interface BulkTransition {
   from?: readonly SessionStatus[];
   reason: string;
   finishedAt?: Date;
+  changes?: SessionChanges;
   alsoEmit?: (moved: MovedSession[]) => EventEnvelope[] | Promise<EventEnvelope[]>;
 }
 
@@ -59,7 +62,7 @@ export class SessionTransitions {
 
   async moveWithin(tx: SessionTransaction, t: Transition): Promise<SessionRecord | null> {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
-    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, t.attempt);
+    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, { attempt: t.attempt, run: t.run });
     if (!result) return null;
     const { record, previousStatus } = result;
     await tx.appendEvents([
@@ -93,12 +96,12 @@ export class SessionTransitions {
   }
 
   /**
-   * Moves many sessions at once (a whole orchestration started or cancelled), each by
+   * Moves many sessions at once (a whole orchestration started, cancelled or re-run), each by
    * compare-and-set, with one `session.status-changed` per session moved and one log line.
    */
   async moveManyWithin(tx: SessionTransaction, t: BulkTransition): Promise<MovedSession[]> {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
-    const moved = await tx.compareAndSetMany(t.scope, from, t.to, { statusReason: t.reason, finishedAt: t.finishedAt });
+    const moved = await tx.compareAndSetMany(t.scope, from, t.to, { statusReason: t.reason, finishedAt: t.finishedAt, ...t.changes });
     if (!moved.length) return moved;
     const at = new Date().toISOString();
     const extra = (await t.alsoEmit?.(moved)) ?? [];

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, isTerminal, notFound, SessionView } from '@hub/contracts';
+import { conflict, isTerminal, notFound, SessionStatus, SessionView, TERMINAL_STATUSES } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
 import { SessionRecord, toSessionView } from '../store/session-record';
-import { SessionStore, SessionTransaction } from '../store/session-store';
+import { MovedSession, SessionStore, SessionTransaction } from '../store/session-store';
 import { SessionTransitions } from './session-transitions';
+
+/** Why a re-run session waits again (its statusReason). */
+export const RERUN_REASON = 're-run requested';
 
 /**
  * Asks a session to start: created → waiting, with `session.start-requested` for the resolver.
- * Asking again while it is on its way is harmless; asking once it has ended is a conflict.
+ * Asking again while it is on its way is harmless; asking once it has ended is a conflict (a re-run
+ * is asked for as such: startNewRun).
  */
 @Injectable()
 export class StartSession {
@@ -23,7 +27,7 @@ export class StartSession {
 
   async within(tx: SessionTransaction, sessionId: string): Promise<SessionRecord> {
     // A session cannot run before its dependencies: those nobody asked to start are started with it.
-    const ancestors = await tx.ancestorsNotStarted(sessionId);
+    const ancestors = await tx.ancestorsNotStarted([sessionId]);
     if (ancestors.length) await this.startMany(tx, { sessionIds: ancestors }, `started with dependent ${sessionId}`);
     const moved = await this.transitions.moveWithin(tx, {
       sessionId,
@@ -35,6 +39,7 @@ export class StartSession {
           sessionId: s.id,
           orchestrationId: s.orchestrationId,
           dependsOn: s.dependsOn,
+          run: s.run,
         }),
       ],
     });
@@ -55,11 +60,39 @@ export class StartSession {
     scope: { orchestrationId: string } | { sessionIds: string[] },
     reason: string,
   ): Promise<number> {
-    const moved = await this.transitions.moveManyWithin(tx, {
+    return (await this.requestMany(tx, scope, ['created'], reason)).length;
+  }
+
+  /**
+   * Ended sessions (those of `scope` in one of `from`) back to waiting as their next run, in one
+   * statement: the row cleared of the previous run (its attempts stay listed, the attempt counter
+   * goes on, the retry budget is whole again), each with its `session.start-requested`, so the
+   * resolver decides on it as on a start. Sessions they depend on that nobody started are started.
+   */
+  async startNewRun(
+    tx: SessionTransaction,
+    scope: { orchestrationId: string } | { sessionIds: string[] },
+    from: readonly SessionStatus[] = TERMINAL_STATUSES,
+  ): Promise<MovedSession[]> {
+    const moved = await this.requestMany(tx, scope, from, RERUN_REASON, { startNewRun: true });
+    const ancestors = moved.length ? await tx.ancestorsNotStarted(moved.map((s) => s.id)) : [];
+    if (ancestors.length) await this.startMany(tx, { sessionIds: ancestors }, 'started with a re-run dependent');
+    return moved;
+  }
+
+  private requestMany(
+    tx: SessionTransaction,
+    scope: { orchestrationId: string } | { sessionIds: string[] },
+    from: readonly SessionStatus[],
+    reason: string,
+    changes?: { startNewRun: true },
+  ): Promise<MovedSession[]> {
+    return this.transitions.moveManyWithin(tx, {
       scope,
-      from: ['created'],
+      from,
       to: 'waiting',
       reason,
+      changes,
       alsoEmit: async (sessions) => {
         const dependencies = await tx.dependenciesOf(sessions.map((s) => s.id));
         return sessions.map((s) =>
@@ -67,10 +100,10 @@ export class StartSession {
             sessionId: s.id,
             orchestrationId: s.orchestrationId,
             dependsOn: dependencies.get(s.id) ?? [],
+            run: s.run,
           }),
         );
       },
     });
-    return moved.length;
   }
 }

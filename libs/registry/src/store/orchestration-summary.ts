@@ -103,7 +103,7 @@ export async function readOrchestrationPage(em: EntityManager, query: ListOrches
   const params: unknown[] = [...COUNTED];
   if (query.status) {
     params.push(query.status);
-    where.push(`x.status = $${params.length}`);
+    where.push(`x.status = ANY($${params.length})`);
   }
   if (query.cursor) {
     params.push(decodeCursor(query.cursor));

@@ -31,7 +31,7 @@ export type AttemptRecord = Pick<SessionAttemptEntity, 'attempt' | 'status' | 'r
   finishedAt: string;
 };
 
-/** The columns a transition may set besides the status. Only these are ever written by a transition. */
+/** The columns a transition may set besides the status. Only these are ever written by a transition (and, by a re-run, RUN_RESET). */
 type ChangeableColumn =
   | 'statusReason'
   | 'exitCode'
@@ -50,7 +50,32 @@ export type SessionChanges = Partial<Pick<SessionEntity, ChangeableColumn>> & {
   output?: OutputCounts;
   log?: LogCounts;
   incrementAttempt?: boolean;
+  /** A re-run: the next run begins, with the row cleared of what the previous run left (RUN_RESET). */
+  startNewRun?: boolean;
 };
+
+/**
+ * What a re-run clears: the row describes the current run, so the previous run's end, container,
+ * cancel request, output and changes go (each attempt stays in session_attempts).
+ */
+export const RUN_RESET = {
+  exitCode: null,
+  oomKilled: null,
+  containerId: null,
+  runnerId: null,
+  cancelRequestedAt: null,
+  changes: null,
+  startedAt: null,
+  finishedAt: null,
+  readyAt: null,
+  dispatchedAt: null,
+  legacyOutputFiles: [],
+  outputFileCount: null,
+  outputBytes: null,
+  outputSkipped: null,
+  logBytes: null,
+  logDroppedBytes: null,
+} as const satisfies Partial<SessionEntity>;
 
 /** The columns a new session is written with; every other column starts at its default. */
 export const NEW_SESSION_COLUMNS = [
@@ -59,6 +84,7 @@ export const NEW_SESSION_COLUMNS = [
   'name',
   'type',
   'prompt',
+  'context',
   'image',
   'repository',
   'branch',
@@ -82,7 +108,7 @@ export function toRecord(row: SessionEntity, dependsOn: string[], attempts: Atte
 
 /** The column values of a transition's changes: the grouped counts spread back into their columns. */
 export function changedColumns(changes: SessionChanges): Partial<SessionEntity> {
-  const { output, log, incrementAttempt: _, ...columns } = changes;
+  const { output, log, incrementAttempt: _, startNewRun: __, ...columns } = changes;
   return {
     ...columns,
     ...(output && { outputFileCount: output.files, outputBytes: output.bytes, outputSkipped: output.skipped }),

@@ -5,6 +5,7 @@ import {
   EventEnvelope,
   HELD_STATUSES,
   ListSessionsQuery,
+  NOT_COMPLETED_STATUSES,
   OrchestrationResult,
   OrchestrationSummary,
   SessionStatus,
@@ -26,6 +27,7 @@ import {
   changedColumns,
   NEW_SESSION_COLUMNS,
   NewSession,
+  RUN_RESET,
   SessionChanges,
   SessionRecord,
   toRecord,
@@ -44,6 +46,8 @@ export interface MovedSession {
   previousStatus: SessionStatus;
   containerId: string | null;
   runnerId: string | null;
+  /** Its run once moved (a re-run moved it to the next). */
+  run: number;
 }
 
 export interface DependencyStatus {
@@ -54,7 +58,20 @@ export interface DependencyStatus {
 export interface PendingDependent {
   sessionId: string;
   status: SessionStatus;
+  run: number;
   dependencies: DependencyStatus[];
+}
+
+export interface WaitingSession {
+  sessionId: string;
+  run: number;
+  dependencies: DependencyStatus[];
+}
+
+/** Guards of a compare-and-set besides the status: the session is on this attempt, or this run. */
+export interface MoveGuard {
+  attempt?: number;
+  run?: number;
 }
 
 export interface CompareAndSetResult {
@@ -78,8 +95,8 @@ export interface HeldRow {
 const CREATED: SessionStatus = 'created';
 const WAITING: SessionStatus = 'waiting';
 const READY: SessionStatus = 'ready';
-/** Nobody asked to start it yet. */
-const NOT_STARTED = statusesThatMayMoveTo(WAITING);
+/** Nobody asked to start it yet (an ended session may move to waiting too, but only by a re-run). */
+const NOT_STARTED: readonly SessionStatus[] = [CREATED];
 /** A decision on its dependencies may still move it (to ready, or skipped). */
 const UNDECIDED = statusesThatMayMoveTo('skipped');
 
@@ -149,27 +166,29 @@ export class SessionReads {
    * one of its dependencies. Cost follows the number of dependents, not the orchestration's size.
    */
   async pendingDependents(sessionId: string): Promise<PendingDependent[]> {
-    const rows: { sessionId: string; status: SessionStatus; dependencies: DependencyStatus[] | null }[] = await this.sessions()
+    const rows: { sessionId: string; status: SessionStatus; run: number; dependencies: DependencyStatus[] | null }[] = await this.sessions()
       .select('s.id', 'sessionId')
       .addSelect('s.status', 'status')
+      .addSelect('s.run', 'run')
       .addSelect(dependencyStatusesSql(this.em), 'dependencies')
       .innerJoin(SessionDependencyEntity, 'd', 'd.sessionId = s.id')
       .where('d.dependsOnId = :sessionId', { sessionId })
       .andWhere('s.status = ANY(:undecided)', { undecided: UNDECIDED })
       .getRawMany();
-    return rows.map((r) => ({ sessionId: r.sessionId, status: r.status, dependencies: r.dependencies ?? [] }));
+    return rows.map((r) => ({ sessionId: r.sessionId, status: r.status, run: r.run, dependencies: r.dependencies ?? [] }));
   }
 
-  /** The oldest sessions in `waiting`, each with the status of every one of its dependencies. */
-  async waiting(limit: number): Promise<{ sessionId: string; dependencies: DependencyStatus[] }[]> {
-    const rows: { sessionId: string; dependencies: DependencyStatus[] | null }[] = await this.sessions()
+  /** The oldest sessions in `waiting`, each with its run and the status of every one of its dependencies. */
+  async waiting(limit: number): Promise<WaitingSession[]> {
+    const rows: { sessionId: string; run: number; dependencies: DependencyStatus[] | null }[] = await this.sessions()
       .select('s.id', 'sessionId')
+      .addSelect('s.run', 'run')
       .addSelect(dependencyStatusesSql(this.em), 'dependencies')
       .where('s.status = :waiting', { waiting: WAITING })
       .orderBy('s.updatedAt')
       .limit(limit)
       .getRawMany();
-    return rows.map((r) => ({ sessionId: r.sessionId, dependencies: r.dependencies ?? [] }));
+    return rows.map((r) => ({ sessionId: r.sessionId, run: r.run, dependencies: r.dependencies ?? [] }));
   }
 
   /** Sessions starting or running longer than their time limit plus `graceSeconds`. */
@@ -246,6 +265,25 @@ function relationsSql(em: EntityManager): { dependsOn: string; attempts: string 
         'finishedAt', to_char(a.${a.finishedAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY a.${a.attempt})
       FROM ${a.$table} a WHERE a.${a.sessionId} = s.id), '[]'::json)`,
   };
+}
+
+/**
+ * The SET list of a move of session rows `s` to `to` with `changes`, their values appended to
+ * `params` (as $n). A new run (a re-run) also clears the row (RUN_RESET), counts one more run and
+ * sets the attempts its earlier runs took.
+ */
+function assignments(em: EntityManager, to: SessionStatus, changes: SessionChanges, params: unknown[]): string[] {
+  const s = sqlNames(em, SessionEntity);
+  const sets = [`${s.updatedAt} = now()`];
+  const given = Object.entries(changedColumns(changes)).filter(([, value]) => value !== undefined);
+  const columns: Partial<SessionEntity> = { status: to, ...(changes.startNewRun ? RUN_RESET : {}), ...Object.fromEntries(given) };
+  for (const [property, value] of Object.entries(columns) as [keyof SessionEntity, unknown][]) {
+    params.push(sqlValue(em, SessionEntity, property, value));
+    sets.push(`${s[property]} = $${params.length}`);
+  }
+  if (changes.incrementAttempt) sets.push(`${s.attempt} = s.${s.attempt} + 1`);
+  if (changes.startNewRun) sets.push(`${s.run} = s.${s.run} + 1`, `${s.attemptsBeforeRun} = s.${s.attempt}`);
+  return sets;
 }
 
 /** Subselect of a session `s`: the status of each of its dependencies, as DependencyStatus objects. */
@@ -331,28 +369,21 @@ export class SessionTransaction extends SessionReads {
     from: readonly SessionStatus[],
     to: SessionStatus,
     changes: SessionChanges,
-    onlyAttempt?: number,
+    only: MoveGuard = {},
   ): Promise<CompareAndSetResult | null> {
     const s = sqlNames(this.em, SessionEntity);
     const params: unknown[] = [id, from];
-    const sets = [`${s.updatedAt} = now()`];
-    const columns: Partial<SessionEntity> = { status: to, ...changedColumns(changes) };
-    for (const [property, value] of Object.entries(columns) as [keyof SessionEntity, unknown][]) {
-      if (value === undefined) continue;
-      params.push(sqlValue(this.em, SessionEntity, property, value));
-      sets.push(`${s[property]} = $${params.length}`);
-    }
-    if (changes.incrementAttempt) sets.push(`${s.attempt} = s.${s.attempt} + 1`);
-    let attemptCondition = '';
-    if (onlyAttempt !== undefined) {
-      params.push(onlyAttempt);
-      attemptCondition = `AND s.${s.attempt} = $${params.length}`;
-    }
+    const sets = assignments(this.em, to, changes, params);
+    const guards = (['attempt', 'run'] as const).flatMap((column) => {
+      if (only[column] === undefined) return [];
+      params.push(only[column]);
+      return [`AND s.${s[column]} = $${params.length}`];
+    });
     const updated = returnedRows<{ previousStatus: SessionStatus }>(
       await this.em.query(
         `WITH previous AS (SELECT ${s.id}, ${s.status} FROM ${s.$table} WHERE ${s.id} = $1 FOR UPDATE)
          UPDATE ${s.$table} s SET ${sets.join(', ')}
-         FROM previous WHERE s.${s.id} = previous.${s.id} AND previous.${s.status} = ANY($2) ${attemptCondition}
+         FROM previous WHERE s.${s.id} = previous.${s.id} AND previous.${s.status} = ANY($2) ${guards.join(' ')}
          RETURNING previous.${s.status} AS "previousStatus"`,
         params,
       ),
@@ -370,36 +401,58 @@ export class SessionTransaction extends SessionReads {
     scope: { orchestrationId: string } | { sessionIds: string[] },
     from: readonly SessionStatus[],
     to: SessionStatus,
-    changes: { statusReason: string | null; finishedAt?: Date },
+    changes: SessionChanges,
   ): Promise<MovedSession[]> {
     const s = sqlNames(this.em, SessionEntity);
     const [condition, key] =
       'orchestrationId' in scope ? [`${s.orchestrationId} = $1`, scope.orchestrationId] : [`${s.id} = ANY($1)`, scope.sessionIds];
+    const params: unknown[] = [key, from];
+    const sets = assignments(this.em, to, changes, params);
     return returnedRows<MovedSession>(
       await this.em.query(
         `WITH previous AS (
            SELECT ${s.id}, ${s.status} FROM ${s.$table} WHERE ${condition} AND ${s.status} = ANY($2) ORDER BY ${s.id} FOR UPDATE)
-         UPDATE ${s.$table} s SET ${s.status} = $3, ${s.statusReason} = $4, ${s.finishedAt} = coalesce($5, s.${s.finishedAt}),
-                ${s.updatedAt} = now()
+         UPDATE ${s.$table} s SET ${sets.join(', ')}
          FROM previous WHERE s.${s.id} = previous.${s.id} AND previous.${s.status} = ANY($2)
          RETURNING s.${s.id} AS "id", s.${s.orchestrationId} AS "orchestrationId", previous.${s.status} AS "previousStatus",
-                   s.${s.containerId} AS "containerId", s.${s.runnerId} AS "runnerId"`,
-        [key, from, to, changes.statusReason, changes.finishedAt ?? null],
+                   s.${s.containerId} AS "containerId", s.${s.runnerId} AS "runnerId", s.${s.run} AS "run"`,
+        params,
       ),
     );
   }
 
-  /** Every session `sessionId` depends on, directly or not, that nobody has asked to start. */
-  async ancestorsNotStarted(sessionId: string): Promise<string[]> {
+  /** Every session these depend on, directly or not, that nobody has asked to start. */
+  async ancestorsNotStarted(sessionIds: string[]): Promise<string[]> {
     const s = sqlNames(this.em, SessionEntity);
     const d = sqlNames(this.em, SessionDependencyEntity);
     const rows: { id: string }[] = await this.em.query(
       `WITH RECURSIVE ancestors(id) AS (
-         SELECT ${d.dependsOnId} FROM ${d.$table} WHERE ${d.sessionId} = $1
+         SELECT ${d.dependsOnId} FROM ${d.$table} WHERE ${d.sessionId} = ANY($1)
          UNION
          SELECT d.${d.dependsOnId} FROM ${d.$table} d JOIN ancestors a ON d.${d.sessionId} = a.id)
        SELECT s.${s.id} AS id FROM ancestors a JOIN ${s.$table} s ON s.${s.id} = a.id WHERE s.${s.status} = ANY($2)`,
-      [sessionId, NOT_STARTED],
+      [sessionIds, NOT_STARTED],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The sessions that depend on `sessionId`, directly or through each other, and ended without
+   * completing: what a re-run of it takes along. A completed dependent keeps its result, and what
+   * depends on it is not reached through it.
+   */
+  async dependentsNotCompleted(sessionId: string): Promise<string[]> {
+    const s = sqlNames(this.em, SessionEntity);
+    const d = sqlNames(this.em, SessionDependencyEntity);
+    const rows: { id: string }[] = await this.em.query(
+      `WITH RECURSIVE dependents(id) AS (
+         SELECT d.${d.sessionId} FROM ${d.$table} d JOIN ${s.$table} s ON s.${s.id} = d.${d.sessionId}
+          WHERE d.${d.dependsOnId} = $1 AND s.${s.status} = ANY($2)
+         UNION
+         SELECT d.${d.sessionId} FROM ${d.$table} d JOIN dependents p ON d.${d.dependsOnId} = p.id
+           JOIN ${s.$table} s ON s.${s.id} = d.${d.sessionId} WHERE s.${s.status} = ANY($2))
+       SELECT id FROM dependents ORDER BY id`,
+      [sessionId, NOT_COMPLETED_STATUSES],
     );
     return rows.map((r) => r.id);
   }
@@ -425,6 +478,11 @@ export class SessionTransaction extends SessionReads {
       .where('s.orchestrationId = :orchestrationId', { orchestrationId })
       .andWhere('s.status <> ALL(:terminal)', { terminal: TERMINAL_STATUSES })
       .getCount();
+  }
+
+  /** Forgets what the orchestration produced: it runs again (a retry), and will produce anew. */
+  async clearOrchestrationResult(id: string): Promise<void> {
+    await this.em.update(OrchestrationEntity, { id }, { result: null });
   }
 
   /** Records what the orchestration produced; false when there is no such orchestration. */
@@ -552,7 +610,7 @@ export class SessionStore {
     return this.reads.pendingDependents(sessionId);
   }
 
-  waiting(limit: number): Promise<{ sessionId: string; dependencies: DependencyStatus[] }[]> {
+  waiting(limit: number): Promise<WaitingSession[]> {
     return this.reads.waiting(limit);
   }
 

@@ -283,7 +283,7 @@ describe('captureLog from a real container (Docker)', () => {
     const startedAt = Date.now();
     const log = await engine.followLog(id);
     await engine.start(id);
-    const capture = await captureLog(log, { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream() });
+    const capture = await captureLog(log, { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker() });
     clearInterval(sampler);
     const seconds = (Date.now() - startedAt) / 1000;
     const tail = Buffer.byteLength('key [masked:CANARY]\nthe end\n');
@@ -304,7 +304,7 @@ describe('captureLog from a real container (Docker)', () => {
   it('follows the log of a container already started (adopted) from its start', async () => {
     const id = await started(await launchOf('echo first; sleep 1; echo second >&2', { limits: oneCpu, logCapBytes: MiB, fileSizeLimitBytes: MiB }));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const capture = await captureLog(await engine.followLog(id), { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream() });
+    const capture = await captureLog(await engine.followLog(id), { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker() });
     expect(await readFile(capture.file, 'utf8')).toBe('first\nsecond\n');
     expect(capture.lastLine).toBe('second');
   });

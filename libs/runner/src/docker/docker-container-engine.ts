@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { parseImageReference } from '@hub/contracts';
 import {
   CONTAINER_INPUTS_DIR,
+  CONTAINER_CONTEXT_FILE,
   CONTAINER_PROMPT_FILE,
   CONTAINER_WORKSPACE_DIR,
   type ContainerEngine,
@@ -315,7 +316,8 @@ function binds(launch: ContainerLaunch): string[] {
   const output = `${hostPath(launch.outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
   const prompt = `${hostPath(launch.promptFile, 'prompt file')}:${CONTAINER_PROMPT_FILE}:ro`;
   const workspace = `${hostPath(launch.workspaceDir, 'workspace')}:${CONTAINER_WORKSPACE_DIR}:rw`;
-  return [output, prompt, workspace, ...launch.inputs.map(inputBind)];
+  const context = launch.contextFile ? [`${hostPath(launch.contextFile, 'context file')}:${CONTAINER_CONTEXT_FILE}:ro`] : [];
+  return [output, prompt, ...context, workspace, ...launch.inputs.map(inputBind)];
 }
 
 function inputBind(input: ContainerInput): string {

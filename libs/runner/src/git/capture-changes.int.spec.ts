@@ -175,20 +175,16 @@ describe('captureChanges', () => {
     expect((failure as Error).message).toBe('capturing the changes of impl-a failed: the workspace is no longer a git repository (capture: .git is gone)');
   });
 
-  it('captures 1,000 changed files within a second (benchmark)', async () => {
+  it('counts every changed file and lists the first maxFilesListed of them', async () => {
+    // Its speed (1,000 changed files) is measured by `npm run bench -- git`, not here.
     const files: Record<string, string> = {};
-    for (let i = 0; i < 1_000; i++) files[`src/module-${i}.txt`] = `line 1 of ${i}\nline 2\n`;
+    for (let i = 0; i < 1_001; i++) files[`src/module-${String(i).padStart(4, '0')}.txt`] = `line 1 of ${i}\nline 2\n`;
     const { dir, request } = await workspaceOf(files);
     await asAgent(dir, () => writeFiles(dir, Object.fromEntries(Object.keys(files).map((path) => [path, `${files[path]}added by the agent\n`]))));
-    execFileSync('sync'); // the setup's writes flushed first, so that the figure is the capture's own
-    const started = performance.now();
     const captured = await captureChanges(engine, request);
-    const elapsed = performance.now() - started;
-    process.stdout.write(`captureChanges, 1000 changed files: ${elapsed.toFixed(0)} ms (helper container included)\n`);
-    expect(captured).toMatchObject({ fileCount: 1_000, added: 1_000, removed: 0 });
+    expect(captured).toMatchObject({ fileCount: 1_001, added: 1_001, removed: 0, truncated: false });
     expect(captured.files).toHaveLength(1_000);
+    expect(captured.files[999]).toEqual({ path: 'src/module-0999.txt', added: 1, removed: 0 });
     expect(existsSync(captured.bundleFile!)).toBe(true);
-    // A guard against pathologies only: the figure (goal 1 s) depends on what else the machine runs.
-    expect(elapsed).toBeLessThan(3_000);
   });
 });

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import type { HostDirAlias } from '@hub/git';
-import { GitCommandError, hostGit, type HostGitOptions } from '@hub/git';
+import { fetchFromBundle, GitCommandError, hostGit, type HostGitOptions } from '@hub/git';
 import { conflictMessage } from './conflict-message';
 import { handOver, HUB_IDENTITY } from './prepare-workspace';
 
@@ -106,21 +106,7 @@ export async function mergeChanges(
 async function fetchChanges(git: HostGitOptions, change: DependencyChanges, index: number): Promise<string> {
   if (!COMMIT.test(change.headCommit)) throw new Error(`the changes of ${change.sessionName} name no valid head commit`);
   if (!isAbsolute(change.bundleFile)) throw new Error(`the changes of ${change.sessionName} are not an absolute bundle path`);
-  await hostGit(
-    [
-      '-c',
-      'fetch.fsckObjects=true',
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      '--no-auto-gc',
-      '--no-recurse-submodules',
-      change.bundleFile,
-      `+HEAD:${refOf(index)}`,
-    ],
-    git,
-  ).catch((error) => {
+  await fetchFromBundle(change.bundleFile, `+HEAD:${refOf(index)}`, git).catch((error) => {
     throw new Error(`the changes of ${change.sessionName} could not be read: ${(error as Error).message}`, { cause: error });
   });
   const head = await rev(git, refOf(index));

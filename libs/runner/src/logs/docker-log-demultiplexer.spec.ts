@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { demultiplexLog } from '../docker/docker-container-engine';
-import { DockerLogDemultiplexer } from './docker-log-demultiplexer';
+import { DockerLogDemultiplexer, type OutputChunk } from './docker-log-demultiplexer';
 
 function frame(stream: 1 | 2, payload: Buffer): Buffer {
   const header = Buffer.alloc(8);
@@ -11,12 +11,23 @@ function frame(stream: 1 | 2, payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-async function demultiplexed(chunks: Buffer[]): Promise<Buffer> {
-  const out: Buffer[] = [];
+async function demultiplexedChunks(chunks: Buffer[]): Promise<OutputChunk[]> {
+  const out: OutputChunk[] = [];
   await pipeline(Readable.from(chunks), new DockerLogDemultiplexer(), async function* (source) {
-    for await (const chunk of source) out.push(chunk as Buffer);
+    for await (const chunk of source) out.push(chunk as OutputChunk);
   });
-  return Buffer.concat(out);
+  return out;
+}
+
+async function demultiplexed(chunks: Buffer[]): Promise<Buffer> {
+  return Buffer.concat((await demultiplexedChunks(chunks)).map((chunk) => chunk.bytes));
+}
+
+/** Each stream's bytes, in order. */
+async function byStream(chunks: Buffer[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = { stdout: '', stderr: '' };
+  for (const chunk of await demultiplexedChunks(chunks)) out[chunk.stream] += chunk.bytes.toString('latin1');
+  return out;
 }
 
 function cut(content: Buffer, offsets: number[]): Buffer[] {
@@ -36,6 +47,9 @@ describe('DockerLogDemultiplexer', () => {
           expect(await demultiplexed(cut(raw, offsets))).toEqual(expected);
           // The same as the whole-buffer demultiplexer it replaces.
           expect(demultiplexLog(raw)).toEqual(expected);
+          // Each payload marked with its stream.
+          const streamOf = (wanted: 1 | 2) => Buffer.concat(frames.filter(([stream]) => stream === wanted).map(([, p]) => Buffer.from(p)));
+          expect(await byStream(cut(raw, offsets))).toEqual({ stdout: streamOf(1).toString('latin1'), stderr: streamOf(2).toString('latin1') });
         },
       ),
       { numRuns: 1000 },
@@ -47,7 +61,7 @@ describe('DockerLogDemultiplexer', () => {
     const header = frame(1, Buffer.alloc(0));
     header.writeUInt32BE(100 * 1024 * 1024, 4); // a 100 MiB frame, of which only 3 bytes come
     const seen: Buffer[] = [];
-    demux.on('data', (chunk: Buffer) => seen.push(chunk));
+    demux.on('data', (chunk: OutputChunk) => seen.push(chunk.bytes));
     demux.write(header);
     demux.write(Buffer.from('abc'));
     await new Promise((resolve) => setImmediate(resolve));
@@ -57,5 +71,6 @@ describe('DockerLogDemultiplexer', () => {
   it('passes an unframed (TTY) stream on as it is', async () => {
     expect((await demultiplexed([Buffer.from('plain tty'), Buffer.from(' output\n')])).toString()).toBe('plain tty output\n');
     expect((await demultiplexed([Buffer.from('short')])).toString()).toBe('short');
+    expect(await byStream([Buffer.from('plain tty output\n')])).toEqual({ stdout: 'plain tty output\n', stderr: '' });
   });
 });

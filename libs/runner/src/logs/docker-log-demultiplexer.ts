@@ -1,30 +1,44 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import type { OutputStream } from '@hub/contracts';
 
 const HEADER_BYTES = 8;
+const STDERR = 2;
+
+/** Bytes a container wrote, and to which of its outputs. */
+export interface OutputChunk {
+  stream: OutputStream;
+  bytes: Buffer;
+}
 
 /**
  * Docker's non-TTY log stream, as a stream: each frame is an 8-byte header (stream byte 0–2, three
- * zero bytes, big-endian payload length) then the payload; out come the payloads, in order. Frames
- * may be cut anywhere across chunks, and a payload may be as large as 4 GiB: it is passed on piece
- * by piece as it arrives, never gathered, so at most a header (8 bytes) is ever held. A stream that
- * is not framed (a TTY container's) is passed on as it is, from the first byte that is not a header.
+ * zero bytes, big-endian payload length) then the payload; out come the payloads, in order, each
+ * marked with its stream (an OutputChunk; stdin's, never written, counts as stdout). Frames may be
+ * cut anywhere across chunks, and a payload may be as large as 4 GiB: it is passed on piece by piece
+ * as it arrives, never gathered, so at most a header (8 bytes) is ever held. A stream that is not
+ * framed (a TTY container's) is passed on as it is, as stdout, from the first byte that is not a header.
  */
 export class DockerLogDemultiplexer extends Transform {
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private headerBytes = 0;
   private payloadLeft = 0;
+  private payloadStream: OutputStream = 'stdout';
   private framed = true;
+
+  constructor() {
+    super({ readableObjectMode: true });
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     let offset = 0;
     while (offset < chunk.length) {
       if (!this.framed) {
-        this.push(chunk.subarray(offset));
+        this.pass('stdout', chunk.subarray(offset));
         break;
       }
       if (this.payloadLeft > 0) {
         const end = Math.min(chunk.length, offset + this.payloadLeft);
-        this.push(chunk.subarray(offset, end));
+        this.pass(this.payloadStream, chunk.subarray(offset, end));
         this.payloadLeft -= end - offset;
         offset = end;
         continue;
@@ -38,18 +52,24 @@ export class DockerLogDemultiplexer extends Transform {
       if (!isFrameHeader(this.header)) {
         // Not framed after all: what was taken for a header is content.
         this.framed = false;
-        this.push(Buffer.from(this.header));
+        this.pass('stdout', Buffer.from(this.header));
         continue;
       }
       this.payloadLeft = this.header.readUInt32BE(4);
+      this.payloadStream = this.header[0] === STDERR ? 'stderr' : 'stdout';
     }
     done();
   }
 
   override _flush(done: TransformCallback): void {
     // A stream cut inside a header: those bytes are kept, not lost.
-    if (this.headerBytes > 0) this.push(Buffer.from(this.header.subarray(0, this.headerBytes)));
+    if (this.headerBytes > 0) this.pass('stdout', Buffer.from(this.header.subarray(0, this.headerBytes)));
     done();
+  }
+
+  private pass(stream: OutputStream, bytes: Buffer): void {
+    const chunk: OutputChunk = { stream, bytes };
+    this.push(chunk);
   }
 }
 

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import type { OutputStream } from '@hub/contracts';
 import { RunnerSecrets } from '../secrets/runner-secrets';
+import type { LiveLogTap } from './live-log-publisher';
 import { captureLog, lastLineOf } from './log-capture';
 
 const MiB = 1024 * 1024;
@@ -15,15 +17,28 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function frames(...payloads: string[]): Buffer {
+/** Docker's framing: stdout (1) for a string, the given stream for a pair. */
+function frames(...payloads: (string | [1 | 2, string])[]): Buffer {
   return Buffer.concat(
-    payloads.map((payload, i) => {
+    payloads.map((part) => {
+      const [stream, payload] = typeof part === 'string' ? [1, part] : part;
       const header = Buffer.alloc(8);
-      header[0] = i % 2 ? 2 : 1;
+      header[0] = stream;
       header.writeUInt32BE(Buffer.byteLength(payload), 4);
       return Buffer.concat([header, Buffer.from(payload)]);
     }),
   );
+}
+
+/** A live log that records what it was given. */
+class RecordingTap implements LiveLogTap {
+  readonly seen: string[] = [];
+  write(stream: OutputStream, bytes: Buffer): void {
+    this.seen.push(`${stream}:${bytes.toString()}`);
+  }
+  capReached(): void {
+    this.seen.push('cap');
+  }
 }
 
 afterAll(async () => {
@@ -34,14 +49,30 @@ describe('captureLog', () => {
   it('keeps the demultiplexed, masked log, even with a secret cut across frames and chunks', async () => {
     const raw = frames('hello canary-se', 'cret-value\n', 'bye\n');
     const chunks = [raw.subarray(0, 5), raw.subarray(5, 20), raw.subarray(20)];
-    const capture = await captureLog(Readable.from(chunks), { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream() });
+    const capture = await captureLog(Readable.from(chunks), { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker() });
     expect(await readFile(capture.file, 'utf8')).toBe('hello [masked:CANARY]\nbye\n');
     expect(capture).toMatchObject({ keptBytes: 26, droppedBytes: 0, lastLine: 'bye' });
   });
 
+  it('masks stdout and stderr each on its own, and hands the live log what is kept, marked by stream, in order', async () => {
+    // A secret written in two pieces, with a line of stderr between them.
+    const raw = frames('key: canary-', [2, 'warning\n'], 'secret-value\n', [2, 'done\n']);
+    const live = new RecordingTap();
+    const capture = await captureLog(Readable.from([raw]), { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker(), live });
+    expect(await readFile(capture.file, 'utf8')).toBe('key: warning\n[masked:CANARY]\ndone\n');
+    expect(live.seen).toEqual(['stdout:key: ', 'stderr:warning\n', 'stdout:[masked:CANARY]\n', 'stderr:done\n']);
+  });
+
+  it('hands the live log the kept bytes only, then tells it the cap was reached, once', async () => {
+    const live = new RecordingTap();
+    const raw = frames('0123456789', [2, 'abcdefghij\n'], 'more\n');
+    await captureLog(Readable.from([raw]), { dir: await tempDir(), capBytes: 15, masker: () => secrets.chunkMasker(), live });
+    expect(live.seen).toEqual(['stdout:0123456789', 'stderr:abcde', 'cap']);
+  });
+
   it('keeps the first capBytes, counts the rest, and names the last line printed even when dropped', async () => {
     const raw = frames('0123456789', 'abcdefghij\n', 'dropped line\n', 'last: canary-secret-value\n\n');
-    const capture = await captureLog(Readable.from([raw]), { dir: await tempDir(), capBytes: 15, masker: secrets.maskingStream() });
+    const capture = await captureLog(Readable.from([raw]), { dir: await tempDir(), capBytes: 15, masker: () => secrets.chunkMasker() });
     expect(await readFile(capture.file, 'utf8')).toBe('0123456789abcde');
     expect(capture.keptBytes).toBe(15);
     expect(capture.droppedBytes).toBe(Buffer.byteLength('fghij\ndropped line\nlast: [masked:CANARY]\n\n'));
@@ -49,7 +80,7 @@ describe('captureLog', () => {
   });
 
   it('keeps nothing with a cap of 0, and still counts', async () => {
-    const capture = await captureLog(Readable.from([frames('abc\n')]), { dir: await tempDir(), capBytes: 0, masker: secrets.maskingStream() });
+    const capture = await captureLog(Readable.from([frames('abc\n')]), { dir: await tempDir(), capBytes: 0, masker: () => secrets.chunkMasker() });
     expect(capture).toMatchObject({ keptBytes: 0, droppedBytes: 4, lastLine: 'abc' });
     expect(await readFile(capture.file, 'utf8')).toBe('');
   });
@@ -58,7 +89,7 @@ describe('captureLog', () => {
     const never = new PassThrough();
     never.write(frames('started\n'));
     const controller = new AbortController();
-    const capture = captureLog(never, { dir: await tempDir(), capBytes: MiB, masker: secrets.maskingStream(), signal: controller.signal });
+    const capture = captureLog(never, { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker(), signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     await expect(capture).rejects.toThrow(/abort/i);
   });

@@ -1,13 +1,18 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable, type Transform } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DockerLogDemultiplexer } from './docker-log-demultiplexer';
+import type { OutputStream } from '@hub/contracts';
+import type { ChunkMasker } from '../secrets/runner-secrets';
+import { DockerLogDemultiplexer, type OutputChunk } from './docker-log-demultiplexer';
+import type { LiveLogTap } from './live-log-publisher';
 
 /** How much of the end of a log is kept in memory (whatever was dropped), for its last line. */
 const TAIL_BYTES = 4096;
 /** A last line is cut to this many characters. */
 const LAST_LINE_CHARS = 300;
+/** Chunks (of up to a Docker frame's read each) the file sink holds while the disk catches up. */
+const SINK_CHUNKS = 16;
 
 export interface LogCaptureOptions {
   /** Existing directory the log file is written in. */
@@ -16,8 +21,13 @@ export interface LogCaptureOptions {
   fileName?: string;
   /** Bytes kept (after masking): the first `capBytes`; every byte beyond is counted as dropped. */
   capBytes: number;
-  /** A fresh masking stream (`RunnerSecrets.maskingStream()`): what is kept, and the last line, are masked. */
-  masker: Transform;
+  /**
+   * Makes a fresh masker (`RunnerSecrets.chunkMasker`); stdout and stderr get one each, so that what
+   * is kept, shown live, and the last line, are masked.
+   */
+  masker: () => ChunkMasker;
+  /** Also given what is kept, as it is read and marked by stream (the live log); it never makes the capture wait. */
+  live?: LiveLogTap;
   /** Stops the capture (the promise then rejects with an AbortError); the file keeps what was written. */
   signal?: AbortSignal;
 }
@@ -33,10 +43,11 @@ export interface LogCapture {
 
 /**
  * Captures a container's log while it runs, from Docker's multiplexed log stream
- * (`ContainerEngine.followLog`): demultiplexed, masked, the first `capBytes` written to a file, the
- * rest counted and dropped. Memory stays bounded (a few chunks, the secrets' lengths and a 4 KiB
- * tail) whatever the container prints. Below the cap, reading waits for the disk (backpressure);
- * beyond it, bytes are dropped as fast as they come, so reading never lags behind the container.
+ * (`ContainerEngine.followLog`): demultiplexed, each stream masked on its own, the first `capBytes`
+ * written to a file in the order read (and handed to the live log), the rest counted and dropped.
+ * Memory stays bounded (a few chunks, the secrets' lengths and a 4 KiB tail) whatever the container
+ * prints. Below the cap, reading waits for the disk (backpressure), never for the live log; beyond
+ * it, bytes are dropped as fast as they come, so reading never lags behind the container.
  */
 export async function captureLog(raw: NodeJS.ReadableStream, options: LogCaptureOptions): Promise<LogCapture> {
   if (!Number.isSafeInteger(options.capBytes) || options.capBytes < 0) {
@@ -44,16 +55,47 @@ export async function captureLog(raw: NodeJS.ReadableStream, options: LogCapture
   }
   const file = join(options.dir, options.fileName ?? 'log');
   const handle = await open(file, 'w', 0o600);
-  const sink = new CappedFileSink(handle, options.capBytes);
+  const sink = new CappedFileSink(handle, options.capBytes, options.live);
   try {
-    await pipeline(raw, new DockerLogDemultiplexer(), options.masker, sink, { signal: options.signal });
+    await pipeline(raw, new DockerLogDemultiplexer(), new OutputMasking(options.masker), sink, { signal: options.signal });
   } finally {
     await handle.close();
   }
   return { file, keptBytes: sink.keptBytes, droppedBytes: sink.droppedBytes, lastLine: lastLineOf(sink.tail()) };
 }
 
-/** Writes the first `capBytes` bytes to the file and counts the rest; remembers the last 4 KiB of all. */
+/**
+ * Masks stdout and stderr each with its own masker (a secret written in two pieces with a line of the
+ * other stream between them is still found), passing the chunks on in the order they came.
+ */
+class OutputMasking extends Transform {
+  private readonly maskers: Record<OutputStream, ChunkMasker>;
+
+  constructor(masker: () => ChunkMasker) {
+    super({ objectMode: true });
+    this.maskers = { stdout: masker(), stderr: masker() };
+  }
+
+  override _transform(chunk: OutputChunk, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.pass(chunk.stream, this.maskers[chunk.stream].push(chunk.bytes));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.pass('stdout', this.maskers.stdout.end());
+    this.pass('stderr', this.maskers.stderr.end());
+    done();
+  }
+
+  private pass(stream: OutputStream, bytes: Buffer): void {
+    if (bytes.length) this.push({ stream, bytes } satisfies OutputChunk);
+  }
+}
+
+/**
+ * Writes the first `capBytes` bytes to the file (and hands them to the live log) and counts the rest;
+ * remembers the last 4 KiB of all.
+ */
 class CappedFileSink extends Writable {
   keptBytes = 0;
   droppedBytes = 0;
@@ -64,15 +106,19 @@ class CappedFileSink extends Writable {
   constructor(
     private readonly handle: FileHandle,
     private readonly capBytes: number,
+    private readonly live: LiveLogTap | undefined,
   ) {
-    super({ highWaterMark: 1024 * 1024 });
+    super({ objectMode: true, highWaterMark: SINK_CHUNKS });
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.remember(chunk);
-    const room = this.capBytes - this.keptBytes;
-    const kept = chunk.subarray(0, Math.max(0, room));
-    this.droppedBytes += chunk.length - kept.length;
+  override _write({ stream, bytes }: OutputChunk, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.remember(bytes);
+    const kept = bytes.subarray(0, Math.max(0, this.capBytes - this.keptBytes));
+    if (kept.length) this.live?.write(stream, kept);
+    if (kept.length < bytes.length) {
+      if (this.droppedBytes === 0) this.live?.capReached();
+      this.droppedBytes += bytes.length - kept.length;
+    }
     if (!kept.length) return done();
     this.keptBytes += kept.length;
     writeFully(this.handle, kept).then(() => done(), done);

@@ -30,9 +30,13 @@ export class AttemptOutputs {
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
   ) {}
 
-  async storeLog(sessionId: string, captured: LogCapture | null, log: HubLogger): Promise<void> {
+  async storeLog(sessionId: string, attempt: number, captured: LogCapture | null, log: HubLogger): Promise<void> {
     if (!captured) return;
-    await retry(() => this.store.putLogFile(sessionId, captured.file), { what: 'storing the log', log, patienceMs: OBJECT_STORE_PATIENCE_MS });
+    await retry(() => this.store.putLogFile(sessionId, attempt, captured.file), {
+      what: 'storing the log',
+      log,
+      patienceMs: OBJECT_STORE_PATIENCE_MS,
+    });
   }
 
   async storeOutput(sessionId: string, attempt: number, outputDir: string, log: HubLogger): Promise<StoredOutput> {

@@ -13,6 +13,7 @@ export const CONTAINER_WORKSPACE_DIR = '/workspace';
 
 /** Where the session's prompt is mounted, read-only: a file, so any prompt the API accepts arrives whole. */
 export const CONTAINER_PROMPT_FILE = '/hub/prompt';
+export const CONTAINER_CONTEXT_FILE = '/hub/context';
 
 /** Where each input is mounted (read-only) inside the container: `<CONTAINER_INPUTS_DIR>/<name>`. */
 export const CONTAINER_INPUTS_DIR = '/hub/inputs';
@@ -33,6 +34,8 @@ export interface ContainerLaunch {
   outputDir: string;
   /** Host file mounted read-only at /hub/prompt. */
   promptFile: string;
+  /** Host file mounted read-only at /hub/context; null when the session has no context. */
+  contextFile?: string | null;
   /** The session's git workspace on the host, mounted read-write at /workspace. */
   workspaceDir: string;
   inputs: ContainerInput[];

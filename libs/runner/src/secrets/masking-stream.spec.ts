@@ -72,4 +72,13 @@ describe('RunnerSecrets.maskingStream', () => {
     }
     expect(out + replacer.end().length).toBe(64 * 1024 * 1000);
   });
+
+  it('holds back only what may be the start of a secret: a line printed live is passed on whole', () => {
+    const replacer = new StreamingReplacer(Buffer.from('secret-value'), Buffer.from('[masked:S]'));
+    expect(replacer.push(Buffer.from('a line of output\n')).toString()).toBe('a line of output\n');
+    expect(replacer.push(Buffer.from('then secr')).toString()).toBe('then ');
+    expect(replacer.push(Buffer.from('et-value, and s')).toString()).toBe('[masked:S], and ');
+    expect(replacer.push(Buffer.from('o on\n')).toString()).toBe('so on\n');
+    expect(replacer.end().length).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Transform } from 'node:stream';
-import { imageMatches } from '../sessions/image-policy';
+import { imageMatches } from '@hub/contracts';
 import { StreamingReplacer } from './streaming-replacer';
 
 export interface SecretGrant {
@@ -10,6 +10,14 @@ export interface SecretGrant {
 }
 
 const MIN_MASKED_LENGTH = 4;
+
+/** Masks a stream of chunks: what `push` returns, then what `end` returns, is `mask` of all the chunks. */
+export interface ChunkMasker {
+  /** The bytes now decided (some of a chunk's may be held back until the next shows whether they start a secret). */
+  push(chunk: Buffer): Buffer;
+  /** What was held back. */
+  end(): Buffer;
+}
 
 /**
  * The secrets a runner holds (an Anthropic key, a GitHub token, …): given only to the containers of
@@ -69,19 +77,37 @@ export class RunnerSecrets {
    * the memory used is a chunk plus the secrets' lengths, whatever the stream's size.
    */
   maskingStream(): Transform {
-    const stages = this.masked().map(([name, value]) => new StreamingReplacer(Buffer.from(value), Buffer.from(`[masked:${name}]`)));
+    const masker = this.chunkMasker();
     return new Transform({
       transform(chunk: Buffer, _encoding, done) {
-        let data = chunk;
-        for (const stage of stages) data = stage.push(data);
+        const data = masker.push(chunk);
         done(null, data.length ? data : undefined);
       },
       flush(done) {
-        let data: Buffer = Buffer.alloc(0);
-        for (const stage of stages) data = Buffer.concat([stage.push(data), stage.end()]);
+        const data = masker.end();
         done(null, data.length ? data : undefined);
       },
     });
+  }
+
+  /**
+   * `maskingStream` one chunk at a time, called directly: for a stream of chunks that must stay apart
+   * from another's (a container's stdout and stderr, each masked on its own, in the order read).
+   */
+  chunkMasker(): ChunkMasker {
+    const stages = this.masked().map(([name, value]) => new StreamingReplacer(Buffer.from(value), Buffer.from(`[masked:${name}]`)));
+    return {
+      push(chunk) {
+        let data = chunk;
+        for (const stage of stages) data = stage.push(data);
+        return data;
+      },
+      end() {
+        let data: Buffer = Buffer.alloc(0);
+        for (const stage of stages) data = Buffer.concat([stage.push(data), stage.end()]);
+        return data;
+      },
+    };
   }
 
   maskText(text: string): string {

@@ -1,5 +1,5 @@
 import type { SessionSpec } from '@hub/contracts';
-import { CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE } from '../ports/container-engine.port';
+import { CONTAINER_CONTEXT_FILE, CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE } from '../ports/container-engine.port';
 import type { RunnerSecrets } from '../secrets/runner-secrets';
 
 /**
@@ -15,6 +15,7 @@ export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets):
     HUB_ORCHESTRATION_ID: spec.orchestrationId,
     HUB_SESSION_TYPE: spec.type,
     HUB_PROMPT_FILE: CONTAINER_PROMPT_FILE,
+    ...(spec.context !== null ? { HUB_CONTEXT_FILE: CONTAINER_CONTEXT_FILE } : {}),
     ...(Buffer.byteLength(spec.prompt) <= PROMPT_ENV_MAX_BYTES ? { HUB_PROMPT: spec.prompt } : {}),
     HUB_ATTEMPT: String(spec.attempt),
     HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),

@@ -9,6 +9,7 @@ import {
   EventOf,
   EventPayload,
   EventSubject,
+  LiveLogMessage,
   OutputFile,
   OutputManifest,
   RpcRequest,
@@ -16,8 +17,9 @@ import {
   RpcSubject,
   SessionSpec,
 } from '@hub/contracts';
-import { DeferredDelivery, EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
+import { DeferredDelivery, EventPublisher, LiveLogStream, OutputStore, RpcClient } from '@hub/messaging';
 import { InputFetcher } from '../inputs/input-fetcher';
+import { LiveLogs } from '../logs/live-logs';
 import { AttemptOutputs } from '../output/attempt-outputs';
 import type { ContainerEngine, ContainerExit, ContainerLaunch, HelperExit, ImageStatus, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
@@ -104,10 +106,10 @@ class InMemoryOutputs {
     return this.objects.get(`${sessionId}/${path}`) ?? null;
   }
 
-  async putLogFile(sessionId: string, file: string): Promise<void> {
+  async putLogFile(sessionId: string, attempt: number, file: string): Promise<void> {
     this.reach();
-    this.objects.set(`${sessionId}/log`, readFileSync(file));
-    this.stored.push(`${sessionId}/log`);
+    this.objects.set(`${sessionId}/logs/${attempt}`, readFileSync(file));
+    this.stored.push(`${sessionId}/logs/${attempt}`);
   }
 
   async putFileStream(sessionId: string, path: string, content: NodeJS.ReadableStream): Promise<void> {
@@ -123,8 +125,29 @@ class InMemoryOutputs {
     this.manifests.set(sessionId, manifest);
   }
 
-  logOf(sessionId: string): string | undefined {
-    return this.objects.get(`${sessionId}/log`)?.toString('utf8');
+  logOf(sessionId: string, attempt: number): string | undefined {
+    return this.objects.get(`${sessionId}/logs/${attempt}`)?.toString('utf8');
+  }
+}
+
+/** The live logs (HUB_LOGS): what each attempt published, in order. */
+class InMemoryLiveLogStream {
+  readonly published = new Map<string, LiveLogMessage[]>();
+
+  async publish(sessionId: string, attempt: number, message: LiveLogMessage): Promise<void> {
+    const key = `${sessionId}/${attempt}`;
+    this.published.set(key, [...(this.published.get(key) ?? []), message]);
+  }
+
+  async discard(sessionId: string, attempt: number): Promise<void> {
+    this.published.delete(`${sessionId}/${attempt}`);
+  }
+
+  /** The output an attempt published, joined, and whether it ended (at its last message). */
+  of(sessionId: string, attempt: number): { output: string; ended: boolean } {
+    const messages = this.published.get(`${sessionId}/${attempt}`) ?? [];
+    const output = messages.flatMap((m) => m.chunks.map((c) => c.text)).join('');
+    return { output, ended: !!messages.at(-1)?.end };
   }
 }
 
@@ -209,6 +232,7 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
     orchestrationName: 'pipeline',
     type: 'agent',
     prompt: 'cat /hub/inputs/planner/plan.md',
+    context: null,
     preamble: '',
     image: 'hub/test-agent:latest',
     repository: null,
@@ -257,6 +281,7 @@ describe('RunSession', () => {
   let publisher: RecordingPublisher;
   let engine: RecordingEngine;
   let slots: RunnerSlots;
+  let liveLogs: InMemoryLiveLogStream;
   let ledger: SessionLedger;
 
   beforeEach(async () => {
@@ -265,6 +290,7 @@ describe('RunSession', () => {
     publisher = new RecordingPublisher();
     engine = new RecordingEngine();
     slots = new RunnerSlots(1);
+    liveLogs = new InMemoryLiveLogStream();
   });
 
   afterEach(async () => {
@@ -296,7 +322,8 @@ describe('RunSession', () => {
     const reporter = new ExitReporter(publisher as unknown as EventPublisher, ledger, settings);
     const store = outputs as unknown as OutputStore;
     const workspaces = new InMemoryWorkspaces() as unknown as GitWorkspaces;
-    const watcher = new WatchContainer(reporter, new AttemptOutputs(store, settings), files, workspaces, engine, settings, logger);
+    const live = new LiveLogs(liveLogs as unknown as LiveLogStream, { maxBytes: 1024 * 1024, maxAgeMs: 60_000 }, logger);
+    const watcher = new WatchContainer(reporter, new AttemptOutputs(store, settings), files, workspaces, live, engine, settings, logger);
     return new RunSession(
       registry as unknown as RpcClient,
       slots,
@@ -307,6 +334,7 @@ describe('RunSession', () => {
       workspaces,
       watcher,
       reporter,
+      live,
       engine,
       settings,
       logger,
@@ -338,6 +366,19 @@ describe('RunSession', () => {
 
     expect(registry.claims).toBe(1);
     expect((await eventually(() => publisher.exited())).cause).toBe('exited');
+  });
+
+  it('publishes what the container prints live, then its end; an attempt that never started ends its live log too', async () => {
+    engine.printed = 'one\ntwo\n';
+    await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+    expect(liveLogs.of(SESSION, 2)).toEqual({ output: 'one\ntwo\n', ended: true });
+    await settled();
+
+    publisher.published.length = 0;
+    await runSession(new InMemoryRegistry(specOf({ attempt: 3, image: 'other/agent:latest' }))).onReady(readyEvent(null));
+    expect((await eventually(() => publisher.exited())).cause).toBe('image_not_allowed');
+    expect(await eventually(() => (liveLogs.of(SESSION, 3).ended ? liveLogs.of(SESSION, 3) : undefined))).toEqual({ output: '', ended: true });
   });
 
   it("mounts each dependency's outputs and lists them in HUB_INPUTS, then removes the attempt's files with the container", async () => {
@@ -392,7 +433,7 @@ describe('RunSession', () => {
 
     expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, containerId: 'container-1' });
     expect(engine.inputsAtCreate).toEqual([{ planner: '# plan\n' }]);
-    expect(outputs.stored).toEqual([`${SESSION}/log`]);
+    expect(outputs.stored).toEqual([`${SESSION}/logs/2`]);
     expect(outputs.manifestOf(SESSION)).toEqual({ sessionId: SESSION, attempt: 2, files: [], skipped: [], skippedCount: 0 });
   });
 
@@ -479,6 +520,32 @@ describe('RunSession', () => {
     expect(engine.launches[0].env['HUB_PROMPT']).toBe('echo short');
   });
 
+  it('gives the context apart from the prompt, as a file mounted at /hub/context, and only when the session has one', async () => {
+    await runSession(new InMemoryRegistry(specOf({ prompt: 'cat "$HUB_CONTEXT_FILE"', context: 'the API is v2' }))).onReady(readyEvent(null));
+    await eventually(() => (engine.launches.length ? true : undefined));
+    const [launch] = engine.launches;
+    expect(launch.contextFile).toBe(join(attemptDir(), 'context'));
+    expect(await readFile(launch.contextFile!, 'utf8').catch(() => 'already removed')).toMatch(/^(the API is v2|already removed)$/);
+    expect(launch.env['HUB_CONTEXT_FILE']).toBe('/hub/context');
+    expect(launch.env['HUB_PROMPT']).toBe('cat "$HUB_CONTEXT_FILE"');
+    await settled();
+
+    engine.launches.length = 0;
+    publisher.published.length = 0;
+    await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+    expect(engine.launches[0].contextFile).toBeNull();
+    expect(engine.launches[0].env['HUB_CONTEXT_FILE']).toBeUndefined();
+  });
+
+  it("refuses an image outside its own allow-list, though the registry's let it through, without creating a container", async () => {
+    await runSession(new InMemoryRegistry(specOf({ image: 'busybox:latest' }))).onReady(readyEvent(null));
+    const exit = await eventually(() => publisher.exited());
+    expect(exit).toMatchObject({ cause: 'image_not_allowed', containerId: null });
+    expect(exit.detail).toContain("not on this runner's allow-list (HUB_ALLOWED_IMAGES=hub/*)");
+    expect(engine.launches).toEqual([]);
+  });
+
   it('keeps the first logCapBytes of the log, and reports how much it dropped and why', async () => {
     engine.printed = `${'x'.repeat(3000)}\nlast words\n`;
 
@@ -487,7 +554,9 @@ describe('RunSession', () => {
 
     expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, logBytes: 1024, logDroppedBytes: 3012 - 1024 });
     expect(exited.detail).toBe('log truncated: kept the first 1.0 KiB, dropped 1.9 KiB over the log cap (HUB_LOG_CAP_MB)');
-    expect(outputs.logOf(SESSION)).toBe('x'.repeat(1024));
+    expect(outputs.logOf(SESSION, 2)).toBe('x'.repeat(1024));
+    // The live log shows what is kept, no more.
+    expect(liveLogs.of(SESSION, 2)).toEqual({ output: 'x'.repeat(1024), ended: true });
   });
 
   it('honours a cancel that arrives while its claim is on its way: no container is created', async () => {

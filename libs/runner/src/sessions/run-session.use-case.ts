@@ -3,6 +3,7 @@ import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { InputFetcher } from '../inputs/input-fetcher';
+import { LiveLogs } from '../logs/live-logs';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
@@ -33,6 +34,7 @@ export class RunSession {
     private readonly workspaces: GitWorkspaces,
     private readonly watcher: WatchContainer,
     private readonly reporter: ExitReporter,
+    private readonly liveLogs: LiveLogs,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
@@ -98,6 +100,8 @@ export class RunSession {
       session.containerId = containerId;
       log.info({ containerId, cancelRequested: held.cancelRequested }, 'adopting container');
       if (held.cancelRequested) void this.watcher.stop(session, 'cancelled', this.settings.stopGraceSeconds);
+      // Its log is read again from the start: what was published live before is replaced, not repeated.
+      await this.liveLogs.restart(held.sessionId, held.attempt, log);
       const elapsedMs = held.startedAt ? Date.now() - Date.parse(held.startedAt) : 0;
       return this.watcher.watch({
         session,
@@ -117,6 +121,7 @@ export class RunSession {
     const log = this.logger.child({ sessionId: held.sessionId, attempt: held.attempt });
     log.warn('container lost: the session was held by this runner but its container no longer exists');
     const report = exitWithoutContainer('container_lost', 'its container no longer exists on the runner');
+    void this.liveLogs.ended(held.sessionId, held.attempt, log);
     await this.reporter.exited(held.sessionId, held.attempt, report, 0, log);
   }
 
@@ -137,6 +142,8 @@ export class RunSession {
       log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
       report = exitWithoutContainer(session.stopCause ?? 'start_failed', detail, session.containerId);
     }
+    // For an attempt that never started, whoever follows its log learns it ended (a captured one said so already).
+    void this.liveLogs.ended(sessionId, attempt, log);
     try {
       // Reported first, removed after: a runner that dies in between leaves an exited container
       // that reconciliation removes as an orphan, never an outcome that is lost and run again.
@@ -168,7 +175,7 @@ export class RunSession {
       );
     }
     if (session.stopCause) return exitWithoutContainer(session.stopCause, 'stopped before its container was created');
-    const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt);
+    const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt, spec.context);
     try {
       const workspace = await this.workspaces.prepare(spec, paths, log);
       log.info({ baseCommit: workspace.baseCommit, headCommit: workspace.headCommit }, 'workspace prepared');
@@ -186,6 +193,7 @@ export class RunSession {
       env: containerEnvironment(spec, this.settings.secrets),
       outputDir: paths.outputDir,
       promptFile: paths.promptFile,
+      contextFile: spec.context === null ? null : paths.contextFile,
       workspaceDir: paths.workspaceDir,
       inputs,
       network: this.settings.networks.networkFor(spec.image),

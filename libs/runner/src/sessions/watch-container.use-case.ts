@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ChangeSummary, ContainerExitCause } from '@hub/contracts';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
+import { LiveLogs } from '../logs/live-logs';
 import { captureLog, type LogCapture } from '../logs/log-capture';
 import { AttemptOutputs, type StoredOutput } from '../output/attempt-outputs';
 import { watchDiskQuota } from '../output/output-quota';
@@ -27,9 +28,9 @@ export interface WatchedAttempt {
 }
 
 /**
- * From a started container to its exit report: its log captured as it runs (capped), its time
- * limit and disk quota enforced, then its log, output files and manifest stored. Bounded whatever
- * the agent prints or writes.
+ * From a started container to its exit report: its log captured as it runs (capped, and published
+ * live), its time limit and disk quota enforced, then its log, output files and manifest stored.
+ * Bounded whatever the agent prints or writes.
  */
 @Injectable()
 export class WatchContainer {
@@ -38,6 +39,7 @@ export class WatchContainer {
     private readonly outputs: AttemptOutputs,
     private readonly files: AttemptFiles,
     private readonly workspaces: GitWorkspaces,
+    private readonly liveLogs: LiveLogs,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
@@ -46,7 +48,7 @@ export class WatchContainer {
   async watch(attempt: WatchedAttempt): Promise<ExitReport> {
     const { session, containerId, paths, log } = attempt;
     // Read from now on, whatever happens next: Docker holds the container's writes for its reader.
-    const capturing = this.captureLog(attempt.logStream, containerId, paths, log);
+    const capturing = this.captureLog(attempt.logStream, session, containerId, paths, log);
     await this.reporter.started(session.sessionId, session.attempt, containerId, log);
     const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), Math.max(0, attempt.timeLeftMs));
     const quota = watchDiskQuota({
@@ -62,7 +64,7 @@ export class WatchContainer {
     // A file cut at the size limit (the writer got SIGXFSZ) fills the quota exactly.
     if (!session.stopCause && (await quota.measure()) >= this.settings.outputQuotaBytes) session.stopCause = 'quota_exceeded';
     const cause = session.stopCause ?? 'exited';
-    await this.outputs.storeLog(session.sessionId, captured, log);
+    await this.outputs.storeLog(session.sessionId, session.attempt, captured, log);
     const changes =
       cause === 'quota_exceeded' ? { summary: null, problem: null } : await this.captureChanges(session.sessionId, paths, log);
     const output =
@@ -113,21 +115,25 @@ export class WatchContainer {
   }
 
   /**
-   * Follows the container's log from its start. A capture that fails (Docker dropping the stream)
-   * loses the log, not the outcome: the exit is still reported, and says so.
+   * Follows the container's log from its start, publishing it live as it comes; the live log ends
+   * with the capture. A capture that fails (Docker dropping the stream) loses the log, not the
+   * outcome: the exit is still reported, and says so.
    */
   private async captureLog(
     stream: NodeJS.ReadableStream,
+    session: SessionInHand,
     containerId: string,
     paths: AttemptPaths,
     log: HubLogger,
   ): Promise<LogCapture | null> {
     const drain = new AbortController();
+    const live = this.liveLogs.open(session.sessionId, session.attempt, log);
     try {
       const capture = captureLog(stream, {
         dir: paths.captureDir,
         capBytes: this.settings.logCapBytes,
-        masker: this.settings.secrets.maskingStream(),
+        masker: () => this.settings.secrets.chunkMasker(),
+        live,
         signal: drain.signal,
       });
       // The stream ends when the container stops; if Docker keeps it open, cut it off after the exit.
@@ -139,6 +145,8 @@ export class WatchContainer {
     } catch (error) {
       log.warn({ containerId, err: this.files.scrub((error as Error).message) }, 'the log could not be captured');
       return null;
+    } finally {
+      await this.liveLogs.close(live, log);
     }
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HubLogger } from '@hub/config';
 import { RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
-import { escapeRegExp } from '../util/escape-regexp';
+import { escapeRegExp } from '@hub/contracts';
 import { removeTree } from './remove-tree';
 import { withoutHostPaths } from '@hub/git';
 
@@ -15,6 +15,8 @@ export interface AttemptPaths {
   inputsDir: string;
   /** The prompt, mounted read-only at /hub/prompt. */
   promptFile: string;
+  /** What the session is told besides its prompt, mounted read-only at /hub/context (written only when it has one). */
+  contextFile: string;
   /** Where Hub writes the captured log (never mounted). */
   captureDir: string;
   /** The session's git workspace, mounted read-write at /workspace. */
@@ -36,13 +38,14 @@ export class AttemptFiles {
       outputDir: join(attemptDir, 'output'),
       inputsDir: join(attemptDir, 'inputs'),
       promptFile: join(attemptDir, 'prompt'),
+      contextFile: join(attemptDir, 'context'),
       captureDir: join(attemptDir, 'capture'),
       workspaceDir: join(attemptDir, 'workspace'),
     };
   }
 
-  /** A fresh attempt directory: the output directory owned by the agent's user, the prompt written. */
-  async prepare(sessionId: string, attempt: number, prompt: string): Promise<AttemptPaths> {
+  /** A fresh attempt directory: the output directory owned by the agent's user, the prompt (and context) written. */
+  async prepare(sessionId: string, attempt: number, prompt: string, context: string | null = null): Promise<AttemptPaths> {
     const paths = this.pathsOf(sessionId, attempt);
     await removeTree(join(this.sessionsDir, sessionId));
     await mkdir(paths.outputDir, { recursive: true, mode: 0o755 });
@@ -50,6 +53,7 @@ export class AttemptFiles {
     const [uid, gid] = agentIdsOf(this.settings.containerUser);
     await chown(paths.outputDir, uid, gid);
     await writeFile(paths.promptFile, prompt, { mode: 0o644 });
+    if (context !== null) await writeFile(paths.contextFile, context, { mode: 0o644 });
     return paths;
   }
 

@@ -1,0 +1,84 @@
+import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { createColors } from 'picocolors';
+import { HttpHubApi } from '@hub/hub-api';
+import { InMemoryHubApi } from '@hub/testing';
+import type { CliContext } from './cli-context';
+import { describeFailure } from './cli-error';
+import { runHub } from './hub-program';
+import { followLog } from './logs.command';
+
+/** The CLI on an in-memory Hub, its stdout and stderr kept. */
+function cliOn(hub: InMemoryHubApi) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const context: CliContext = {
+    terminal: { out, err, live: false, colours: createColors(false), columns: () => Infinity, rows: () => Infinity },
+    connect: async () => hub,
+  };
+  const run = async (...args: string[]) => {
+    const code = await runHub(['node', 'hub', ...args], context);
+    out.end();
+    err.end();
+    return { code, out: await text(out), err: await text(err) };
+  };
+  return { run };
+}
+
+describe('the hub program', () => {
+  it('exits 2 on a usage error, saying what is wrong', async () => {
+    const wrongStatus = await cliOn(new InMemoryHubApi()).run('ls', '--status', 'sleeping');
+    expect(wrongStatus).toMatchObject({ code: 2, err: expect.stringContaining("hub: --status must be one of created, waiting") });
+    expect(await cliOn(new InMemoryHubApi()).run('no-such-command')).toMatchObject({ code: 2, err: expect.stringContaining("unknown command 'no-such-command'") });
+    expect(await cliOn(new InMemoryHubApi()).run('get')).toMatchObject({ code: 2, err: expect.stringContaining("missing required argument 'id'") });
+    expect(await cliOn(new InMemoryHubApi()).run('--help')).toMatchObject({ code: 0, out: expect.stringContaining('Usage: hub') });
+  });
+
+  it('exits 1 with one line naming the HTTP status and the API’s message', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const result = await cliOn(new InMemoryHubApi()).run('get', missing);
+    expect(result).toEqual({ code: 1, out: '', err: `hub: there is no session and no orchestration ${missing} (HTTP 404 not_found)\n` });
+  });
+
+  it('lists sessions as a table', async () => {
+    const hub = new InMemoryHubApi();
+    const session = await hub.createSession({ type: 'analysis', prompt: 'true', name: 'plan', start: true });
+    const result = await cliOn(hub).run('ls');
+    expect(result.code).toBe(0);
+    expect(result.out.split('\n')).toEqual([
+      expect.stringMatching(/^ID +NAME +STATUS +TYPE +DURATION +AGE +REASON$/),
+      expect.stringMatching(new RegExp(`^${session.id}  plan +waiting +analysis +0s$`)),
+      '',
+    ]);
+  });
+
+  it('says so, without an HTTP status, when the gateway cannot be reached at all', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const error = await new HttpHubApi({ baseUrl: `http://127.0.0.1:${port}`, apiToken: 't' }).getSession('x').catch((e: unknown) => e);
+    expect(describeFailure(error)).toEqual({
+      line: `cannot reach the Hub gateway at http://127.0.0.1:${port} (ECONNREFUSED); is Hub running? (npm run hub)`,
+      exitCode: 1,
+    });
+  });
+});
+
+describe('followLog', () => {
+  it('waits for the session to end, telling each status, then writes its log', async () => {
+    const hub = new InMemoryHubApi();
+    const session = await hub.createSession({ type: 'analysis', prompt: 'echo hi', start: true });
+    const statuses: string[] = [];
+    const out = new PassThrough();
+    setTimeout(() => hub.finish(session.id, { status: 'failed', exitCode: 1, log: 'hi\nbroken\n' }), 50);
+
+    const ended = await followLog(hub, session.id, out, { intervalMs: 10, onStatus: (status) => statuses.push(status) });
+    out.end();
+
+    expect(ended.status).toBe('failed');
+    expect(statuses).toEqual(['waiting', 'failed']);
+    expect(await text(out)).toBe('hi\nbroken\n');
+  });
+});

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { HTTP_ROUTES } from './http-routes';
+import { type HttpRoute, pathOf, queryStringOf } from './http-route';
+import { openApiDocument } from './openapi-document';
+
+describe('a route of the catalog, as a client calls it', () => {
+  it('fills in its path, each parameter percent-encoded, the spanning one segment by segment', () => {
+    expect(pathOf(HTTP_ROUTES.getSession, { id: 'a/b c' })).toBe('/api/v1/sessions/a%2Fb%20c');
+    expect(pathOf(HTTP_ROUTES.readOutputFile, { id: 'x', path: 'dir/a b#.txt' })).toBe('/api/v1/sessions/x/output/files/dir/a%20b%23.txt');
+    expect(() => pathOf(HTTP_ROUTES.getSession, {})).toThrow('GET /api/v1/sessions/{id}: no value for {id}');
+  });
+
+  it('writes its query from the given values only, a list as its items joined by commas', () => {
+    expect(queryStringOf({ status: ['running', 'failed'], limit: 2, cursor: undefined })).toBe('?status=running%2Cfailed&limit=2');
+    expect(queryStringOf({})).toBe('');
+  });
+});
+
+describe('the OpenAPI document of a catalog', () => {
+  const route = (overrides: Partial<HttpRoute>): HttpRoute => ({
+    method: 'get',
+    path: '/x/{id}',
+    tag: 'sessions',
+    summary: 'x',
+    auth: 'bearer',
+    params: { id: z.string() },
+    responses: { 200: { description: 'ok' } },
+    ...overrides,
+  });
+
+  it('refuses a route that leaves a path parameter without a schema, or one described twice', () => {
+    expect(() => openApiDocument({ x: route({ params: {} }) })).toThrow('GET /x/{id}: no schema for {id}');
+    expect(() => openApiDocument({ x: route({}), y: route({}) })).toThrow('GET /x/{id} is described twice');
+  });
+
+  it('adds the refusals a route shares with its kind: the token, the JSON body limits, invalid input', () => {
+    const post = route({ method: 'post', body: { json: z.object({ a: z.string() }) } });
+    const { paths } = openApiDocument({ x: post, open: route({ path: '/open', params: undefined, auth: 'none' }) });
+    expect(Object.keys(paths['/x/{id}']['post']['responses'] as object)).toEqual(['200', '400', '401', '413', '415', 'default']);
+    expect(Object.keys(paths['/open']['get']['responses'] as object)).toEqual(['200', 'default']);
+  });
+});

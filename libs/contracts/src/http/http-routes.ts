@@ -1,0 +1,453 @@
+import { z } from 'zod';
+import { LivenessSchema, ReadinessReportSchema } from '../rpc/health.schemas';
+import { LiveEventsQuerySchema } from '../events/live-events.schemas';
+import {
+  CreateOrchestrationRequestSchema,
+  GetOrchestrationQuerySchema,
+  ListOrchestrationsQuerySchema,
+  OrchestrationPageSchema,
+  OrchestrationSummarySchema,
+  OrchestrationViewSchema,
+} from '../orchestrations/orchestration.schemas';
+import {
+  CreateSessionRequestSchema,
+  GetSessionQuerySchema,
+  ListSessionsQuerySchema,
+  OrchestrationIdSchema,
+  SessionIdSchema,
+  SessionLogQuerySchema,
+  SessionOutputSchema,
+  SessionPageSchema,
+  SessionViewSchema,
+  WAIT_HEADER,
+} from '../sessions/session.schemas';
+import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
+
+/**
+ * Every route the gateway serves, described once: the OpenAPI document (`GET /api/openapi.json`) is
+ * built from this, HttpHubApi builds its requests from it, and a gateway test fails when a
+ * controller or a mounted router serves a route that is not here (or this lists one nobody serves).
+ * The key of each route is its operationId.
+ *
+ * What every route shares is added by the document, not repeated here: 401 without the token (auth
+ * other than `none`), 400 when a parameter, the query or the body is invalid, 413 and 415 for a JSON
+ * body over the limit or not JSON, and any other error in the house error body.
+ */
+
+const API = '/api/v1';
+
+/** Where the API describes itself; both are served without the token (they hold no data). */
+export const OPENAPI_DOCUMENT_PATH = '/api/openapi.json';
+export const API_DOCS_PATH = '/api/docs';
+
+const sessionId = { id: SessionIdSchema };
+const orchestrationId = { id: OrchestrationIdSchema };
+
+const waitHeader: Record<string, RouteHeader> = {
+  [WAIT_HEADER]: {
+    description: 'With `wait`: `reached` when what was awaited happened, `timed-out` when the answer is the view at the end of `timeoutSeconds`.',
+    schema: z.enum(['reached', 'timed-out']),
+  },
+};
+
+/** A JSON-RPC 2.0 message, outlined: MCP's own schema says the rest. */
+const JsonRpcMessageSchema = z.looseObject({
+  jsonrpc: z.literal('2.0'),
+  id: z.union([z.string(), z.number(), z.null()]).optional(),
+  method: z.string().optional(),
+  params: z.unknown().optional(),
+  result: z.unknown().optional(),
+  error: z.looseObject({ code: z.number(), message: z.string() }).optional(),
+});
+
+/**
+ * claude-hub's envelope, outlined: its shapes are an external protocol's, kept beside the mapping in
+ * @hub/gateway-http, which puts them in the document it serves.
+ */
+const claudeHubEnvelope = { mediaTypes: ['application/json'], loose: z.looseObject({ message: z.string(), event: z.string() }) };
+
+/** `<orchestration id>.git`: the repository of an orchestration's sessions and result. */
+const GitRepositorySchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.git$/, 'must be <orchestration id>.git');
+const gitRepository = { repository: GitRepositorySchema };
+
+export const HTTP_ROUTES = defineRoutes({
+  // ---- sessions ----------------------------------------------------------------------------------
+  createSession: {
+    method: 'post',
+    path: `${API}/sessions`,
+    tag: 'sessions',
+    summary: 'Create a session',
+    description:
+      'Records a session (`start: true` starts it at once). Without `orchestrationId` it joins the orchestration of its `dependsOn` sessions (which must all be in one), else a new one.',
+    auth: 'bearer',
+    body: jsonBody(CreateSessionRequestSchema),
+    responses: {
+      201: { description: 'The session, created.', body: jsonBody(SessionViewSchema) },
+      404: refusal('A session it depends on, or its orchestration, does not exist.'),
+    },
+  },
+  listSessions: {
+    method: 'get',
+    path: `${API}/sessions`,
+    tag: 'sessions',
+    summary: 'List sessions',
+    description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next page. `status` takes one or several statuses, comma-separated.',
+    auth: 'bearer',
+    query: ListSessionsQuerySchema,
+    responses: { 200: { description: 'A page of sessions.', body: jsonBody(SessionPageSchema) } },
+  },
+  getSession: {
+    method: 'get',
+    path: `${API}/sessions/{id}`,
+    tag: 'sessions',
+    summary: 'Read a session',
+    description:
+      '`?wait=terminal&timeoutSeconds=n` holds the answer until the session has ended, or answers it as it is at the timeout (200 either way; header `Hub-Wait` says which).',
+    auth: 'bearer',
+    params: sessionId,
+    query: GetSessionQuerySchema,
+    responses: {
+      200: { description: 'The session.', body: jsonBody(SessionViewSchema), headers: waitHeader },
+      404: refusal('No such session.'),
+    },
+  },
+  startSession: {
+    method: 'post',
+    path: `${API}/sessions/{id}/start`,
+    tag: 'sessions',
+    summary: 'Start a session',
+    description: 'It waits for its dependencies, then runs. Starting a session already on its way changes nothing.',
+    auth: 'bearer',
+    params: sessionId,
+    responses: {
+      202: { description: 'The session, on its way.', body: jsonBody(SessionViewSchema) },
+      404: refusal('No such session.'),
+      409: refusal('It has ended.'),
+    },
+  },
+  cancelSession: {
+    method: 'post',
+    path: `${API}/sessions/{id}/cancel`,
+    tag: 'sessions',
+    summary: 'Cancel a session',
+    description: 'A running container gets SIGTERM, then SIGKILL after the grace period (HUB_STOP_GRACE_SECONDS).',
+    auth: 'bearer',
+    params: sessionId,
+    responses: {
+      202: { description: 'The session, cancelled or being stopped.', body: jsonBody(SessionViewSchema) },
+      404: refusal('No such session.'),
+      409: refusal('It has ended.'),
+    },
+  },
+  rerunSession: {
+    method: 'post',
+    path: `${API}/sessions/{id}/rerun`,
+    tag: 'sessions',
+    summary: 'Run an ended session again',
+    description: 'However it ended, with the sessions downstream of it that did not complete; a completed dependent keeps its result.',
+    auth: 'bearer',
+    params: sessionId,
+    responses: {
+      202: { description: 'The session, waiting again.', body: jsonBody(SessionViewSchema) },
+      404: refusal('No such session.'),
+      409: refusal('It is on its way.'),
+    },
+  },
+  sessionLog: {
+    method: 'get',
+    path: `${API}/sessions/{id}/logs`,
+    tag: 'sessions',
+    summary: "An attempt's log",
+    description:
+      'Stdout and stderr of an attempt (default the latest), as stored when its container exited. `follow=true` follows it as it is printed instead, line by line from its first: NDJSON (`{ t, stream, line }` per line), or server-sent events for `Accept: text/event-stream` (an `end` event closes the stream).',
+    auth: 'bearer',
+    params: sessionId,
+    query: SessionLogQuerySchema,
+    responses: {
+      200: { description: 'The log (text), or its lines as they come (follow).', body: mediaBody('text/plain', 'application/x-ndjson', 'text/event-stream') },
+      404: refusal('No such session, or no log (yet): the message says why.'),
+    },
+  },
+  sessionChanges: {
+    method: 'get',
+    path: `${API}/sessions/{id}/changes`,
+    tag: 'sessions',
+    summary: 'What a session changed',
+    description: 'The unified diff of what it changed in its git workspace (base..head); `changes` in its view sums it up.',
+    auth: 'bearer',
+    params: sessionId,
+    responses: {
+      200: { description: 'The diff.', body: mediaBody('text/x-diff') },
+      404: refusal('No such session, or it changed nothing (yet).'),
+    },
+  },
+  getSessionOutput: {
+    method: 'get',
+    path: `${API}/sessions/{id}/output`,
+    tag: 'sessions',
+    summary: "A session's output",
+    description: 'Its exit code and the files the agent wrote to /hub/output/ (and those not kept, with why).',
+    auth: 'bearer',
+    params: sessionId,
+    responses: {
+      200: { description: 'The output listing.', body: jsonBody(SessionOutputSchema) },
+      404: refusal('No such session, or no output (yet).'),
+    },
+  },
+  readOutputFile: {
+    method: 'get',
+    path: `${API}/sessions/{id}/output/files/{path}`,
+    tag: 'sessions',
+    summary: 'One output file',
+    description: 'A file of the output listing, by its path (which may hold `/`); served with a type from its extension.',
+    auth: 'bearer',
+    params: { ...sessionId, path: z.string().min(1).max(4096) },
+    spanningParam: 'path',
+    responses: {
+      200: { description: 'The file.', body: mediaBody('*/*') },
+      404: refusal('No such session, or no such file in its output.'),
+    },
+  },
+
+  // ---- orchestrations ----------------------------------------------------------------------------
+  createOrchestration: {
+    method: 'post',
+    path: `${API}/orchestrations`,
+    tag: 'orchestrations',
+    summary: 'Create an orchestration',
+    description:
+      'A DAG of sessions naming their dependencies by name. A cycle, an unknown or self dependency, or a duplicate name is a 400 naming them, and nothing is stored.',
+    auth: 'bearer',
+    body: jsonBody(CreateOrchestrationRequestSchema),
+    responses: { 201: { description: 'The orchestration with its first sessions, as reading it answers.', body: jsonBody(OrchestrationViewSchema) } },
+  },
+  listOrchestrations: {
+    method: 'get',
+    path: `${API}/orchestrations`,
+    tag: 'orchestrations',
+    summary: 'List orchestrations',
+    description: 'Newest first, a page at a time (`nextCursor` → `cursor`); `status` takes one or several, comma-separated.',
+    auth: 'bearer',
+    query: ListOrchestrationsQuerySchema,
+    responses: { 200: { description: 'A page of orchestrations (without their sessions).', body: jsonBody(OrchestrationPageSchema) } },
+  },
+  getOrchestration: {
+    method: 'get',
+    path: `${API}/orchestrations/{id}`,
+    tag: 'orchestrations',
+    summary: 'Read an orchestration',
+    description:
+      'Its status, counts and sessions in the order declared, read at one instant: at most `limit` sessions (fewer past 512 KiB), `nextCursor` reads on. `?wait=terminal|result&timeoutSeconds=n` holds the answer until it has ended (`terminal`) or its result is recorded (`result`), or answers it as it is at the timeout (header `Hub-Wait`).',
+    auth: 'bearer',
+    params: orchestrationId,
+    query: GetOrchestrationQuerySchema,
+    responses: {
+      200: { description: 'The orchestration and a page of its sessions.', body: jsonBody(OrchestrationViewSchema), headers: waitHeader },
+      404: refusal('No such orchestration.'),
+    },
+  },
+  orchestrationChanges: {
+    method: 'get',
+    path: `${API}/orchestrations/{id}/changes`,
+    tag: 'orchestrations',
+    summary: 'What an orchestration produced',
+    description: 'The unified diff of its combined result (`result` in its view), once every session ended.',
+    auth: 'bearer',
+    params: orchestrationId,
+    responses: {
+      200: { description: 'The diff.', body: mediaBody('text/x-diff') },
+      404: refusal('No such orchestration, or no result: the message says why.'),
+    },
+  },
+  startOrchestration: {
+    method: 'post',
+    path: `${API}/orchestrations/{id}/start`,
+    tag: 'orchestrations',
+    summary: 'Start an orchestration',
+    description: 'Starts every session; each still waits for its dependencies.',
+    auth: 'bearer',
+    params: orchestrationId,
+    responses: {
+      202: { description: 'Its summary.', body: jsonBody(OrchestrationSummarySchema) },
+      404: refusal('No such orchestration.'),
+      409: refusal('It has ended.'),
+    },
+  },
+  cancelOrchestration: {
+    method: 'post',
+    path: `${API}/orchestrations/{id}/cancel`,
+    tag: 'orchestrations',
+    summary: 'Cancel an orchestration',
+    description: 'Stops its running containers (SIGTERM, then SIGKILL after the grace period) and ends every other session `cancelled`.',
+    auth: 'bearer',
+    params: orchestrationId,
+    responses: {
+      202: { description: 'Its summary.', body: jsonBody(OrchestrationSummarySchema) },
+      404: refusal('No such orchestration.'),
+    },
+  },
+  retryOrchestration: {
+    method: 'post',
+    path: `${API}/orchestrations/{id}/retry`,
+    tag: 'orchestrations',
+    summary: 'Retry an orchestration',
+    description: 'Runs its failed, timed-out, cancelled and skipped sessions again; completed ones keep their results.',
+    auth: 'bearer',
+    params: orchestrationId,
+    responses: {
+      202: { description: 'Its summary.', body: jsonBody(OrchestrationSummarySchema) },
+      404: refusal('No such orchestration.'),
+      409: refusal('A session is on its way, or none is to run again.'),
+    },
+  },
+
+  // ---- events ------------------------------------------------------------------------------------
+  streamEvents: {
+    method: 'get',
+    path: `${API}/events`,
+    tag: 'events',
+    summary: "Hub's events, live",
+    description:
+      'Server-sent events: each has `id` (its sequence in the event stream), `event` (its subject, e.g. `session.status-changed`) and `data` (the event, `{ id, subject, occurredAt, data }`; docs/events.md lists them). Filters must all match. `Last-Event-ID` (or `after`) resumes after that event; comments keep a quiet stream open.',
+    auth: 'bearer',
+    query: LiveEventsQuerySchema,
+    headers: { 'Last-Event-ID': { description: 'Resume after this event (sent again by an EventSource that reconnects).', schema: z.string() } },
+    responses: {
+      200: { description: 'The events, as they happen.', body: mediaBody('text/event-stream') },
+      404: refusal('No such orchestration or session.'),
+      503: refusal("Hub's event stream cannot be read."),
+    },
+  },
+
+  // ---- probes ------------------------------------------------------------------------------------
+  liveness: {
+    method: 'get',
+    path: '/health/live',
+    tag: 'health',
+    summary: 'Liveness',
+    description: 'The gateway process serves requests.',
+    auth: 'none',
+    responses: { 200: { description: 'Alive.', body: jsonBody(LivenessSchema) } },
+  },
+  readiness: {
+    method: 'get',
+    path: '/health/ready',
+    tag: 'health',
+    summary: 'Readiness',
+    description: 'Whether Hub can serve requests: PostgreSQL, NATS/JetStream, Docker and the images, each with what is wrong and how to fix it.',
+    auth: 'none',
+    responses: {
+      200: { description: 'Every check passed.', body: jsonBody(ReadinessReportSchema) },
+      503: { description: 'A check failed.', body: jsonBody(ReadinessReportSchema) },
+    },
+  },
+
+  // ---- other protocols ---------------------------------------------------------------------------
+  claudeHubWebhook: {
+    method: 'post',
+    path: '/api/webhooks/claude',
+    tag: 'claude-hub',
+    summary: "claude-hub's webhook",
+    description:
+      "claude-hub's request shapes (`type`: session.create, session.start, session.get, session.list, session.output, orchestrate, orchestration.create), answered in claude-hub's envelope, so its clients (mcp-claude-hub) work against Hub unchanged. See docs/claude-hub-compat.md.",
+    auth: 'bearer',
+    body: { mediaTypes: ['application/json'], loose: z.looseObject({ type: z.string() }) },
+    responses: {
+      200: { description: "Handled: claude-hub's envelope, `{ message, event, handlerCount, results }`.", body: claudeHubEnvelope },
+      207: { description: 'The handler failed (`results[0].success` is false, `error` says why), in the same envelope.', body: claudeHubEnvelope },
+      400: { description: 'No or an unknown `type`, in the same envelope.', body: claudeHubEnvelope },
+    },
+  },
+  mcp: {
+    method: 'post',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'MCP over streamable HTTP',
+    description:
+      "JSON-RPC 2.0 over HTTP: Hub's MCP tools (docs/mcp.md), stateless (no MCP session), answered in plain JSON.",
+    auth: 'bearer',
+    body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema },
+    responses: {
+      200: { description: 'The JSON-RPC response.', body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema } },
+      202: { description: 'A notification or a response was accepted (no body).' },
+    },
+  },
+  mcpStream: {
+    method: 'get',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'MCP server stream (not offered)',
+    description: 'A stream of server-initiated messages needs an MCP session, which this stateless endpoint does not keep.',
+    auth: 'bearer',
+    responses: { 405: { description: 'A JSON-RPC error saying so.', body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema } } },
+  },
+  mcpEnd: {
+    method: 'delete',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'End an MCP session (not offered)',
+    description: 'There are no MCP sessions to end.',
+    auth: 'bearer',
+    responses: { 405: { description: 'A JSON-RPC error saying so.', body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema } } },
+  },
+  gitAdvertiseRefs: {
+    method: 'get',
+    path: '/git/{repository}/info/refs',
+    tag: 'git',
+    summary: 'git fetch: the refs',
+    description:
+      "The first request of `git fetch` from Hub (git's smart HTTP protocol, read-only): an orchestration's repository, with every session branch and its result. Git gives the token as the password (any user name) or as a bearer header.",
+    auth: 'git',
+    params: gitRepository,
+    query: z.strictObject({ service: z.literal('git-upload-pack') }),
+    responses: {
+      200: { description: "git's ref advertisement.", body: mediaBody('application/x-git-upload-pack-advertisement') },
+      403: refusal('`service=git-receive-pack`: Hub serves its repositories read-only.'),
+      404: refusal('No such orchestration, or not the smart protocol.'),
+    },
+  },
+  gitUploadPack: {
+    method: 'post',
+    path: '/git/{repository}/git-upload-pack',
+    tag: 'git',
+    summary: 'git fetch: the pack',
+    description: 'The second request of `git fetch`: git says what it wants and has, and gets a pack.',
+    auth: 'git',
+    params: gitRepository,
+    body: mediaBody('application/x-git-upload-pack-request'),
+    responses: {
+      200: { description: "git's pack.", body: mediaBody('application/x-git-upload-pack-result') },
+      404: refusal('No such repository (a fetch starts with info/refs).'),
+    },
+  },
+  gitReceivePack: {
+    method: 'post',
+    path: '/git/{repository}/git-receive-pack',
+    tag: 'git',
+    summary: 'git push (refused)',
+    description: 'Hub serves its repositories read-only (any method on this path is refused).',
+    auth: 'git',
+    params: gitRepository,
+    responses: { 403: refusal('git push is not served.') },
+  },
+
+  // ---- the API's description ---------------------------------------------------------------------
+  openApiDocument: {
+    method: 'get',
+    path: OPENAPI_DOCUMENT_PATH,
+    tag: 'docs',
+    summary: 'This document',
+    description: 'OpenAPI 3.1, generated from the contracts. No token: it holds no data.',
+    auth: 'none',
+    responses: { 200: { description: 'The OpenAPI document.', body: mediaBody('application/json') } },
+  },
+  apiDocs: {
+    method: 'get',
+    path: API_DOCS_PATH,
+    tag: 'docs',
+    summary: 'This document, to read',
+    description: 'A page that renders the OpenAPI document (Swagger UI, served by the gateway: nothing is loaded from elsewhere). No token: it holds no data.',
+    auth: 'none',
+    responses: { 200: { description: 'The page.', body: mediaBody('text/html') } },
+  },
+});

@@ -1,0 +1,2 @@
+export * from './api-docs.router';
+export * from './hub-openapi-document';

@@ -1,0 +1,3 @@
+export * from './event-filter';
+export * from './sse-writer';
+export * from './live-events.service';

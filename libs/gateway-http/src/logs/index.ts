@@ -1,0 +1,2 @@
+export * from './session-log.response';
+export * from './live-log-format';

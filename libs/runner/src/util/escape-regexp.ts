@@ -1,2 +1,0 @@
-/** `text` as a literal inside a regular expression. */
-export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
