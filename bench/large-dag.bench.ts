@@ -12,6 +12,7 @@ import { BenchStack, describe, heading, median, ms, runBench, sleep, startBenchS
 
 const SAMPLES = Number(process.env['SAMPLES'] ?? 20);
 const ACCEPT_ROUNDS = Number(process.env['ACCEPT_ROUNDS'] ?? 3);
+const VIEW_READS = Number(process.env['VIEW_READS'] ?? 20);
 const NATS_MAX_PAYLOAD = 1024 * 1024;
 const SIZES = [
   { layers: 10, width: 10 },
@@ -230,6 +231,7 @@ runBench('large orchestrations: accepting 10,000 sessions, and the resolver\'s c
         `request to the registry over NATS ≈ ${(forwardedBytes(big, true) / 1024).toFixed(0)} KiB (NATS max payload ${NATS_MAX_PAYLOAD / 1024} KiB)`,
     ]);
     const accepted: number[] = [];
+    const viewReads: { query: string; p50: number }[] = [];
     for (let round = 0; round < ACCEPT_ROUNDS; round++) {
       await settle(hub, db); // the previous round's 10,000 session.created events relayed first
       const body = bodyOf(`bench accept ${round}`, big, false);
@@ -239,6 +241,21 @@ runBench('large orchestrations: accepting 10,000 sessions, and the resolver\'s c
       if (view.sessions.length !== big.length) throw new Error(`201 carried ${view.sessions.length} sessions`);
     }
     describe('POST (start: false) → 201 with all sessions', accepted);
+
+    // Reading it back: the view keeps counts and status, and lists its sessions a page at a time.
+    const lastId = (await hub.api.request<{ items: { id: string }[] }>('GET', '/api/v1/orchestrations?limit=1')).items[0].id;
+    for (const query of ['', '?limit=100']) {
+      const times: number[] = [];
+      let bytes = 0;
+      for (let k = 0; k < VIEW_READS; k++) {
+        const began = performance.now();
+        const response = await fetch(`${hub.api.baseUrl}/api/v1/orchestrations/${lastId}${query}`, { headers: { authorization: `Bearer ${hub.stack.apiToken}` } });
+        bytes = (await response.arrayBuffer()).byteLength;
+        times.push(performance.now() - began);
+      }
+      viewReads.push({ query: query || '(default page)', p50: median(times) });
+      describe(`GET /orchestrations/:id${query} of 10,000 sessions (${(bytes / 1024).toFixed(0)} KiB)`, times);
+    }
 
     const results: { size: number; samples: Sample[]; acceptedWithStart: number; settled: number; driver: CompletionDriver }[] = [];
     const decisions = new DecisionWatch(hub);
@@ -274,6 +291,9 @@ runBench('large orchestrations: accepting 10,000 sessions, and the resolver\'s c
     heading('verdict');
     const acceptedP50 = median(accepted);
     console.log(`  accepted 10,000 sessions in ${ms(acceptedP50)} at p50 (goal ≤ 2000 ms: ${acceptedP50 <= 2000 ? 'met' : 'MISSED'})`);
+    for (const read of viewReads) {
+      console.log(`  GET /orchestrations/:id ${read.query} of 10,000 sessions in ${ms(read.p50)} at p50 (goal ≤ 100 ms: ${read.p50 <= 100 ? 'met' : 'MISSED'})`);
+    }
     const first = median(results[0].samples.map((s) => s.resolver));
     const last = median(results[results.length - 1].samples.map((s) => s.resolver));
     console.log(

@@ -16,6 +16,7 @@ import { OBJECT_STORE_PATIENCE_MS } from '../inputs/input-fetcher';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { retry } from '../util/retry';
+import { workspaceFingerprint } from './workspace-fingerprint';
 import { agentIdsOf, type AttemptPaths } from './attempt-files';
 import { BaseBundles } from './base-bundles';
 
@@ -36,6 +37,11 @@ interface CaptureTarget {
    * is bundled from. Absent in a target an older runner wrote: taken as none.
    */
   mirror?: string | null;
+  /**
+   * The workspace's fingerprint as prepared, when nothing was merged into it (workspaceFingerprint):
+   * a workspace found the same at the end has no change, and no helper container is needed to say so.
+   */
+  untouched?: string | null;
 }
 
 /** Whose stored changes to fetch: a dependency, or a final session of an orchestration. */
@@ -94,9 +100,14 @@ export class GitWorkspaces {
     const mirror = await this.mirrorOf(spec.repository ?? null);
     const prepared = await prepareWorkspace({ dir: paths.workspaceDir, mirror, branch: spec.branch, sessionId: spec.sessionId, uid, gid, hide });
     const target: CaptureTarget = { baseCommit: prepared.baseCommit, branch: branchOf(spec), label: spec.name ?? spec.sessionId, mirror };
-    await writeFile(join(paths.captureDir, CAPTURE_TARGET_FILE), JSON.stringify(target), { mode: 0o600 });
+    const targetFile = join(paths.captureDir, CAPTURE_TARGET_FILE);
     const dependencies = await this.fetchChanges(spec.inputs, join(paths.captureDir, 'dependencies'), log);
-    if (!dependencies.length) return { baseCommit: prepared.baseCommit, headCommit: prepared.baseCommit };
+    if (!dependencies.length) {
+      const untouched = await workspaceFingerprint(paths.workspaceDir);
+      await writeFile(targetFile, JSON.stringify({ ...target, untouched }), { mode: 0o600 });
+      return { baseCommit: prepared.baseCommit, headCommit: prepared.baseCommit };
+    }
+    await writeFile(targetFile, JSON.stringify(target), { mode: 0o600 });
     const merged = await mergeChanges(paths.workspaceDir, dependencies, { uid, gid, hide });
     log.info({ merged: merged.merged }, 'dependencies’ changes merged');
     return { baseCommit: prepared.baseCommit, headCommit: merged.headCommit };
@@ -110,6 +121,10 @@ export class GitWorkspaces {
   async capture(sessionId: string, paths: AttemptPaths, log: HubLogger): Promise<ChangeSummary | null> {
     const target = await this.targetOf(paths);
     if (!target) return null;
+    if (target.untouched && (await workspaceFingerprint(paths.workspaceDir)) === target.untouched) {
+      log.debug('workspace left as prepared: nothing to capture');
+      return null;
+    }
     const summary = await this.captureAndStore(
       {
         key: sessionId,
