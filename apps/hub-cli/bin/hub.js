@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// hub: Hub's command line (submit, watch, ls, get, logs, output, changes, cancel), run from the
-// TypeScript sources (as the services are, with @swc-node/register; no build step). It finds the
-// gateway and its token from --url/--token, HUB_URL/HUB_API_TOKEN, or a cli.json (see README.md).
+// hub: Hub's command line (submit, watch, events, ls, get, logs, output, changes, cancel, retry,
+// rerun), run from the TypeScript sources (as the services are, with @swc-node/register; no build
+// step). It finds the gateway and its token from --url/--token, HUB_URL/HUB_API_TOKEN, or a cli.json
+// (see README.md).
 const { join } = require('node:path');
 
 process.env.SWC_NODE_PROJECT = join(__dirname, '..', '..', '..', 'tsconfig.base.json');

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { type HubApi, HttpHubApi } from '@hub/hub-api';
+import { type HubApi, type HubEventStream, HttpHubApi } from '@hub/hub-api';
 import { resolveCliConfig } from './cli-config';
 import { processTerminal, type Terminal } from './terminal';
 
@@ -10,11 +10,14 @@ export interface GlobalOptions {
   token?: string;
 }
 
+/** Hub as the commands reach it: its API, and its events as they happen. */
+export type CliHub = HubApi & HubEventStream;
+
 /** What a command runs with: where it writes, and how it reaches Hub. */
 export interface CliContext {
   terminal: Terminal;
   /** Hub's API at the URL and with the token from the command's flags, the environment or a cli.json. */
-  connect(command: Command): Promise<HubApi>;
+  connect(command: Command): Promise<CliHub>;
 }
 
 export function processContext(): CliContext {

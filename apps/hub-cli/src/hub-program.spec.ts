@@ -2,12 +2,18 @@ import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { createColors } from 'picocolors';
-import { HttpHubApi } from '@hub/hub-api';
+import { CreateOrchestrationRequestSchema, HubError } from '@hub/contracts';
+import { HttpHubApi, type HubStreamEvent } from '@hub/hub-api';
 import { InMemoryHubApi } from '@hub/testing';
 import type { CliContext } from './cli-context';
 import { describeFailure } from './cli-error';
 import { runHub } from './hub-program';
 import { followLog } from './logs.command';
+
+/** A gateway older than the events route: the watch polls it. */
+async function* noEventsRoute(): AsyncGenerator<HubStreamEvent> {
+  throw new HubError('not_found', 'no route GET /api/v1/events');
+}
 
 /** The CLI on an in-memory Hub, its stdout and stderr kept. */
 function cliOn(hub: InMemoryHubApi) {
@@ -15,7 +21,7 @@ function cliOn(hub: InMemoryHubApi) {
   const err = new PassThrough();
   const context: CliContext = {
     terminal: { out, err, live: false, colours: createColors(false), columns: () => Infinity, rows: () => Infinity },
-    connect: async () => hub,
+    connect: async () => Object.assign(hub, { events: noEventsRoute }),
   };
   const run = async (...args: string[]) => {
     const code = await runHub(['node', 'hub', ...args], context);
@@ -51,6 +57,30 @@ describe('the hub program', () => {
       expect.stringMatching(new RegExp(`^${session.id}  plan +waiting +analysis +0s$`)),
       '',
     ]);
+  });
+
+  it('retries an orchestration, and re-runs a session, naming the sessions that run again and how they had ended', async () => {
+    const hub = new InMemoryHubApi();
+    const request = { name: 'flaky', start: true, sessions: [{ name: 'a', prompt: 'true' }, { name: 'b', prompt: 'exit 3', dependsOn: ['a'] }] };
+    const { id, sessions } = await hub.createOrchestration(CreateOrchestrationRequestSchema.parse(request));
+    const [a, b] = sessions;
+    const failB = () => {
+      hub.finish(b.id, { status: 'failed', exitCode: 3 });
+      hub.sessions.get(b.id)!.statusReason = 'exited with code 3';
+    };
+    hub.finish(a.id, {});
+    failB();
+
+    const retried = await cliOn(hub).run('retry', id);
+    expect(retried).toEqual({ code: 0, out: `retried orchestration flaky ${id}: 1 session runs again\n  ✖ b (failed: exited with code 3)\nfollow it: hub watch ${id}\n`, err: '' });
+    expect(hub.received.filter((call) => call.method === 'retryOrchestration')).toEqual([{ method: 'retryOrchestration', request: id }]);
+
+    failB();
+    const rerun = await cliOn(hub).run('rerun', a.id);
+    expect(rerun.out).toBe(`re-ran session a ${a.id}: 2 sessions run again\n  ✔ a (completed)\n  ✖ b (failed: exited with code 3)\nfollow it: hub watch ${id}\n`);
+
+    const busy = await cliOn(hub).run('retry', id);
+    expect(busy).toMatchObject({ code: 1, err: `hub: cannot retry orchestration ${id}: it has not ended (HTTP 409 conflict)\n` });
   });
 
   it('says so, without an HTTP status, when the gateway cannot be reached at all', async () => {

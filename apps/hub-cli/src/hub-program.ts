@@ -3,10 +3,13 @@ import { cancelCommand } from './cancel.command';
 import { changesCommand } from './changes.command';
 import type { CliContext } from './cli-context';
 import { describeFailure } from './cli-error';
+import { eventsCommand } from './events.command';
 import { getCommand } from './get.command';
 import { logsCommand } from './logs.command';
 import { lsCommand } from './ls.command';
 import { outputCommand } from './output.command';
+import { rerunCommand } from './rerun.command';
+import { retryCommand } from './retry.command';
 import { submitCommand } from './submit.command';
 import { watchCommand } from './watch.command';
 
@@ -21,7 +24,8 @@ export function hubProgram(cli: CliContext): Command {
     .configureOutput({ writeOut: (text) => cli.terminal.out.write(text), writeErr: (text) => cli.terminal.err.write(text) })
     .showHelpAfterError('(--help says how to call it)')
     .exitOverride();
-  for (const command of [submitCommand, watchCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand]) {
+  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand];
+  for (const command of commands) {
     program.addCommand(command(cli).copyInheritedSettings(program));
   }
   return program;

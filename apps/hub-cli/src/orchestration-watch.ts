@@ -1,13 +1,9 @@
-import type { OrchestrationStatus, OrchestrationView } from '@hub/contracts';
-import type { HubApi } from '@hub/hub-api';
+import type { OrchestrationView } from '@hub/contracts';
+import type { HubApi, HubEventStream } from '@hub/hub-api';
 import { CliError } from './cli-error';
-import { orchestrationUpdates } from './orchestration-updates';
+import { orchestrationUpdates, type UpdateOptions } from './orchestration-updates';
 import { headerLines, StatusChangeLog, summaryLines, treeLines } from './orchestration.renderer';
-import type { Terminal } from './terminal';
-
-const ENDED: readonly OrchestrationStatus[] = ['completed', 'failed', 'cancelled'];
-/** Once it ended, how long the watch waits for its result (a runner combines the sessions' changes then). */
-const RESULT_PATIENCE_MS = 10_000;
+import { interruption, type Terminal } from './terminal';
 
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
@@ -60,31 +56,28 @@ class ChangeLines implements WatchDisplay {
 }
 
 /**
- * Shows the orchestration until it ends (and its result is in, or RESULT_PATIENCE_MS passed): a
+ * Shows the orchestration until it ends (and its result is in, or RESULT_WAIT_SECONDS passed): a
  * live tree on a terminal, plain lines otherwise; then what did not complete and the result.
  * Resolves when it completed; throws a CliError (exit 1) when it failed or was cancelled, and one
  * with exit code 130 on Ctrl-C, which stops the watch and leaves the orchestration running.
  */
-export async function watchOrchestration(hub: HubApi, orchestrationId: string, terminal: Terminal, intervalMs?: number): Promise<OrchestrationView> {
-  const interrupted = new AbortController();
-  const interrupt = () => interrupted.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+export async function watchOrchestration(
+  hub: HubApi & HubEventStream,
+  orchestrationId: string,
+  terminal: Terminal,
+  options: Omit<UpdateOptions, 'signal'> = {},
+): Promise<OrchestrationView> {
+  const interrupted = interruption();
   const display: WatchDisplay = terminal.live ? new LiveTree(terminal) : new ChangeLines(terminal);
   let last: OrchestrationView | null = null;
-  let endedAt: number | null = null;
   try {
-    for await (const view of orchestrationUpdates(hub, orchestrationId, { intervalMs, signal: interrupted.signal })) {
+    for await (const view of orchestrationUpdates(hub, orchestrationId, { ...options, signal: interrupted.signal })) {
       last = view;
       display.show(view);
-      if (!ENDED.includes(view.status)) continue;
-      endedAt ??= Date.now();
-      if (view.result || Date.now() - endedAt >= RESULT_PATIENCE_MS) break;
     }
   } finally {
     display.close();
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    interrupted.release();
   }
   if (!last || interrupted.signal.aborted) {
     if (terminal.live) terminal.out.write('\n'); // below the ^C the terminal echoed

@@ -36,3 +36,21 @@ export async function copyTo(out: NodeJS.WritableStream, content: Readable): Pro
     if (!out.write(chunk)) await once(out, 'drain');
   }
 }
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM abort `signal` instead of ending the process, so that a command that
+ * follows something stops cleanly; `release` gives them back.
+ */
+export function interruption(): { signal: AbortSignal; release(): void } {
+  const interrupted = new AbortController();
+  const interrupt = () => interrupted.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  return {
+    signal: interrupted.signal,
+    release: () => {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    },
+  };
+}

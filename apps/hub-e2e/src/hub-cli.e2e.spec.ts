@@ -140,7 +140,7 @@ describe('the hub CLI', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^orchestration review-pipeline example [0-9a-f-]{36}: 4 sessions, started$/);
     const changes = lines.filter((line) => /^\d\d:\d\d:\d\d /.test(line)).map((line) => line.slice(9));
-    // Polled every 500 ms: a state shorter than that (the review runs for 0.3 s) may pass unseen.
+    // Read again at most every 250 ms: a state shorter than that may pass unseen.
     for (const name of ['implementation', 'tests']) expect(changes).toContainEqual(`${name} running`);
     const completed = (name: string) => changes.findIndex((c) => new RegExp(`^${name} completed after [\\d.]+s$`).test(c));
     for (const name of ['analysis', 'implementation', 'tests', 'review']) expect({ name, seen: completed(name) >= 0 }).toEqual({ name, seen: true });
@@ -200,6 +200,76 @@ describe('the hub CLI', () => {
     expect((await hubPiped(cwd, 'cancel', longId)).stdout).toMatch(new RegExp(`^cancel requested: orchestration long ${longId}`));
     expect((await hubPiped(cwd, 'watch', longId)).code).toBe(1);
     expect((await hub.api.getSession(sleeper)).status).toBe('cancelled');
+  });
+
+  it('hub events in a terminal: the status changes of a running orchestration, a line each, from its creation; Ctrl-C ends it cleanly', async () => {
+    const file = join(cwd, 'eventful.yaml');
+    await writeFile(file, 'name: eventful\nsessions:\n  - { name: first, prompt: "true" }\n  - { name: second, dependsOn: [first], prompt: "sleep 60" }\n');
+    const orchestrationId = orchestrationIdIn((await hubPiped(cwd, 'submit', file)).stdout)!;
+    const terminal = await TmuxTerminal.open(tmuxSocket, cwd, personsEnv());
+    terminal.type(`node ${HUB} events --orchestration ${orchestrationId}; echo "exit=$?"`);
+
+    const { screen } = await terminal.waitFor(/session\.status-changed +second +starting → running/);
+
+    // Time, subject, session, what it says (a status change ends with its reason).
+    const line = (subject: string, says: string) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${subject.replace('.', '\\.')} +${says}( {2}.+)?$`, 'm');
+    expect(screen).toMatch(line('session.created', 'first +[\\w-]+, hub/test-agent:latest'));
+    expect(screen).toMatch(line('session.status-changed', 'first +created → waiting'));
+    expect(screen).toMatch(line('session.status-changed', 'first +running → completed  exited with code 0'));
+    expect(screen).toMatch(line('container.exited', 'first +attempt 1 exited with code 0 after [\\d.]+s'));
+    expect(screen).toMatch(line('deps.resolved', 'second'));
+    expect(screen).toMatch(line('container.started', 'second +attempt 1 on \\S+'));
+    // In the order they happened.
+    expect(screen.indexOf('first           running → completed')).toBeLessThan(screen.indexOf('second          waiting → ready'));
+
+    terminal.press('C-c');
+    const { screen: stopped } = await terminal.waitFor(/exit=\d+/);
+    expect(stopped).toMatch(/^stopped after event (\d+) \(--after \1 goes on from there\)$/m);
+    expect(stopped).toContain('exit=0');
+    expect(stopped).not.toContain('hub: ');
+    await hubPiped(cwd, 'cancel', orchestrationId);
+  });
+
+  it('hub retry --watch runs again what failed (a retry is a new run: HUB_ATTEMPT goes on counting) and exits 0 once it completed; hub rerun runs a session again', async () => {
+    const file = join(cwd, 'flaky.yaml');
+    await writeFile(
+      file,
+      [
+        'name: flaky',
+        'sessions:',
+        '  - { name: setup, prompt: "true" }',
+        '  - { name: flaky, dependsOn: [setup], prompt: \'test "$HUB_ATTEMPT" -gt 1\' }',
+        '  - { name: report, dependsOn: [flaky], prompt: "true" }',
+      ].join('\n'),
+    );
+    const failed = await hubPiped(cwd, 'submit', file, '--watch');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toBe('hub: orchestration flaky failed\n');
+    const orchestrationId = orchestrationIdIn(failed.stdout)!;
+
+    const retried = await hubPiped(cwd, 'retry', orchestrationId, '--watch');
+
+    expect(retried).toMatchObject({ code: 0, stderr: '' });
+    const lines = retried.stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      `retried orchestration flaky ${orchestrationId}: 2 sessions run again`,
+      '  ✖ flaky (failed: exited with code 1)',
+      expect.stringMatching(/^ {2}↷ report \(skipped: flaky \([0-9a-f-]{36}\) failed/),
+    ]);
+    const changes = lines.filter((line) => /^\d\d:\d\d:\d\d /.test(line)).map((line) => line.slice(9));
+    expect(changes).toContainEqual(expect.stringMatching(/^flaky completed after [\d.]+s$/));
+    expect(changes).toContainEqual(expect.stringMatching(/^report completed after [\d.]+s$/));
+    expect(changes[changes.length - 1]).toBe('orchestration flaky completed');
+    expect(lines[lines.length - 1]).toBe('result: no session changed anything');
+    const ids = await sessionIds(cwd, orchestrationId);
+    const flaky = JSON.parse((await hubPiped(cwd, 'get', ids['flaky'], '--json')).stdout) as { attempt: number; attempts: { status: string }[] };
+    expect(flaky).toMatchObject({ attempt: 2, attempts: [{ status: 'failed' }, { status: 'completed' }] });
+
+    const rerun = await hubPiped(cwd, 'rerun', ids['setup']);
+    expect(rerun).toMatchObject({ code: 0, stderr: '' });
+    expect(rerun.stdout).toBe(`re-ran session setup ${ids['setup']}: 1 session runs again\n  ✔ setup (completed)\nfollow it: hub watch ${orchestrationId}\n`);
+    expect((await hubPiped(cwd, 'watch', orchestrationId)).code).toBe(0);
+    expect((await hub.api.getSession(ids['setup'])).attempt).toBe(2);
   });
 
   it('Ctrl-C stops the watch, gives the terminal back (cursor shown) and leaves the orchestration running', async () => {

@@ -33,6 +33,7 @@ import {
   WAIT_HEADER,
 } from '@hub/contracts';
 import { collectSessions } from './collect-sessions';
+import { followEvents, HubEventFilter, HubEventOptions, HubEventStream, HubStreamEvent } from './event-stream';
 import { HubApi, HubFile, LogFollowOptions, ReadinessReport, SessionFilter, Waited } from './hub-api.port';
 import { HttpProblem } from './http-problem';
 import { ndjsonLines } from './ndjson-lines';
@@ -44,6 +45,8 @@ export interface HttpHubApiOptions {
   apiToken: string;
   /** Per request; creating a large orchestration is the slowest call. Default 60 s. */
   timeoutMs?: number;
+  /** Default the global fetch (tests give a stand-in). */
+  fetch?: typeof fetch;
 }
 
 /** How one request is made, beyond what the route says. */
@@ -52,6 +55,7 @@ interface SendOptions {
   timeoutMs?: number | null;
   signal?: AbortSignal;
   accept?: string;
+  headers?: Record<string, string>;
 }
 
 const routes = HTTP_ROUTES;
@@ -65,7 +69,7 @@ const isErrorCode = (code: string): code is ErrorCode => (ERROR_CODES as readonl
  * the HubError the gateway made of it (same code, same message), or an HttpProblem for the gateway's
  * own refusals (401, 413, 415).
  */
-export class HttpHubApi extends HubApi {
+export class HttpHubApi extends HubApi implements HubEventStream {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
 
@@ -190,6 +194,24 @@ export class HttpHubApi extends HubApi {
     return this.file(await this.send(routes.orchestrationChanges, { params: { id: orchestrationId } }));
   }
 
+  /**
+   * `GET /api/v1/events`, followed across dropped connections (each made again with `Last-Event-ID`):
+   * see followEvents. A refusal (404 for an unknown orchestration, or a gateway without the route) is
+   * thrown by the first read.
+   */
+  events(filter: HubEventFilter, options: HubEventOptions = {}): AsyncGenerator<HubStreamEvent> {
+    const query = { orchestrationId: filter.orchestrationId, sessionId: filter.sessionId, type: filter.types?.join(',') };
+    return followEvents(async (after, signal) => {
+      const headers: Record<string, string> = after === undefined ? {} : { 'last-event-id': after };
+      const response = await this.send(routes.streamEvents, { query }, { timeoutMs: null, signal, accept: 'text/event-stream', headers });
+      const type = response.headers.get('content-type') ?? '';
+      if (!response.body || !type.startsWith('text/event-stream')) {
+        throw new HttpProblem(response.status, 'http_error', `the Hub gateway answered ${type || 'nothing'} where its event stream was expected`);
+      }
+      return response.body as AsyncIterable<Uint8Array>;
+    }, options);
+  }
+
   /** The route declares the report as its answer with 503 as well as with 200. */
   readiness(): Promise<ReadinessReport> {
     return this.call(routes.readiness, {});
@@ -223,16 +245,17 @@ export class HttpHubApi extends HubApi {
 
   /** One request on a route; an answer the route does not declare is thrown as the error the gateway describes in its body. */
   private async send<R extends HttpRoute>(route: R, input: RouteInput<R>, options: SendOptions = {}): Promise<Response> {
-    const { timeoutMs = this.timeoutMs, signal, accept = 'application/json, text/plain, */*' } = options;
+    const { timeoutMs = this.timeoutMs, signal, accept = 'application/json, text/plain, */*', headers = {} } = options;
     const limits = [signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal => !!s);
     const url = `${this.baseUrl}${pathOf(route, input.params as Record<string, string> | undefined)}${queryStringOf(input.query ?? {})}`;
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await (this.options.fetch ?? fetch)(url, {
         method: route.method.toUpperCase(),
         headers: {
           ...(route.auth === 'none' ? {} : { authorization: `Bearer ${this.options.apiToken}` }),
           accept,
+          ...headers,
           ...(input.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: input.body === undefined ? undefined : JSON.stringify(input.body),

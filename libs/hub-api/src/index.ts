@@ -4,3 +4,4 @@ export * from './output-contents';
 export * from './collect-sessions';
 export * from './http-hub-api';
 export * from './server-sent-events';
+export * from './event-stream';
