@@ -17,6 +17,8 @@ command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missin
 { command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || [ -x /usr/bin/dockerd ]; } || missing+=(docker.io)
 command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# The egress bridge image (images/egress-bridge) is this machine's socat.
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 # For the e2e test of the hub CLI, which runs it in a terminal as a person would.
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # For the integration test of the API docs page, which opens it in a headless browser (puppeteer-core).
@@ -54,5 +56,6 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || fail "Docker did not come up; see /var/log/hub-dockerd.log"
 fi
 
-# 4. The test agent image (rebuilt only when its build script changed).
+# 4. The test agent image and the egress bridge (each rebuilt only when its build script or binaries changed).
 bash images/test-agent/build.sh
+bash images/egress-bridge/build.sh

@@ -59,13 +59,19 @@ export GIT_TERMINAL_PROMPT=0 # nobody can type a password: fail instead of waiti
 CLAUDE_VERSION=$(claude --version 2>&1 | head -n 1) || fail 70 "the claude CLI does not run in this image: $CLAUDE_VERSION"
 say "Claude Code $CLAUDE_VERSION, session ${HUB_SESSION_ID:-?} (type ${HUB_SESSION_TYPE:-?}, attempt ${HUB_ATTEMPT:-1})"
 
-# Without a network interface (Hub's default container network is "none") Claude Code cannot reach
-# the Anthropic API; say so, and do not let it retry for minutes.
+# Hub's containers have loopback only (network none). Sessions allowed destinations (HUB_EGRESS on
+# the runner; by default api.anthropic.com for this image) reach them through Hub's egress proxy, set
+# in HTTPS_PROXY. Without either, Claude Code cannot reach the Anthropic API: say so, and do not let
+# it retry for minutes.
 NO_NETWORK=
-if [ -d /sys/class/net ] && [ -z "$(ls /sys/class/net 2>/dev/null | grep -vx lo)" ]; then
+VIA_PROXY=
+if [ -n "${HTTPS_PROXY:-${https_proxy:-}}" ]; then
+  VIA_PROXY=1
+  say "network: through Hub's egress proxy ($(shown_url "${HTTPS_PROXY:-${https_proxy:-}}"))"
+elif [ -d /sys/class/net ] && [ -z "$(ls /sys/class/net 2>/dev/null | grep -vx lo)" ]; then
   NO_NETWORK=1
   export CLAUDE_CODE_MAX_RETRIES="${CLAUDE_CODE_MAX_RETRIES-0}"
-  say "warning: this container has no network (only lo); Claude Code needs to reach the Anthropic API"
+  say "warning: this container may reach no destination (only lo, no egress proxy): allow api.anthropic.com for this image with HUB_EGRESS on the runner"
 fi
 
 # The workspace's git settings (the runner fetched the repository with its own credentials: none are here).
@@ -135,5 +141,5 @@ while kill -0 "$CLAUDE_PID" 2>/dev/null; do
 done
 trap - TERM INT
 
-HUB_CC_NO_NETWORK="$NO_NETWORK" HUB_CC_STOPPED_BY="$STOPPED_BY" \
+HUB_CC_NO_NETWORK="$NO_NETWORK" HUB_CC_VIA_PROXY="$VIA_PROXY" HUB_CC_STOPPED_BY="$STOPPED_BY" \
   node "$RESULT_HELPER" "$CLAUDE_OUT" "$CLAUDE_EXIT" "$OUTPUT_DIR"

@@ -18,6 +18,7 @@ function main() {
   const claudeExit = Number.parseInt(exitArg, 10) || 0;
   const stoppedBy = process.env.HUB_CC_STOPPED_BY || '';
   const noNetwork = process.env.HUB_CC_NO_NETWORK === '1';
+  const viaProxy = process.env.HUB_CC_VIA_PROXY === '1';
   let raw = '';
   try {
     raw = readFileSync(stdoutFile, 'utf8');
@@ -44,7 +45,7 @@ function main() {
   }
   if (!result) {
     const hint = raw.trim() ? `; what it printed is in claude-output.txt` : '';
-    return finish(claudeExit || 1, `Claude Code exited ${claudeExit} without a JSON result${hint}${networkHint(noNetwork)}`);
+    return finish(claudeExit || 1, `Claude Code exited ${claudeExit} without a JSON result${hint}${networkHint(noNetwork, viaProxy)}`);
   }
   const succeeded = claudeExit === 0 && result.is_error === false && result.subtype === 'success';
   if (succeeded) {
@@ -56,7 +57,7 @@ function main() {
     .join(', ');
   const message = typeof result.result === 'string' ? result.result : Array.isArray(result.errors) ? String(result.errors[0] ?? '') : '';
   const said = clip(firstLine(message), 160) || 'no message';
-  return finish(claudeExit || 1, `Claude Code failed (exit ${claudeExit}${kind ? `, ${kind}` : ''}): ${said}${networkHint(noNetwork)}`);
+  return finish(claudeExit || 1, `Claude Code failed (exit ${claudeExit}${kind ? `, ${kind}` : ''}): ${said}${networkHint(noNetwork, viaProxy)}`);
 }
 
 /** The JSON result: the whole output, or else its last line that is a result object. */
@@ -82,8 +83,14 @@ function summary(result) {
   return parts.join(', ') || 'done';
 }
 
-function networkHint(noNetwork) {
-  return noNetwork ? ' (this container has no network: give hub/claude-code sessions network access to the Anthropic API)' : '';
+// Why the API may have been out of reach, as the container sees it: Hub gave it no way out at all
+// (network none and no egress proxy), or a way through Hub's egress proxy, which logs what it refused.
+function networkHint(noNetwork, viaProxy) {
+  if (noNetwork) {
+    return ' (no network: this session may reach no destination; allow api.anthropic.com for its image with HUB_EGRESS on the runner, as the default does for hub/claude-code*)';
+  }
+  if (viaProxy) return " (through Hub's egress proxy: its log's [hub] egress lines and the session's egress say what was refused)";
+  return '';
 }
 
 function nonEmptyFile(path) {

@@ -1,6 +1,25 @@
-# Sourced by the offline image builds (images/test-agent/build.sh, images/claude-code/build-offline.sh):
-# what they take from this machine (no base image can be pulled), and how a program is copied into a
-# root filesystem with what it needs to run there. The caller defines log and die (prints, exits 1).
+# Sourced by the offline image builds (images/test-agent/build.sh, images/egress-bridge/build.sh,
+# images/claude-code/build-offline.sh): what they take from this machine (no base image can be pulled),
+# how a program is copied into a root filesystem with what it needs to run there, and the few Docker
+# steps they share. The caller defines log and die (prints, exits 1).
+
+# The Docker engine answers (docker info), or the build stops saying so.
+ensure_docker() {
+  docker info >/dev/null 2>&1 || die "the Docker engine is not reachable (docker info failed); start dockerd first"
+}
+
+# image_label IMAGE LABEL: the label's value on the image; empty when the image or the label is missing.
+image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+
+# image_id IMAGE: the image's id; empty when it is missing.
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# drop_replaced IMAGE PREVIOUS_ID: the build IMAGE replaced is untagged now; removes it unless a container still uses it.
+drop_replaced() {
+  if [[ -n "$2" && "$2" != "$(image_id "$1")" ]]; then
+    docker image rm "$2" >/dev/null 2>&1 || true
+  fi
+}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi; }
 

@@ -13,7 +13,7 @@ BUSYBOX=/bin/busybox
 LABEL=hub.test-agent.version
 AGENT_UID=1000
 AGENT_GID=1000
-# as_root, install_host_tools, copy_libraries, is_elf, copy_git.
+# as_root, install_host_tools, copy_libraries, is_elf, copy_git, ensure_docker, image_label, image_id, drop_replaced.
 HOST_BINARIES="$HERE/../lib/host-binaries.sh"
 # shellcheck source=../lib/host-binaries.sh
 source "$HOST_BINARIES"
@@ -24,20 +24,12 @@ die() {
   exit 1
 }
 
-ensure_docker() {
-  docker info >/dev/null 2>&1 || die "the Docker engine is not reachable (docker info failed); start dockerd first"
-}
-
 # git's helpers (git-core/git, sh-i18n--envsubst) come with the same git package as git itself.
 version_hash() {
   {
     cat "${BASH_SOURCE[0]}" "$HOST_BINARIES"
     sha256sum "$BUSYBOX" "$(command -v git)" | cut -d' ' -f1
   } | sha256sum | cut -c1-16
-}
-
-current_version() {
-  docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$IMAGE" 2>/dev/null || true
 }
 
 # Root filesystem owned by root, except the two directories the agent writes to. git is /bin/git
@@ -103,21 +95,18 @@ main() {
   ensure_docker
   local version
   version=$(version_hash)
-  if [[ "$(current_version)" == "$version" ]]; then
+  if [[ "$(image_label "$IMAGE" "$LABEL")" == "$version" ]]; then
     log "$IMAGE is current ($LABEL=$version); nothing to do"
     return
   fi
   local previous work
-  previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+  previous=$(image_id "$IMAGE")
   work=$(mktemp -d)
   trap "rm -rf '$work'" EXIT
   assemble_rootfs "$work/rootfs"
   write_tarball "$work/rootfs" "$work/rootfs.tar"
   import_image "$work/rootfs.tar" "$version"
-  # The previous build is now untagged; drop it unless a container still uses it.
-  if [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]]; then
-    docker image rm "$previous" >/dev/null 2>&1 || true
-  fi
+  drop_replaced "$IMAGE" "$previous"
   local checked size
   checked=$(smoke_test)
   size=$(docker image inspect -f '{{.Size}}' "$IMAGE")

@@ -5,6 +5,7 @@ import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
 import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, OutputStore, ServiceDefinition } from '@hub/messaging';
 import {
   ContainerEngine,
+  ImageEnvironment,
   ImagePolicy,
   NetworkPolicy,
   parseSecretGrants,
@@ -43,10 +44,14 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
       outputQuotaBytes: config.HUB_OUTPUT_QUOTA_MB * MB,
       gitHelperImage: config.HUB_GIT_HELPER_IMAGE,
       repositoryRewrites: config.HUB_REPOSITORY_REWRITES,
-      expectedImages: [...new Set([config.HUB_DEFAULT_IMAGE, config.HUB_GIT_HELPER_IMAGE])],
+      expectedImages: [
+        ...new Set([config.HUB_DEFAULT_IMAGE, config.HUB_GIT_HELPER_IMAGE, ...(config.HUB_EGRESS.allowsAny ? [config.HUB_EGRESS_BRIDGE_IMAGE] : [])]),
+      ],
       secrets: RunnerSecrets.load(process.env, config.HUB_SECRETS_FILE, parseSecretGrants(config.HUB_IMAGE_SECRETS)),
+      imageEnvironment: config.HUB_IMAGE_ENV,
       localRepositoryRoots: config.HUB_LOCAL_REPOSITORY_ROOTS,
       networks: new NetworkPolicy(config.HUB_IMAGE_NETWORKS),
+      egress: { policy: config.HUB_EGRESS, resolve: config.HUB_EGRESS_RESOLVE, bridgeImage: config.HUB_EGRESS_BRIDGE_IMAGE },
       reconcileIntervalMs: config.HUB_RECONCILE_INTERVAL_SECONDS * 1000,
     },
   };

@@ -2,6 +2,8 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
+import { DEFAULT_EGRESS, EgressPolicy } from '@hub/contracts';
+import { ImageEnvironment, parseEgressOverrides } from '@hub/runner';
 
 const MB = 1024 * 1024;
 
@@ -51,8 +53,20 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_SECRETS_FILE: z.string().optional(),
   /** Which network each image's containers join: `image-pattern=network;…` (default none for all). */
   HUB_IMAGE_NETWORKS: z.string().default(''),
+  /**
+   * What each image's sessions may reach through the runner's egress proxy: `image-pattern=host[:port],…;…`
+   * (`*.domain` wildcards, port 443 when none is given, `host:*` any, `@repository` the session's git
+   * host); `none` for nothing at all. Read by the registry too, which refuses sessions asking for more.
+   */
+  HUB_EGRESS: z.string().default(DEFAULT_EGRESS).transform(checked((spec) => new EgressPolicy(spec))),
+  /** `name=address[:port],…`: names the proxy connects to that address without DNS (tests, internal mirrors). */
+  HUB_EGRESS_RESOLVE: z.string().default('').transform(checked(parseEgressOverrides)),
+  /** The helper image a session's container reaches the proxy through (socat; images/egress-bridge/build.sh). */
+  HUB_EGRESS_BRIDGE_IMAGE: z.string().default('hub/egress-bridge:latest'),
   /** Which images get which secrets: `image-pattern=NAME,NAME;…`. */
   HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY'),
+  /** Plain settings, never secrets, for each image's containers: `image-pattern=NAME=value;…` (one variable a rule). */
+  HUB_IMAGE_ENV: z.string().default('').transform(checked((spec) => new ImageEnvironment(spec))),
   /** Comma-separated host directories under which a session's repository may be a local path. */
   HUB_LOCAL_REPOSITORY_ROOTS: z
     .string()
@@ -60,6 +74,19 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
     .transform((roots) => roots.split(',').map((r) => r.trim()).filter(Boolean)),
 });
 export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
+
+/** A parser whose error becomes the variable's configuration error. */
+function checked<T>(parse: (spec: string) => T) {
+  return (spec: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(spec);
+    } catch (error) {
+      // The variable is named once: the configuration error puts it first.
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^HUB_[A-Z_]+: /, '') });
+      return z.NEVER;
+    }
+  };
+}
 
 export function defaultSlots(config: RunnerConfig): number {
   if (config.HUB_RUNNER_SLOTS) return config.HUB_RUNNER_SLOTS;

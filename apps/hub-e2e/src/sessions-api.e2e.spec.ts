@@ -77,6 +77,12 @@ describe('the sessions REST API', () => {
       const createdOnes = await allSessions({ status: 'created', type: 'testing' });
       expect(createdOnes).toHaveLength(13);
       expect(createdOnes.every((s) => s.status === 'created' && s.type === 'testing')).toBe(true);
+
+      // Several statuses at once: status=a,b.
+      const either = await allSessions({ status: 'created,completed', type: 'testing' });
+      expect(either.map((s) => s.id).sort()).toEqual(createdOnes.map((s) => s.id).sort());
+      expect(await allSessions({ status: 'failed,skipped', type: 'testing' })).toEqual([]);
+      expect((await hub.api.request('GET', '/api/v1/sessions?status=created,finished')).status).toBe(400);
     });
 
     it('rejects a bad filter, limit or cursor with 400 naming it', async () => {

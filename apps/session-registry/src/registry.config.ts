@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
-import { ImageRefSchema } from '@hub/contracts';
+import { DEFAULT_EGRESS, EgressPolicy, ImageRefSchema } from '@hub/contracts';
 
 export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -8,6 +8,21 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   HUB_DEFAULT_IMAGE: ImageRefSchema.default('hub/test-agent:latest'),
   /** The runners' allow-list, the same variable they read: a session in another image is refused when created. */
   HUB_ALLOWED_IMAGES: z.string().default('hub/*'),
+  /**
+   * The runners' egress policy, the same variable they read: a session asking to reach a destination
+   * its image may not reach is refused when created.
+   */
+  HUB_EGRESS: z
+    .string()
+    .default(DEFAULT_EGRESS)
+    .transform((spec, ctx) => {
+      try {
+        return new EgressPolicy(spec);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^HUB_EGRESS: /, '') });
+        return z.NEVER;
+      }
+    }),
   HUB_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),

@@ -39,6 +39,7 @@ export class SessionRegistryModule {
           {
             defaultImage: config.HUB_DEFAULT_IMAGE,
             imagePolicy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
+            egressPolicy: config.HUB_EGRESS,
             templates: loadSessionTemplates(config.HUB_SESSION_TYPES_FILE),
             defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,

@@ -97,6 +97,7 @@ const CreateSessionArgs = z.strictObject({
   image: request.image.describe('Container image of the agent (default: the configured agent image)'),
   timeout_seconds: request.timeoutSeconds.describe('Time limit of a run (default: one hour)'),
   retries: request.retries.describe('Re-run a failed session up to this many times, with backoff'),
+  egress: request.egress,
 });
 
 type CreateSessionArgs = z.output<typeof CreateSessionArgs>;
@@ -116,6 +117,7 @@ async function createSession(hub: HubApi, args: CreateSessionArgs) {
     image: args.image,
     timeoutSeconds: args.timeout_seconds,
     retries: args.retries,
+    egress: args.egress,
     dependsOn: args.dependencies,
     start: args.start,
   };

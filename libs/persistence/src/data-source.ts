@@ -11,6 +11,7 @@ import { GitChanges1764300000000 } from './migrations/1764300000000-git-changes'
 import { OrchestrationResults1764400000000 } from './migrations/1764400000000-orchestration-results';
 import { SessionRuns1764500000000 } from './migrations/1764500000000-session-runs';
 import { SessionContext1764600000000 } from './migrations/1764600000000-session-context';
+import { SessionEgress1764700000000 } from './migrations/1764700000000-session-egress';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   OrchestrationResults1764400000000,
   SessionRuns1764500000000,
   SessionContext1764600000000,
+  SessionEgress1764700000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { LiveLogLimits, LiveLogStream, OutputStore } from '@hub/messaging';
+import { EgressProxy } from './egress/egress-proxy';
+import { SessionEgress } from './egress/session-egress';
 import { InputFetcher } from './inputs/input-fetcher';
 import { LiveLogs } from './logs/live-logs';
 import { CombineOrchestration } from './orchestrations/combine-orchestration.use-case';
@@ -52,6 +54,8 @@ export class RunnerModule {
         { provide: OutputStore, useValue: world.outputs },
         { provide: LiveLogStream, useValue: world.liveLogs },
         { provide: LIVE_LOG_LIMITS, useValue: world.liveLogLimits },
+        { provide: EgressProxy, useValue: new EgressProxy({ overrides: world.settings.egress.resolve, logger: world.logger.child({ component: 'egress-proxy' }) }) },
+        SessionEgress,
         SessionLedger,
         AttemptFiles,
         BaseBundles,

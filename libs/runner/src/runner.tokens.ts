@@ -1,6 +1,9 @@
+import type { EgressPolicy } from '@hub/contracts';
+import type { EgressOverride } from './egress/egress-overrides';
 import type { ContainerLimits } from './ports/container-engine.port';
 import type { OutputLimits } from './output/collect-output';
 import type { RunnerSecrets } from './secrets/runner-secrets';
+import type { ImageEnvironment } from './sessions/image-environment';
 import type { NetworkPolicy } from './sessions/image-policy';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
@@ -27,8 +30,12 @@ export interface RunnerSettings {
   outputQuotaBytes: number;
   /** The network each image's containers join (default none). */
   networks: NetworkPolicy;
+  /** What each image's sessions may reach through the runner's egress proxy, and the bridge they reach it by. */
+  egress: EgressSettings;
   /** Secrets given to the containers of the images granted them, masked in what Hub captures. */
   secrets: RunnerSecrets;
+  /** HUB_IMAGE_ENV: plain settings (never secrets) given to the containers of the images they name. */
+  imageEnvironment: ImageEnvironment;
   /**
    * Host directories under which a session's `repository` may be a local path (a bare repository,
    * say), from which the runner prepares a session's workspace. Empty: local paths are refused.
@@ -38,4 +45,13 @@ export interface RunnerSettings {
   expectedImages: string[];
   /** How often containers are reconciled with the sessions the registry says this runner holds (also at start). */
   reconcileIntervalMs: number;
+}
+
+export interface EgressSettings {
+  /** HUB_EGRESS: the destinations each image's sessions may reach (a session may narrow it). */
+  policy: EgressPolicy;
+  /** HUB_EGRESS_RESOLVE: names the proxy connects to a given address, without DNS. */
+  resolve: ReadonlyMap<string, EgressOverride>;
+  /** HUB_EGRESS_BRIDGE_IMAGE: the helper image (socat) a session's container reaches the proxy through. */
+  bridgeImage: string;
 }

@@ -26,6 +26,7 @@ export function buildSessionView(overrides: Partial<SessionView> = {}): SessionV
     log: null,
     output: null,
     changes: null,
+    egress: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

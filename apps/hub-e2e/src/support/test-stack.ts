@@ -15,10 +15,13 @@ export interface TestStack {
 
 /**
  * A whole Hub for one spec file, in a temporary state directory: real PostgreSQL, nats-server -js,
- * the four services as processes, the real Docker engine and the locally built test agent image.
+ * the four services as processes, the real Docker engine and the locally built test agent and egress
+ * bridge images.
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
   execFileSync('bash', [join(WORKSPACE_ROOT, 'images/test-agent/build.sh')], { stdio: 'ignore' });
+  // The helper a session allowed any destination reaches Hub's egress proxy through.
+  execFileSync('bash', [join(WORKSPACE_ROOT, 'images/egress-bridge/build.sh')], { stdio: 'ignore' });
   const stateDir = await makeTempDir('hub-e2e');
   const stack = await startHubStack({
     workspaceRoot: WORKSPACE_ROOT,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChangeSummarySchema, SessionTypeSchema } from '../sessions/session.schemas';
+import { EgressTrafficSchema } from '../egress/egress.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
 import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchestrations/orchestration.schemas';
 
@@ -121,6 +122,11 @@ export const EVENT_CATALOG = {
       logDroppedBytes: z.number().int().nonnegative(),
       /** What it changed in its git workspace (the bundle, diff and file list are in the object store); null when nothing. */
       changes: ChangeSummarySchema.nullable().default(null),
+      /**
+       * What the agent reached, or tried to, through Hub's egress proxy (absent when its session may
+       * reach nothing): at most 50 destinations, the rest counted.
+       */
+      egress: EgressTrafficSchema.optional(),
     }),
   },
   'session.cancel-requested': {

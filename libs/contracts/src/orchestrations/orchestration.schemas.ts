@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SESSION_STATUSES, SessionStatusSchema } from '../sessions/session-status';
+import { SessionEgressRequestSchema } from '../egress/egress.schemas';
 import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
@@ -32,6 +33,7 @@ export const OrchestrationSessionSchema = z.strictObject({
   branch: z.string().min(1).max(255).optional().describe('The branch to work on (made from the repository HEAD when missing)'),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional().describe('Time limit of one run'),
   retries: RetriesSchema.optional().describe('Re-run a failed session up to this many times, with backoff'),
+  egress: SessionEgressRequestSchema.optional(),
   dependsOn: z.array(SessionNameSchema).max(1000).default([]).describe('Names of the sessions of this orchestration it starts after (their changes merged in this order)'),
 });
 export type OrchestrationSession = z.infer<typeof OrchestrationSessionSchema>;

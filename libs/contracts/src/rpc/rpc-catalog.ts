@@ -52,6 +52,11 @@ export const SessionSpecSchema = z.object({
    * /hub/inputs/<name>/, and its captured changes are merged into the workspace in this order.
    */
   inputs: z.array(SessionInputSchema),
+  /**
+   * The destinations the session asked to reach (`host:port`), within its image's allowance; null:
+   * its image's allowance (HUB_EGRESS, read again by the runner, which enforces it).
+   */
+  egress: z.array(z.string()).nullable().default(null),
 });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IMAGE_REFERENCE_RULE, MAX_IMAGE_REFERENCE_LENGTH, parseImageReference } from './image-reference';
 import { SESSION_STATUSES, SessionStatusSchema } from './session-status';
+import { EgressTrafficSchema, SessionEgressRequestSchema } from '../egress/egress.schemas';
 
 /**
  * Shapes shared by the HTTP API, the registry's request/reply subjects and the MCP tools.
@@ -113,6 +114,8 @@ export const CreateSessionRequestSchema = z.strictObject({
   dependsOn: z.array(SessionIdSchema).max(1000).optional(),
   /** Re-run a failed session up to this many times, with exponential backoff. */
   retries: RetriesSchema.optional(),
+  /** What the agent may reach through Hub's egress proxy, within its image's allowance (HUB_EGRESS). */
+  egress: SessionEgressRequestSchema.optional(),
   start: z.boolean().optional(),
 });
 export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
@@ -254,6 +257,11 @@ export const SessionViewSchema = z.object({
     .nullable(),
   /** What it changed in its git workspace (null before it ended, or when it changed nothing). */
   changes: ChangeSummarySchema.nullable(),
+  /**
+   * What its last attempt reached, or tried to, through Hub's egress proxy: each destination, allowed
+   * or refused (and why), its connections and bytes (null before it ended, or when it may reach nothing).
+   */
+  egress: EgressTrafficSchema.nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
-import type { ChangeSummary, OutputFile, SessionStatus } from '@hub/contracts';
+import type { ChangeSummary, EgressTraffic, OutputFile, SessionStatus } from '@hub/contracts';
 
 /**
  * A byte count kept in a bigint column, read as a number: pg returns bigints as strings, and a
@@ -42,6 +42,10 @@ export class SessionEntity {
 
   @Column('text')
   image!: string;
+
+  /** The destinations it asked to reach through Hub's egress proxy (`host:port`); null: its image's allowance. */
+  @Column({ type: 'jsonb', nullable: true })
+  egress!: string[] | null;
 
   @Column({ type: 'text', nullable: true })
   repository!: string | null;
@@ -118,6 +122,10 @@ export class SessionEntity {
   /** What it changed in its git workspace, once captured (the lists and the bundle are in the object store). */
   @Column({ type: 'jsonb', nullable: true })
   changes!: ChangeSummary | null;
+
+  /** What its last attempt reached, or tried to, through the egress proxy (bounded), once reported. */
+  @Column({ name: 'egress_traffic', type: 'jsonb', nullable: true })
+  egressTraffic!: EgressTraffic | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -7,7 +7,7 @@ import { StartSession } from '../sessions/start-session.use-case';
 import { OrchestrationReads } from '../store/orchestration-reads';
 import { NewSession, SessionStore } from '../store/session-store';
 import { checkOrchestrationPlan } from './orchestration-plan';
-import { checkImagesAllowed, defaultImageFor } from '../sessions/session-template';
+import { checkEgressAllowed, checkImagesAllowed, defaultImageFor } from '../sessions/session-template';
 
 /**
  * Records an orchestration and all its sessions in one transaction (bulk statements, so 10,000
@@ -34,6 +34,7 @@ export class CreateOrchestration {
       prompt: s.prompt,
       context: s.context ?? null,
       image: s.image ?? defaultImageFor(this.settings, s.type),
+      egress: s.egress ?? null,
       repository: s.repository ?? null,
       branch: s.branch ?? null,
       timeoutSeconds: s.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
@@ -41,6 +42,7 @@ export class CreateOrchestration {
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
     checkImagesAllowed(this.settings, sessions);
+    checkEgressAllowed(this.settings, sessions);
 
     return this.store.transaction(async (tx) => {
       await tx.insertOrchestration({

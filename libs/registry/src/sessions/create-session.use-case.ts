@@ -4,7 +4,7 @@ import { badRequest, CreateSessionRequest, notFound, SessionView } from '@hub/co
 import { newEvent } from '../outbox/new-event';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { toSessionView } from '../store/session-record';
-import { checkImagesAllowed, defaultImageFor } from './session-template';
+import { checkEgressAllowed, checkImagesAllowed, defaultImageFor } from './session-template';
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { StartSession } from './start-session.use-case';
 
@@ -20,6 +20,8 @@ export class CreateSession {
   async execute(request: CreateSessionRequest): Promise<SessionView> {
     const image = request.image ?? defaultImageFor(this.settings, request.type);
     checkImagesAllowed(this.settings, [{ name: request.name ?? null, image }]);
+    const egress = request.egress ?? null;
+    checkEgressAllowed(this.settings, [{ name: request.name ?? null, image, repository: request.repository ?? null, egress }]);
     const session = await this.store.transaction(async (tx) => {
       const dependsOn = [...new Set(request.dependsOn ?? [])];
       const orchestrationId = await this.orchestrationFor(tx, request, dependsOn);
@@ -31,6 +33,7 @@ export class CreateSession {
         prompt: request.prompt,
         context: request.context ?? null,
         image,
+        egress,
         repository: request.repository ?? null,
         branch: request.branch ?? null,
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,

@@ -72,6 +72,7 @@ export class RecordContainerOutcome {
           ...(exit.containerId ? { containerId: exit.containerId } : {}),
           output: exit.output,
           changes: exit.changes ?? null,
+          egressTraffic: exit.egress ?? null,
           log: { bytes: exit.logBytes, droppedBytes: exit.logDroppedBytes },
           ...(retry ? { readyAt: new Date(Date.now() + delayMs), dispatchedAt: null } : { finishedAt }),
         },

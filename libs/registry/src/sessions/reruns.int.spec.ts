@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { createLogger } from '@hub/config';
-import { EventOf, EventPayload, EventSubject, ImagePolicy, SessionView } from '@hub/contracts';
+import { EventOf, EventPayload, EventSubject, ImagePolicy, EgressPolicy, DEFAULT_EGRESS, SessionView } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
@@ -46,7 +46,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
           MessagingModule.forConnection(nc),
           RegistryModule.forRoot(
             dataSource,
-            { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 0 },
+            { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 0 },
             createLogger('test', 'silent'),
           ),
         ],

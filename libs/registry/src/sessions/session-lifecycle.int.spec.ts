@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { createLogger } from '@hub/config';
-import { EventOf, HubError, ImagePolicy } from '@hub/contracts';
+import { EventOf, HubError, ImagePolicy, EgressPolicy, DEFAULT_EGRESS } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
@@ -46,7 +46,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
         module: class RegistryTestModule {},
         imports: [
           MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
         ],
       },
       { logger: false },
@@ -107,6 +107,35 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
     const view = await app.get(SessionQueries).get(session.id);
     expect(view).toMatchObject({ status: 'starting', attempt: 1 });
+  });
+
+  it("keeps the egress a session asked for, hands it to the runner, and shows what its attempt reached", async () => {
+    const session = await app.get(CreateSession).execute({
+      type: 'analysis',
+      prompt: 'true',
+      image: 'hub/claude-code:latest',
+      egress: ['api.anthropic.com:443'],
+      start: true,
+    });
+    await depsResolved(session.id);
+    const claim = await app.get(ClaimSession).execute(session.id, 'r1');
+    expect(claim.spec?.egress).toEqual(['api.anthropic.com:443']);
+    expect(session.egress).toBeNull();
+
+    const egress = {
+      destinations: [
+        { destination: 'api.anthropic.com:443', allowed: true, reason: null, connections: 2, bytesIn: 5120, bytesOut: 900 },
+        { destination: 'evil.example:443', allowed: false, reason: "not in this session's allow-list", connections: 1, bytesIn: 0, bytesOut: 0 },
+      ],
+      others: null,
+    };
+    await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 0), data: { ...exited(session.id, 0).data, egress } });
+    expect(await app.get(SessionQueries).get(session.id)).toMatchObject({ status: 'completed', egress });
+
+    // Asking for more than the image may reach stores nothing.
+    await expect(
+      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', egress: ['registry.npmjs.org:443'] }),
+    ).rejects.toThrow('egress: destination not allowed (HUB_EGRESS): registry.npmjs.org:443 for hub/test-agent:latest, which may reach nothing');
   });
 
   it('applies a redelivered container.exited once: same status, no second event', async () => {

@@ -23,5 +23,6 @@ export function toSessionSpec(
     attempt: record.attempt,
     preamble,
     inputs,
+    egress: record.egress,
   };
 }

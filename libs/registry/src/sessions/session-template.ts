@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { badRequest, DEFAULT_SESSION_TEMPLATES, describeIssues, SessionTemplates, SessionTemplatesSchema } from '@hub/contracts';
+import {
+  badRequest,
+  DEFAULT_SESSION_TEMPLATES,
+  describeIssues,
+  formatEgressDestination,
+  SessionTemplates,
+  SessionTemplatesSchema,
+} from '@hub/contracts';
 import { RegistrySettings } from '../registry.tokens';
 
 /** The image a new session of `type` runs in when it names none. */
@@ -23,6 +30,31 @@ export function checkImagesAllowed(settings: RegistrySettings, sessions: readonl
     `image not on the runners' allow-list (HUB_ALLOWED_IMAGES=${settings.imagePolicy.allowList}): ${named.join(', ')}${more}`,
     { notAllowed: refused.slice(0, NAMED).map((s) => ({ session: s.name, image: s.image })) },
   );
+}
+
+/**
+ * Refuses (400, nothing stored) sessions that ask to reach a destination their image may not reach
+ * (HUB_EGRESS, the runners' own setting), naming the destination and what the image is allowed.
+ */
+export function checkEgressAllowed(
+  settings: RegistrySettings,
+  sessions: readonly { name: string | null; image: string; repository: string | null; egress: readonly string[] | null }[],
+): void {
+  const refused = sessions.flatMap((s) => {
+    if (!s.egress) return [];
+    const { refused } = settings.egressPolicy.sessionAllows(s.image, s.repository, s.egress);
+    return refused.map((destination) => ({ session: s, destination }));
+  });
+  if (!refused.length) return;
+  const named = refused.slice(0, NAMED).map(({ session, destination }) => {
+    const allowance = settings.egressPolicy.imageAllows(session.image, session.repository).map(formatEgressDestination);
+    const who = session.name ? `${session.name} (${session.image})` : session.image;
+    return `${destination} for ${who}, which may reach ${allowance.length ? allowance.join(', ') : 'nothing'}`;
+  });
+  const more = refused.length > NAMED ? ` and ${refused.length - NAMED} more` : '';
+  throw badRequest(`egress: destination not allowed (HUB_EGRESS): ${named.join('; ')}${more}`, {
+    notAllowed: refused.slice(0, NAMED).map(({ session, destination }) => ({ session: session.name, image: session.image, destination })),
+  });
 }
 
 /** The preamble the agent of a session of `type` receives before its prompt. */

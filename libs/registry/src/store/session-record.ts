@@ -40,6 +40,7 @@ type ChangeableColumn =
   | 'runnerId'
   | 'cancelRequestedAt'
   | 'changes'
+  | 'egressTraffic'
   | 'startedAt'
   | 'finishedAt'
   | 'readyAt'
@@ -65,6 +66,7 @@ export const RUN_RESET = {
   runnerId: null,
   cancelRequestedAt: null,
   changes: null,
+  egressTraffic: null,
   startedAt: null,
   finishedAt: null,
   readyAt: null,
@@ -86,6 +88,7 @@ export const NEW_SESSION_COLUMNS = [
   'prompt',
   'context',
   'image',
+  'egress',
   'repository',
   'branch',
   'timeoutSeconds',
@@ -137,6 +140,7 @@ export function toSessionView(record: SessionRecord): SessionView {
     log: record.log,
     output: record.output,
     changes: record.changes,
+    egress: record.egressTraffic,
     createdAt: record.createdAt.toISOString(),
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,

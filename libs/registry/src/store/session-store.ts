@@ -117,7 +117,7 @@ export class SessionReads {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const select = this.sessions().orderBy('s.seq', 'DESC').limit(limit + 1);
     if (query.orchestrationId) select.andWhere('s.orchestrationId = :orchestrationId', { orchestrationId: query.orchestrationId });
-    if (query.status) select.andWhere('s.status = :status', { status: query.status });
+    if (query.status) select.andWhere('s.status IN (:...statuses)', { statuses: query.status });
     if (query.type) select.andWhere('s.type = :type', { type: query.type });
     if (query.cursor) select.andWhere('s.seq < :before', { before: decodeCursor(query.cursor) });
     const records = await this.records(select);

@@ -57,7 +57,8 @@ export async function insertRows<E extends ObjectLiteral, P extends keyof E & st
   if (!rows.length) return;
   const names = sqlNames(manager, entity);
   const fixedProperties = Object.keys(fixed) as (keyof E & string)[];
-  const params: unknown[] = properties.map((property) => rows.map((row) => row[property]));
+  // Each value as its column stores it: a jsonb value goes as JSON text (an array would be read as a SQL array).
+  const params: unknown[] = properties.map((property) => rows.map((row) => sqlValue(manager, entity, property, row[property])));
   const arrays = properties.map((property, i) => `$${i + 1}::${sqlType(manager, entity, property)}[]`);
   const constants = fixedProperties.map((property) => {
     params.push(fixed[property]);

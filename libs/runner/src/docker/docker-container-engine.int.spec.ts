@@ -329,6 +329,36 @@ describe('ContainerLaunch.fileSizeLimitBytes (Docker fsize ulimit)', () => {
     // The agent's own process (exec) killed by SIGXFSZ: the container exits 128 + 25.
     expect(exit.exitCode).toBe(153);
   });
+
+  it("runs a session's helper beside it: the session's container joins its loopback-only namespace; the helper is never taken for the session's", async () => {
+    const launch = await launchOf('tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "');
+    const helperId = await engine.startHelper({
+      purpose: 'egress-bridge',
+      sessionId: launch.sessionId,
+      labels: { 'hub.egress': 'api.test.invalid:443' },
+      image: IMAGE,
+      command: ['/bin/sleep', '60'],
+      env: {},
+      mounts: [],
+      user: '1000:1000',
+      limits: LIMITS,
+      fileSizeLimitBytes: MiB,
+      runnerId: 'runner-test',
+    });
+
+    const { log } = await runToExit({ ...launch, network: `container:${helperId}` });
+
+    expect(log).toBe('lo\n');
+    const helpers = (await engine.listHelperContainers('runner-test')).filter((h) => h.containerId === helperId);
+    expect(helpers).toMatchObject([{ purpose: 'egress-bridge', sessionId: launch.sessionId, labels: { 'hub.egress': 'api.test.invalid:443' } }]);
+    expect((await engine.listSessionContainers()).filter((c) => c.sessionId === launch.sessionId).map((c) => c.containerId)).not.toContain(helperId);
+    await engine.remove(helperId);
+  });
+
+  it('knows which networks the engine has, creating none', async () => {
+    expect(await engine.networkExists('none')).toBe(true);
+    expect(await engine.networkExists(`hub-no-such-network-${RUN_ID}`)).toBe(false);
+  });
 });
 
 describe('demultiplexLog', () => {

@@ -11,11 +11,13 @@ import {
   type ContainerInput,
   type ContainerLaunch,
   type ContainerLimits,
+  type HelperContainer,
   type HelperExit,
   type HelperLaunch,
   type HelperMount,
   type ImageStatus,
   type SessionContainer,
+  type SessionHelperLaunch,
 } from '../ports/container-engine.port';
 import { describeDockerEndpoint } from './docker-client';
 
@@ -130,18 +132,49 @@ export class DockerContainerEngine implements ContainerEngine {
     }
   }
 
-  async listHelperContainers(runnerId: string): Promise<{ containerId: string; createdAt: Date }[]> {
+  async listHelperContainers(runnerId: string): Promise<HelperContainer[]> {
     const containers = await dockerCall('listing helper containers', () =>
       this.docker.listContainers({ all: true, filters: { label: [LABEL_HELPER, `${LABEL_RUNNER}=${runnerId}`] } }),
     );
-    return containers.map((c) => ({ containerId: c.Id, createdAt: new Date(c.Created * 1000) }));
+    return containers.map((c) => ({
+      containerId: c.Id,
+      createdAt: new Date(c.Created * 1000),
+      purpose: c.Labels?.[LABEL_HELPER] ?? '',
+      sessionId: c.Labels?.[LABEL_SESSION] || null,
+      labels: c.Labels ?? {},
+    }));
   }
 
   async listSessionContainers(): Promise<SessionContainer[]> {
     const containers = await dockerCall('listing session containers', () =>
       this.docker.listContainers({ all: true, filters: { label: [LABEL_SESSION] } }),
     );
-    return containers.map(toSessionContainer);
+    // A session's helpers (its egress bridge) carry its label too; they are not its container.
+    return containers.filter((c) => !c.Labels?.[LABEL_HELPER]).map(toSessionContainer);
+  }
+
+  async startHelper(launch: SessionHelperLaunch): Promise<string> {
+    const options = sessionHelperOptions(launch);
+    const container = await dockerCall(`creating helper container ${options.name} from image ${launch.image}`, () =>
+      this.docker.createContainer(options),
+    );
+    try {
+      await dockerCall(`starting helper container ${options.name}`, () => container.start());
+    } catch (error) {
+      await this.remove(container.id).catch(() => undefined);
+      throw error;
+    }
+    return container.id;
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw dockerError(`inspecting network ${name}`, error);
+    }
   }
 
   /**
@@ -213,7 +246,8 @@ export function containerOptions(name: string, launch: ContainerLaunch): Docker.
     Tty: false,
     OpenStdin: false,
     AttachStdin: false,
-    NetworkDisabled: true,
+    // Joining another container's network namespace (`container:<id>`) needs networking enabled.
+    NetworkDisabled: launch.network === 'none',
     HostConfig: hardenedHostConfig(launch),
   };
 }
@@ -247,6 +281,14 @@ export function helperContainerOptions(launch: HelperLaunch): Docker.ContainerCr
       LogConfig: { Type: 'json-file', Config: { 'max-size': String(MIN_DOCKER_LOG_FILE_BYTES), 'max-file': '1' } },
     },
   };
+}
+
+/** A session's helper (its egress bridge): a helper's container, labelled with the session and what it serves. */
+export function sessionHelperOptions(launch: SessionHelperLaunch): Docker.ContainerCreateOptions {
+  const options = helperContainerOptions({ ...launch, timeoutMs: 1 });
+  const reserved = Object.keys(launch.labels).filter((key) => [LABEL_HELPER, LABEL_RUNNER, LABEL_SESSION, LABEL_ATTEMPT].includes(key));
+  if (reserved.length) throw new Error(`a helper's labels may not set ${reserved.join(', ')}`);
+  return { ...options, Labels: { ...launch.labels, ...options.Labels, [LABEL_SESSION]: launch.sessionId } };
 }
 
 function helperBind(mount: HelperMount): string {

@@ -1,5 +1,13 @@
-import type { HelperLaunch } from '../ports/container-engine.port';
-import { helperContainerOptions, LABEL_HELPER, LABEL_RUNNER, LABEL_SESSION } from './docker-container-engine';
+import type { ContainerLaunch, HelperLaunch } from '../ports/container-engine.port';
+import {
+  containerOptions,
+  helperContainerOptions,
+  LABEL_ATTEMPT,
+  LABEL_HELPER,
+  LABEL_RUNNER,
+  LABEL_SESSION,
+  sessionHelperOptions,
+} from './docker-container-engine';
 
 const launch: HelperLaunch = {
   purpose: 'capture',
@@ -56,5 +64,47 @@ describe('helperContainerOptions', () => {
       /container path other than \//,
     );
     expect(() => helperContainerOptions({ ...launch, command: [] })).toThrow(/needs a command/);
+  });
+});
+
+describe("a session's helper (its egress bridge)", () => {
+  const { timeoutMs: _, ...rest } = launch;
+  const bridge = { ...rest, purpose: 'egress-bridge', sessionId: 's1', labels: { 'hub.egress': 'api.anthropic.com:443' } };
+
+  it('is a helper as hardened as any, labelled with its session and what it serves', () => {
+    const options = sessionHelperOptions(bridge);
+    expect(options).toMatchObject({
+      NetworkDisabled: true,
+      Labels: { [LABEL_HELPER]: 'egress-bridge', [LABEL_RUNNER]: 'runner-1', [LABEL_SESSION]: 's1', 'hub.egress': 'api.anthropic.com:443' },
+      HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'] },
+    });
+    expect(() => sessionHelperOptions({ ...bridge, labels: { [LABEL_SESSION]: 'other' } })).toThrow(/may not set hub.session/);
+  });
+});
+
+describe("a session's container", () => {
+  const agent: ContainerLaunch = {
+    sessionId: 's1',
+    attempt: 1,
+    image: 'hub/test-agent:latest',
+    env: {},
+    outputDir: '/data/sessions/s1/attempt-1/output',
+    promptFile: '/data/sessions/s1/attempt-1/prompt',
+    workspaceDir: '/data/sessions/s1/attempt-1/workspace',
+    inputs: [],
+    network: 'none',
+    limits: launch.limits,
+    user: '1000:1000',
+    runnerId: 'runner-1',
+    logCapBytes: 1024 * 1024,
+    fileSizeLimitBytes: 1024 * 1024,
+  };
+
+  it("has networking disabled on network none, and enabled only to join its bridge's namespace (loopback only)", () => {
+    expect(containerOptions('n', agent)).toMatchObject({ NetworkDisabled: true, HostConfig: { NetworkMode: 'none' }, Labels: { [LABEL_ATTEMPT]: '1' } });
+    expect(containerOptions('n', { ...agent, network: 'container:abc' })).toMatchObject({
+      NetworkDisabled: false,
+      HostConfig: { NetworkMode: 'container:abc' },
+    });
   });
 });

@@ -6,6 +6,7 @@ import type { OutputStream } from '@hub/contracts';
 import { RunnerSecrets } from '../secrets/runner-secrets';
 import type { LiveLogTap } from './live-log-publisher';
 import { captureLog, lastLineOf } from './log-capture';
+import { LogNotes } from './log-notes';
 
 const MiB = 1024 * 1024;
 const secrets = new RunnerSecrets({ CANARY: 'canary-secret-value' }, []);
@@ -99,5 +100,30 @@ describe('captureLog', () => {
     expect(lastLineOf(Buffer.from('10%\r50%\r100%'))).toBe('100%');
     expect(lastLineOf(Buffer.from('\n\n'))).toBeNull();
     expect(lastLineOf(Buffer.from('x'.repeat(1000)))).toHaveLength(300);
+  });
+
+  it("writes Hub's notes each on a line of its own on stderr, stored and shown live, those from before the capture first", async () => {
+    const notes = new LogNotes();
+    notes.add("[hub] egress refused: early.example:443 — not in this session's allow-list");
+    const raw = new PassThrough();
+    const live = new RecordingTap();
+    const capturing = captureLog(raw, { dir: await tempDir(), capBytes: MiB, masker: () => secrets.chunkMasker(), live, notes });
+
+    raw.write(frames('fetching\n', [2, 'wget: server returned error: HTTP/1.1 403 Forb']));
+    // Once the capture has read it: the stderr line is cut short, so the note starts a line of its own.
+    while (!live.seen.some((chunk) => chunk.includes('Forb'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    notes.add("[hub] egress refused: evil.example:443 — not in this session's allow-list");
+    raw.end(frames([2, 'idden\n']));
+    const captured = await capturing;
+    notes.add('[hub] after the end: dropped');
+
+    expect(await readFile(captured.file, 'utf8')).toBe(
+      "[hub] egress refused: early.example:443 — not in this session's allow-list\n" +
+        'fetching\n' +
+        'wget: server returned error: HTTP/1.1 403 Forb\n' +
+        "[hub] egress refused: evil.example:443 — not in this session's allow-list\n" +
+        'idden\n',
+    );
+    expect(live.seen[0]).toBe("stderr:[hub] egress refused: early.example:443 — not in this session's allow-list\n");
   });
 });

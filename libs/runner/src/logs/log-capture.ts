@@ -6,6 +6,7 @@ import type { OutputStream } from '@hub/contracts';
 import type { ChunkMasker } from '../secrets/runner-secrets';
 import { DockerLogDemultiplexer, type OutputChunk } from './docker-log-demultiplexer';
 import type { LiveLogTap } from './live-log-publisher';
+import { LogNoteInjector, type LogNotes } from './log-notes';
 
 /** How much of the end of a log is kept in memory (whatever was dropped), for its last line. */
 const TAIL_BYTES = 4096;
@@ -30,6 +31,8 @@ export interface LogCaptureOptions {
   live?: LiveLogTap;
   /** Stops the capture (the promise then rejects with an AbortError); the file keeps what was written. */
   signal?: AbortSignal;
+  /** Hub's own lines, written into the log (on stderr) as they come. */
+  notes?: LogNotes;
 }
 
 export interface LogCapture {
@@ -57,8 +60,12 @@ export async function captureLog(raw: NodeJS.ReadableStream, options: LogCapture
   const handle = await open(file, 'w', 0o600);
   const sink = new CappedFileSink(handle, options.capBytes, options.live);
   try {
-    await pipeline(raw, new DockerLogDemultiplexer(), new OutputMasking(options.masker), sink, { signal: options.signal });
+    const demultiplexed = new DockerLogDemultiplexer();
+    const masking = new OutputMasking(options.masker);
+    if (options.notes) await pipeline(raw, demultiplexed, new LogNoteInjector(options.notes), masking, sink, { signal: options.signal });
+    else await pipeline(raw, demultiplexed, masking, sink, { signal: options.signal });
   } finally {
+    options.notes?.end();
     await handle.close();
   }
   return { file, keptBytes: sink.keptBytes, droppedBytes: sink.droppedBytes, lastLine: lastLineOf(sink.tail()) };

@@ -18,6 +18,7 @@ import {
   type SessionSpec,
   type SessionView,
   type StoredChanges,
+  EgressPolicy,
 } from '@hub/contracts';
 import type { EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
 import { bareRepository, buildSessionView, git, TempDirs, writeFiles } from '@hub/testing';
@@ -27,6 +28,7 @@ import { BASE_REF } from '../git/base-bundle';
 import { handOver } from '../git/prepare-workspace';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSecrets } from '../secrets/runner-secrets';
+import { ImageEnvironment } from '../sessions/image-environment';
 import { NetworkPolicy } from '../sessions/image-policy';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { BaseBundles } from '../workspace/base-bundles';
@@ -131,8 +133,10 @@ function setup(repository: 'local' | 'rewritten' | 'none' = 'local') {
     outputQuotaBytes: 64 * 1024 * 1024,
     expectedImages: [],
     secrets: new RunnerSecrets({}, []),
+    imageEnvironment: new ImageEnvironment(''),
     localRepositoryRoots: [repos],
     networks: new NetworkPolicy(''),
+    egress: { policy: new EgressPolicy('none'), resolve: new Map(), bridgeImage: 'hub/egress-bridge:latest' },
     reconcileIntervalMs: 30_000,
   };
   const store = new InMemoryChangesStore();
@@ -154,6 +158,7 @@ function setup(repository: 'local' | 'rewritten' | 'none' = 'local') {
       type: 'implementation',
       prompt: 'work',
       context: null,
+      egress: null,
       image: IMAGE,
       repository: repositoryOf,
       branch: null,

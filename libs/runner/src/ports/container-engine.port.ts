@@ -39,7 +39,10 @@ export interface ContainerLaunch {
   /** The session's git workspace on the host, mounted read-write at /workspace. */
   workspaceDir: string;
   inputs: ContainerInput[];
-  /** The Docker network to join; `none` (no network at all) unless the runner's policy says otherwise. */
+  /**
+   * The Docker network to join: `none` (loopback only) unless the runner's policy says otherwise, or
+   * `container:<id>` to share a helper's network namespace (the egress bridge's: loopback only too).
+   */
   network: string;
   limits: ContainerLimits;
   /** uid:gid the agent runs as; never root. */
@@ -86,6 +89,27 @@ export interface HelperLaunch {
   /** Killed past this. */
   timeoutMs: number;
   runnerId: string;
+}
+
+/**
+ * A helper that runs beside a session's container until the runner removes it (its egress bridge):
+ * hardened as any helper, labelled with the session (hub.session) besides hub.helper.
+ */
+export interface SessionHelperLaunch extends Omit<HelperLaunch, 'timeoutMs'> {
+  sessionId: string;
+  /** More labels (what it was started for), read back by listHelperContainers. */
+  labels: Record<string, string>;
+}
+
+/** A helper container as listHelperContainers finds it. */
+export interface HelperContainer {
+  containerId: string;
+  createdAt: Date;
+  /** Its hub.helper label. */
+  purpose: string;
+  /** The session it serves (a SessionHelperLaunch), else null. */
+  sessionId: string | null;
+  labels: Record<string, string>;
 }
 
 export interface HelperExit {
@@ -138,12 +162,16 @@ export interface ContainerEngine {
   followLog(containerId: string): Promise<NodeJS.ReadableStream>;
   /** Removes the container (forced). No error if it is already gone. */
   remove(containerId: string): Promise<void>;
-  /** Every container labelled hub.session on this engine. */
+  /** Every session's container (labelled hub.session, not hub.helper) on this engine. */
   listSessionContainers(): Promise<SessionContainer[]>;
   /** This runner's helper containers (labelled hub.helper), with when each was created. */
-  listHelperContainers(runnerId: string): Promise<{ containerId: string; createdAt: Date }[]>;
+  listHelperContainers(runnerId: string): Promise<HelperContainer[]>;
   /** Runs a helper container (see HelperLaunch) to its end or its time limit, and removes it. */
   runHelper(launch: HelperLaunch): Promise<HelperExit>;
+  /** Creates and starts a helper that runs beside a session (see SessionHelperLaunch); `remove` ends it. */
+  startHelper(launch: SessionHelperLaunch): Promise<string>;
+  /** Whether the engine has a network of that name (never creates one). */
+  networkExists(name: string): Promise<boolean>;
   /** Throws with an explanation when the engine cannot be reached or used. */
   ping(): Promise<void>;
 }

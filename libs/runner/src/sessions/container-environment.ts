@@ -1,6 +1,7 @@
 import type { SessionSpec } from '@hub/contracts';
 import { CONTAINER_CONTEXT_FILE, CONTAINER_INPUTS_DIR, CONTAINER_PROMPT_FILE } from '../ports/container-engine.port';
 import type { RunnerSecrets } from '../secrets/runner-secrets';
+import type { ImageEnvironment } from './image-environment';
 
 /**
  * Prompts up to this size are also given in HUB_PROMPT, for agents written before /hub/prompt.
@@ -8,9 +9,13 @@ import type { RunnerSecrets } from '../secrets/runner-secrets';
  */
 export const PROMPT_ENV_MAX_BYTES = 32 * 1024;
 
-/** The environment of a session's container: who it is, where its prompt and inputs are, the secrets its image is granted. */
-export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets): Record<string, string> {
+/**
+ * The environment of a session's container: its image's settings (HUB_IMAGE_ENV), who it is, where its
+ * prompt and inputs are, the secrets its image is granted.
+ */
+export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets, imageEnvironment: ImageEnvironment): Record<string, string> {
   return {
+    ...imageEnvironment.forImage(spec.image),
     HUB_SESSION_ID: spec.sessionId,
     HUB_ORCHESTRATION_ID: spec.orchestrationId,
     HUB_SESSION_TYPE: spec.type,

@@ -4,8 +4,10 @@ export { ImagePolicy } from '@hub/contracts';
 
 /**
  * The Docker network each image's containers join: `none` unless configured
- * (`HUB_IMAGE_NETWORKS=hub/claude-code*=bridge`), because an agent that calls an API needs one.
- * `host` is refused: it would give the agent the runner's own network stack.
+ * (`HUB_IMAGE_NETWORKS=hub/claude-code*=bridge`): the whole network, the LAN and the cloud's metadata
+ * address included. HUB_EGRESS (named destinations through Hub's proxy, with network none) is the
+ * narrower way to let an agent call an API. `host` is refused: it would give the agent the runner's
+ * own network stack.
  */
 export class NetworkPolicy {
   private readonly rules: { pattern: string; network: string }[];
@@ -27,4 +29,18 @@ export class NetworkPolicy {
   networkFor(image: string): string {
     return this.rules.find((rule) => imageMatches(rule.pattern, image))?.network ?? 'none';
   }
+
+  /** The networks the rules name (each must exist on the engine). */
+  get networks(): string[] {
+    return [...new Set(this.rules.map((rule) => rule.network).filter((network) => network !== 'none'))];
+  }
+}
+
+/** Why a session whose image is given `network` cannot run on an engine without it: the cause, and what to do instead. */
+export function missingNetworkReason(network: string, image?: string): string {
+  const given = image ? `HUB_IMAGE_NETWORKS gives ${image} the network ${network}, but ` : '';
+  if (network === 'bridge') {
+    return `${given}this Docker engine has no bridge network (dockerd --bridge=none): use HUB_EGRESS to allow destinations through Hub's proxy instead`;
+  }
+  return `${given}this Docker engine has no network named ${network} (Hub never creates one): create it, or use HUB_EGRESS to allow destinations through Hub's proxy instead`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLogger } from '@hub/config';
 import { HeldSession, RpcRequest, RpcResponse, RpcSubject } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
-import type { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
+import type { ContainerEngine, HelperContainer, SessionContainer } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { ReconcileContainers } from './reconcile-containers.use-case';
 import { AttemptFiles } from '../workspace/attempt-files';
@@ -49,10 +49,10 @@ class InMemoryRegistry {
 
 class InMemoryEngine {
   containers: SessionContainer[] = [];
-  helpers: { containerId: string; createdAt: Date }[] = [];
+  helpers: HelperContainer[] = [];
   readonly removed: string[] = [];
 
-  async listHelperContainers(): Promise<{ containerId: string; createdAt: Date }[]> {
+  async listHelperContainers(): Promise<HelperContainer[]> {
     return this.helpers;
   }
 
@@ -64,13 +64,17 @@ class InMemoryEngine {
   }
 }
 
-/** The part of RunSession reconciliation uses, recording what it was asked to do. */
+/** The part of RunSession reconciliation uses, recording what it was asked to do; an adopted session is held at once, as RunSession holds it. */
 class RecordingRunSession {
   readonly adopted: string[] = [];
   readonly lost: string[] = [];
+  readonly bridges: string[] = [];
+  ledger?: SessionLedger;
 
-  async adopt(held: HeldSession, containerId: string): Promise<void> {
+  async adopt(held: HeldSession, containerId: string, bridge: HelperContainer | null = null): Promise<void> {
+    this.ledger?.take(held.sessionId, held.attempt);
     this.adopted.push(`${held.sessionId}:${containerId}`);
+    if (bridge) this.bridges.push(`${held.sessionId}:${bridge.containerId}`);
   }
   async reportLost(held: HeldSession): Promise<void> {
     this.lost.push(`${held.sessionId}#${held.attempt}`);
@@ -79,6 +83,11 @@ class RecordingRunSession {
 
 function container(n: number, state: string, attempt = 1): SessionContainer {
   return { containerId: `c${n}`, sessionId: id(n), attempt, runnerId: RUNNER, running: state === 'running', state };
+}
+
+function helper(containerId: string, ageMs: number, sessionId: string | null = null): HelperContainer {
+  const purpose = sessionId ? 'egress-bridge' : 'git-capture';
+  return { containerId, createdAt: new Date(Date.now() - ageMs), purpose, sessionId, labels: {} };
 }
 
 /** A tree deeper than a host path may be (fs.mkdir would fail with ENAMETOOLONG): made one relative level at a time. */
@@ -99,6 +108,7 @@ describe('ReconcileContainers', () => {
     engine = new InMemoryEngine();
     runSession = new RecordingRunSession();
     ledger = new SessionLedger();
+    runSession.ledger = ledger;
     dataDir = await mkdtemp(join(tmpdir(), 'hub-reconcile-test-'));
     const settings = { runnerId: RUNNER, dataDir } as RunnerSettings;
     reconcile = new ReconcileContainers(
@@ -171,13 +181,28 @@ describe('ReconcileContainers', () => {
   });
 
   it('removes the helper containers an earlier incarnation left, never one of its own', async () => {
-    engine.helpers = [
-      { containerId: 'left-by-a-crash', createdAt: new Date(Date.now() - 60_000) },
-      { containerId: 'capturing-now', createdAt: new Date() },
-    ];
+    engine.helpers = [helper('left-by-a-crash', 60_000), helper('capturing-now', 0)];
 
     await reconcile.runOnce();
 
     expect(engine.removed).toEqual(['left-by-a-crash']);
+  });
+
+  it("keeps the egress bridge of a session it adopts (handing it over), and removes the bridge of one nobody holds", async () => {
+    registry.held = [heldOf(20)];
+    engine.containers = [container(20, 'running'), container(21, 'running')];
+    engine.helpers = [helper('bridge-20', 60_000, id(20)), helper('bridge-21', 60_000, id(21)), helper('bridge-22', 60_000, id(22))];
+
+    await reconcile.runOnce();
+
+    expect(runSession.bridges).toEqual([`${id(20)}:bridge-20`]);
+    expect(engine.removed).toEqual(['c21', 'bridge-21', 'bridge-22']);
+
+    // The next pass leaves the adopted session's bridge alone too.
+    engine.removed.length = 0;
+    engine.containers = [container(20, 'running')];
+    engine.helpers = [helper('bridge-20', 60_000, id(20))];
+    await reconcile.runOnce();
+    expect(engine.removed).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
 import { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { EGRESS_BRIDGE_PURPOSE } from '../egress/session-egress';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { RunSession } from './run-session.use-case';
 import { SessionLedger } from './session-ledger';
@@ -51,11 +52,14 @@ export class ReconcileContainers extends PeriodicTask {
       (c) => c.runnerId === runnerId && !this.ledger.holds(c.sessionId),
     );
     const held = (await this.heldSessions()).filter((s) => !this.ledger.holds(s.sessionId));
+    const helpers = await this.engine.listHelperContainers(runnerId);
+    const bridgeOf = (sessionId: string) => helpers.find((h) => h.purpose === EGRESS_BRIDGE_PURPOSE && h.sessionId === sessionId) ?? null;
 
     for (const container of containers) {
       const session = held.find((s) => s.sessionId === container.sessionId && s.attempt === container.attempt);
       if (session && container.state !== 'created') {
-        void this.runSession.adopt(session, container.containerId);
+        // Taken in hand at once (the ledger holds it from here on), so its egress bridge is kept below.
+        void this.runSession.adopt(session, container.containerId, bridgeOf(session.sessionId));
       } else {
         await this.removeOrphan(container, session ? 'created but never started' : 'no session of this runner holds it');
       }
@@ -71,10 +75,12 @@ export class ReconcileContainers extends PeriodicTask {
       await this.runSession.reportLost(session);
     }
 
-    // Helper containers (git capture) of an earlier incarnation: each lives within one attempt and is
-    // removed when it ends, so one created before this process started was left by a crash.
-    for (const helper of await this.engine.listHelperContainers(runnerId)) {
+    // Helper containers (git capture, egress bridges) of an earlier incarnation: each lives within one
+    // attempt and is removed when it ends, so one created before this process started was left by a
+    // crash; but the bridge of a session this runner holds (adopted) stays while its agent runs.
+    for (const helper of helpers) {
       if (helper.createdAt.getTime() >= this.startedAt - CLOCK_SLACK_MS) continue;
+      if (helper.sessionId && this.ledger.holds(helper.sessionId)) continue;
       this.logger.warn({ containerId: helper.containerId }, 'removing a helper container left by an earlier runner');
       await this.engine.remove(helper.containerId);
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createLogger } from '@hub/config';
 import {
+  EgressPolicy,
   EventOf,
   EventPayload,
   EventSubject,
@@ -21,14 +22,26 @@ import { DeferredDelivery, EventPublisher, LiveLogStream, OutputStore, RpcClient
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
 import { AttemptOutputs } from '../output/attempt-outputs';
-import type { ContainerEngine, ContainerExit, ContainerLaunch, HelperExit, ImageStatus, SessionContainer } from '../ports/container-engine.port';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerLaunch,
+  HelperContainer,
+  HelperExit,
+  ImageStatus,
+  SessionContainer,
+  SessionHelperLaunch,
+} from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
 import type { GitWorkspaces } from '../workspace/git-workspaces';
+import { EgressProxy } from '../egress/egress-proxy';
+import { SessionEgress } from '../egress/session-egress';
 import { ExitReporter } from './exit-reporter';
 import { ImagePolicy, NetworkPolicy } from './image-policy';
 import { RunnerSecrets } from '../secrets/runner-secrets';
+import { ImageEnvironment } from './image-environment';
 import { RunSession } from './run-session.use-case';
 import { SessionLedger } from './session-ledger';
 import { WatchContainer } from './watch-container.use-case';
@@ -181,8 +194,10 @@ class RecordingEngine implements ContainerEngine {
   private markStopped!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
 
-  async imageStatus(): Promise<ImageStatus> {
-    return 'present';
+  /** Images the engine does not have. */
+  missingImages = new Set<string>();
+  async imageStatus(image: string): Promise<ImageStatus> {
+    return this.missingImages.has(image) ? 'missing' : 'present';
   }
   async create(launch: ContainerLaunch): Promise<string> {
     this.launches.push(launch);
@@ -203,8 +218,8 @@ class RecordingEngine implements ContainerEngine {
   }
   /** What the container prints. */
   printed: string | Buffer = 'done\n';
-  async readLog(): Promise<Buffer> {
-    return Buffer.from(this.printed);
+  async readLog(containerId: string): Promise<Buffer> {
+    return Buffer.from(containerId.startsWith('helper-') ? this.helperPrints : this.printed);
   }
   async followLog(): Promise<NodeJS.ReadableStream> {
     return Readable.from([framed(this.printed)]);
@@ -215,11 +230,23 @@ class RecordingEngine implements ContainerEngine {
   async listSessionContainers(): Promise<SessionContainer[]> {
     return [];
   }
-  async listHelperContainers(): Promise<{ containerId: string; createdAt: Date }[]> {
+  async listHelperContainers(): Promise<HelperContainer[]> {
     return [];
   }
   async runHelper(): Promise<HelperExit> {
     throw new Error('no helper containers in these specs');
+  }
+  readonly helpers: SessionHelperLaunch[] = [];
+  /** What a started helper (the egress bridge) prints. */
+  helperPrints = 'N listening on AF=2 127.0.0.1:3128\n';
+  async startHelper(launch: SessionHelperLaunch): Promise<string> {
+    this.helpers.push(launch);
+    return `helper-${this.helpers.length}`;
+  }
+  /** The networks the engine has (HUB_IMAGE_NETWORKS names them). */
+  networks = ['none', 'host'];
+  async networkExists(name: string): Promise<boolean> {
+    return this.networks.includes(name);
   }
   async ping(): Promise<void> {}
 }
@@ -233,6 +260,7 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
     type: 'agent',
     prompt: 'cat /hub/inputs/planner/plan.md',
     context: null,
+    egress: null,
     preamble: '',
     image: 'hub/test-agent:latest',
     repository: null,
@@ -311,8 +339,10 @@ describe('RunSession', () => {
       outputQuotaBytes: 64 * 1024 * 1024,
       expectedImages: [],
       secrets: new RunnerSecrets({}, []),
+      imageEnvironment: new ImageEnvironment(''),
       localRepositoryRoots: [],
       networks: new NetworkPolicy(''),
+      egress: { policy: new EgressPolicy('none'), resolve: new Map(), bridgeImage: 'hub/egress-bridge:latest' },
       reconcileIntervalMs: 30_000,
       ...overrides,
     };
@@ -335,6 +365,7 @@ describe('RunSession', () => {
       watcher,
       reporter,
       live,
+      new SessionEgress(new EgressProxy({ overrides: new Map(), logger }), engine, settings),
       engine,
       settings,
       logger,
@@ -411,6 +442,18 @@ describe('RunSession', () => {
     // Inputs and outputs are copies of the object store's: the session leaves nothing on disk.
     await expect(stat(sessionDir())).rejects.toMatchObject({ code: 'ENOENT' });
     expect(slots.used).toBe(0);
+  });
+
+  it('gives the container its image’s settings (HUB_IMAGE_ENV) and the secrets it is granted, the runner’s own variables last', async () => {
+    await runSession(new InMemoryRegistry(specOf()), {
+      imageEnvironment: new ImageEnvironment('hub/*=ANTHROPIC_BASE_URL=http://api.anthropic.com:80;other/*=LANG=C'),
+      secrets: new RunnerSecrets({ ANTHROPIC_API_KEY: 'sk-ant-test' }, [{ imagePattern: 'hub/*', names: ['ANTHROPIC_API_KEY'] }]),
+    }).onReady(readyEvent(null));
+    await eventually(() => publisher.exited());
+
+    const { env } = engine.launches[0];
+    expect(env).toMatchObject({ ANTHROPIC_BASE_URL: 'http://api.anthropic.com:80', ANTHROPIC_API_KEY: 'sk-ant-test', HUB_SESSION_ID: SESSION });
+    expect(env).not.toHaveProperty('LANG');
   });
 
   it('sets HUB_INPUTS empty when the session has no dependencies', async () => {
@@ -596,5 +639,66 @@ describe('RunSession', () => {
     // The engine's stop is SIGTERM, then SIGKILL after the grace (DockerContainerEngine: docker stop -t).
     expect(engine.stops).toEqual([{ containerId, graceSeconds: 7 }]);
     expect(exited).toMatchObject({ cause: 'cancelled', containerId, exitCode: 137 });
+  });
+
+  describe('egress', () => {
+    const egress = (policy: string) => ({ egress: { policy: new EgressPolicy(policy), resolve: new Map(), bridgeImage: 'hub/egress-bridge:latest' } });
+
+    it('runs a session its image may reach nothing from exactly as before: network none, no bridge, no proxy', async () => {
+      await runSession(new InMemoryRegistry(specOf()), egress('hub/claude-code*=api.anthropic.com')).onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+      await settled();
+
+      expect(engine.launches[0].network).toBe('none');
+      expect(engine.launches[0].env).not.toHaveProperty('HTTPS_PROXY');
+      expect(engine.helpers).toEqual([]);
+      expect(exited).not.toHaveProperty('egress');
+    });
+
+    it("starts a bridge for a session allowed a destination: its container shares the bridge's loopback, with the proxy settings; the bridge goes after it", async () => {
+      await runSession(new InMemoryRegistry(specOf({ egress: ['api.test.invalid:80'] })), egress('hub/*=api.test.invalid:*,registry.npmjs.org')).onReady(
+        readyEvent(null),
+      );
+      const exited = await eventually(() => publisher.exited());
+      await settled();
+
+      const [bridge] = engine.helpers;
+      expect(bridge).toMatchObject({
+        purpose: 'egress-bridge',
+        sessionId: SESSION,
+        image: 'hub/egress-bridge:latest',
+        labels: { 'hub.egress': 'api.test.invalid:80' },
+        mounts: [{ hostPath: join(sessionDir(), 'egress'), containerPath: '/hub/egress', readOnly: true }],
+      });
+      expect(bridge.command.join(' ')).toContain('UNIX-CONNECT:/hub/egress/proxy.sock');
+      const [launch] = engine.launches;
+      expect(launch.network).toBe('container:helper-1');
+      expect(launch.env).toMatchObject({ HTTPS_PROXY: 'http://127.0.0.1:3128', http_proxy: 'http://127.0.0.1:3128', NO_PROXY: 'localhost,127.0.0.1' });
+      // The agent's container first (it lives in the bridge's network namespace), then the bridge.
+      expect(engine.removed).toEqual(['container-1', 'helper-1']);
+      expect(exited.egress).toEqual({ destinations: [], others: null });
+      await expect(stat(sessionDir())).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('fails a session whose bridge image is missing, naming how to build it, and starts no container', async () => {
+      engine.missingImages.add('hub/egress-bridge:latest');
+      await runSession(new InMemoryRegistry(specOf()), egress('hub/*=api.test.invalid')).onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+
+      expect(exited.cause).toBe('start_failed');
+      expect(exited.detail).toContain('bash images/egress-bridge/build.sh');
+      expect(engine.launches).toEqual([]);
+    });
+
+    it('fails a session given a bridge network on an engine without one, naming the cause and HUB_EGRESS', async () => {
+      await runSession(new InMemoryRegistry(specOf()), { networks: new NetworkPolicy('hub/*=bridge') }).onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+
+      expect(exited.cause).toBe('start_failed');
+      expect(exited.detail).toBe(
+        "HUB_IMAGE_NETWORKS gives hub/test-agent:latest the network bridge, but this Docker engine has no bridge network (dockerd --bridge=none): use HUB_EGRESS to allow destinations through Hub's proxy instead",
+      );
+      expect(engine.launches).toEqual([]);
+    });
   });
 });

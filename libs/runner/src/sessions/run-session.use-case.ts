@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
+import { SessionEgress } from '../egress/session-egress';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
-import { ContainerEngine } from '../ports/container-engine.port';
+import { ContainerEngine, HelperContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
@@ -12,7 +13,7 @@ import { GitWorkspaces } from '../workspace/git-workspaces';
 import { MergeConflictError } from '../git/merge-changes';
 import { containerEnvironment } from './container-environment';
 import { ExitReport, ExitReporter, exitWithoutContainer } from './exit-reporter';
-import { ImagePolicy } from './image-policy';
+import { ImagePolicy, missingNetworkReason } from './image-policy';
 import { SessionInHand, SessionLedger } from './session-ledger';
 import { WatchContainer } from './watch-container.use-case';
 
@@ -35,6 +36,7 @@ export class RunSession {
     private readonly watcher: WatchContainer,
     private readonly reporter: ExitReporter,
     private readonly liveLogs: LiveLogs,
+    private readonly egress: SessionEgress,
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
@@ -93,12 +95,19 @@ export class RunSession {
    * Takes over the container of a session this runner held before it restarted: watches it if it
    * still runs (its time limit counted from when it started), or collects it if it exited meanwhile,
    * and reports its real exit code. A cancel asked for meanwhile is honoured. Nothing is started again.
+   * A session with an egress bridge gets its proxy socket listened on again (its record starts afresh).
    */
-  adopt(held: HeldSession, containerId: string): Promise<void> {
+  adopt(held: HeldSession, containerId: string, bridge: HelperContainer | null = null): Promise<void> {
     this.slots.take();
     return this.hold(held.sessionId, held.attempt, held.image, async (session, log) => {
       session.containerId = containerId;
-      log.info({ containerId, cancelRequested: held.cancelRequested }, 'adopting container');
+      log.info({ containerId, cancelRequested: held.cancelRequested, bridgeId: bridge?.containerId }, 'adopting container');
+      if (bridge) {
+        session.egress = await this.egress.reopen(held.sessionId, bridge, log).catch((error) => {
+          log.warn({ err: (error as Error).message }, 'egress: the proxy socket could not be opened again; the session reaches nothing');
+          return null;
+        });
+      }
       if (held.cancelRequested) void this.watcher.stop(session, 'cancelled', this.settings.stopGraceSeconds);
       // Its log is read again from the start: what was published live before is replaced, not repeated.
       await this.liveLogs.restart(held.sessionId, held.attempt, log);
@@ -112,6 +121,7 @@ export class RunSession {
         timeoutSeconds: held.timeoutSeconds,
         timeLeftMs: held.timeoutSeconds * 1000 - elapsedMs,
         log,
+        notes: session.egress?.notes,
       });
     }).finally(() => this.slots.release());
   }
@@ -142,6 +152,7 @@ export class RunSession {
       log.error({ containerId: session.containerId, err: detail }, 'container could not be run');
       report = exitWithoutContainer(session.stopCause ?? 'start_failed', detail, session.containerId);
     }
+    if (session.egress) report = { ...report, egress: session.egress.traffic() };
     // For an attempt that never started, whoever follows its log learns it ended (a captured one said so already).
     void this.liveLogs.ended(sessionId, attempt, log);
     try {
@@ -155,6 +166,8 @@ export class RunSession {
           log.warn({ containerId: session.containerId, err: (error as Error).message }, 'could not remove the container; reconciliation will'),
         );
       }
+      // After the agent's container: it lives in the bridge's network namespace.
+      await session.egress?.close(log);
       await this.files.discard(sessionId, log);
     } finally {
       this.ledger.release(sessionId);
@@ -174,6 +187,10 @@ export class RunSession {
         `image ${spec.image} is not present on the runner's Docker engine; build or load it there first`,
       );
     }
+    const network = this.settings.networks.networkFor(spec.image);
+    if (network !== 'none' && !(await this.engine.networkExists(network))) {
+      return exitWithoutContainer('start_failed', missingNetworkReason(network, spec.image));
+    }
     if (session.stopCause) return exitWithoutContainer(session.stopCause, 'stopped before its container was created');
     const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt, spec.context);
     try {
@@ -186,17 +203,19 @@ export class RunSession {
     }
     const inputs = await this.inputs.fetch(spec.inputs, paths.inputsDir, log);
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
+    // Named destinations through Hub's proxy, for a container on network none; null when it may reach nothing.
+    session.egress = network === 'none' ? await this.egress.open(spec, log) : null;
     const containerId = await this.engine.create({
       sessionId: spec.sessionId,
       attempt: spec.attempt,
       image: spec.image,
-      env: containerEnvironment(spec, this.settings.secrets),
+      env: { ...containerEnvironment(spec, this.settings.secrets, this.settings.imageEnvironment), ...session.egress?.env },
       outputDir: paths.outputDir,
       promptFile: paths.promptFile,
       contextFile: spec.context === null ? null : paths.contextFile,
       workspaceDir: paths.workspaceDir,
       inputs,
-      network: this.settings.networks.networkFor(spec.image),
+      network: session.egress?.network ?? network,
       limits: this.settings.limits,
       logCapBytes: this.settings.logCapBytes,
       fileSizeLimitBytes: this.settings.outputQuotaBytes,
@@ -226,6 +245,7 @@ export class RunSession {
       timeoutSeconds: spec.timeoutSeconds,
       timeLeftMs: spec.timeoutSeconds * 1000,
       log,
+      notes: session.egress?.notes,
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ContainerExitCause } from '@hub/contracts';
+import type { EgressAttempt } from '../egress/session-egress';
 
 /** A session this runner is running now. */
 export interface SessionInHand {
@@ -8,6 +9,8 @@ export interface SessionInHand {
   containerId: string | null;
   /** Set when the runner itself stops the container: why it stopped. */
   stopCause: ContainerExitCause | null;
+  /** Its way out through Hub's egress proxy (its bridge and proxy socket), when its policy allows any destination. */
+  egress: EgressAttempt | null;
 }
 
 /** How many reported attempts a runner remembers, so as not to call their sessions lost meanwhile. */
@@ -46,6 +49,7 @@ export class SessionLedger {
       attempt,
       containerId: null,
       stopCause: this.cancelledWhileClaiming.has(sessionId) ? 'cancelled' : null,
+      egress: null,
     };
     this.inHand.set(sessionId, session);
     return session;

@@ -3,6 +3,7 @@ import type { ChangeSummary, ContainerExitCause } from '@hub/contracts';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { LiveLogs } from '../logs/live-logs';
 import { captureLog, type LogCapture } from '../logs/log-capture';
+import type { LogNotes } from '../logs/log-notes';
 import { AttemptOutputs, type StoredOutput } from '../output/attempt-outputs';
 import { watchDiskQuota } from '../output/output-quota';
 import { ContainerEngine } from '../ports/container-engine.port';
@@ -25,6 +26,8 @@ export interface WatchedAttempt {
   /** What is left of the time limit (an adopted container has used some). */
   timeLeftMs: number;
   log: HubLogger;
+  /** Hub's lines for the session's log while it runs (refused egress). */
+  notes?: LogNotes;
 }
 
 /**
@@ -48,7 +51,7 @@ export class WatchContainer {
   async watch(attempt: WatchedAttempt): Promise<ExitReport> {
     const { session, containerId, paths, log } = attempt;
     // Read from now on, whatever happens next: Docker holds the container's writes for its reader.
-    const capturing = this.captureLog(attempt.logStream, session, containerId, paths, log);
+    const capturing = this.captureLog(attempt, log);
     await this.reporter.started(session.sessionId, session.attempt, containerId, log);
     const timer = setTimeout(() => void this.stop(session, 'timed_out', 0), Math.max(0, attempt.timeLeftMs));
     const quota = watchDiskQuota({
@@ -119,13 +122,7 @@ export class WatchContainer {
    * with the capture. A capture that fails (Docker dropping the stream) loses the log, not the
    * outcome: the exit is still reported, and says so.
    */
-  private async captureLog(
-    stream: NodeJS.ReadableStream,
-    session: SessionInHand,
-    containerId: string,
-    paths: AttemptPaths,
-    log: HubLogger,
-  ): Promise<LogCapture | null> {
+  private async captureLog({ logStream: stream, session, containerId, paths, notes }: WatchedAttempt, log: HubLogger): Promise<LogCapture | null> {
     const drain = new AbortController();
     const live = this.liveLogs.open(session.sessionId, session.attempt, log);
     try {
@@ -135,6 +132,7 @@ export class WatchContainer {
         masker: () => this.settings.secrets.chunkMasker(),
         live,
         signal: drain.signal,
+        notes,
       });
       // The stream ends when the container stops; if Docker keeps it open, cut it off after the exit.
       void this.engine
