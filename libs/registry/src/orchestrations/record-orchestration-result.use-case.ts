@@ -13,9 +13,15 @@ export class RecordOrchestrationResult {
 
   async execute(event: EventOf<'orchestration.result'>): Promise<void> {
     const { orchestrationId, result } = event.data;
-    const found = await this.store.transaction((tx) => tx.setOrchestrationResult(orchestrationId, result));
-    if (!found) {
-      this.logger.warn({ orchestrationId }, 'result of an unknown orchestration ignored');
+    const outcome = await this.store.transaction(async (tx) => {
+      if (!(await tx.lockOrchestration(orchestrationId))) return 'unknown';
+      // Re-run since it finished (retry): this result is of the run before, and the new one will come.
+      if ((await tx.unfinishedCount(orchestrationId)) > 0) return 'running again';
+      await tx.setOrchestrationResult(orchestrationId, result);
+      return 'recorded';
+    });
+    if (outcome !== 'recorded') {
+      this.logger.warn({ orchestrationId, outcome }, `result ignored: the orchestration is ${outcome}`);
       return;
     }
     this.logger.info(

@@ -411,9 +411,10 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(events[0].data).toMatchObject({ status: 'failed', publish: { branch: 'feature/result' } });
   });
 
-  it("keeps what a runner reported an orchestration produced, in the orchestration's view", async () => {
+  it("keeps what a runner reported an orchestration produced, once it has finished (not a late one while it runs again)", async () => {
     const orchestration = await app.get(CreateOrchestration).execute({
       name: 'with a result',
+      start: true,
       sessions: [{ name: 'only', type: 'analysis', prompt: 'true', dependsOn: [] }],
     });
     expect(await app.get(OrchestrationQueries).get(orchestration.id)).toMatchObject({ publish: null, result: null });
@@ -423,12 +424,21 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       publish: { branch: 'main', status: 'not_pushed' as const, commit: null, reason: 'nothing changed' },
       at: new Date().toISOString(),
     };
-    await app.get(RecordOrchestrationResult).execute({
-      id: `orchestration.result:${orchestration.id}`,
-      subject: 'orchestration.result',
-      occurredAt: new Date().toISOString(),
-      data: { orchestrationId: orchestration.id, result },
-    });
+    const [only] = (await app.get(SessionQueries).list({ orchestrationId: orchestration.id })).items;
+    const report = () =>
+      app.get(RecordOrchestrationResult).execute({
+        id: `orchestration.result:${orchestration.id}`,
+        subject: 'orchestration.result',
+        occurredAt: new Date().toISOString(),
+        data: { orchestrationId: orchestration.id, result },
+      });
+    // A result while it runs (a late one, of the run before a retry) is not taken.
+    await report();
+    expect((await app.get(OrchestrationQueries).get(orchestration.id)).result).toBeNull();
+    await depsResolved(only.id);
+    await app.get(ClaimSession).execute(only.id, 'r1');
+    await app.get(RecordContainerOutcome).exited(exited(only.id, 0));
+    await report();
     expect((await app.get(OrchestrationQueries).get(orchestration.id)).result).toEqual(result);
   });
 });
