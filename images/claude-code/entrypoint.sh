@@ -49,9 +49,10 @@ if ! [ -w "$OUTPUT_DIR" ]; then
   fail 73 "$OUTPUT_DIR is not writable for uid $(id -u): the runner must mount the session's output directory there"
 fi
 
-# The image is immutable and unattended: no self-update, no optional traffic. An image built FROM
-# this one may set these differently.
+# The image is immutable and unattended: no self-update, no telemetry, no optional traffic. An image
+# built FROM this one may set these differently.
 export DISABLE_AUTOUPDATER="${DISABLE_AUTOUPDATER-1}"
+export DISABLE_TELEMETRY="${DISABLE_TELEMETRY-1}"
 export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="${CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC-1}"
 export SHELL="${SHELL:-/bin/bash}"
 export GIT_TERMINAL_PROMPT=0 # nobody can type a password: fail instead of waiting
