@@ -7,6 +7,7 @@ import { hubNatsUsers, loadNatsPasswords, NATS_OBSERVER, natsCredentialsOf, nats
 import { startNatsServer, type NatsServer } from './nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 import { freePort } from './free-port';
+import { resolveServiceUser } from './service-user';
 
 export interface HubStackOptions {
   workspaceRoot: string;
@@ -64,9 +65,7 @@ export interface HubStack {
  */
 export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
   const stateDir = resolve(options.stateDir);
-  // The state directory holds passwords, the API token, logs and outputs: only its owner enters it.
-  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await fs.chmod(stateDir, 0o700);
+  await protectStateDir(stateDir);
   const logDir = join(stateDir, 'logs');
   const postgres = options.databaseUrl
     ? undefined
@@ -148,6 +147,22 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     },
   };
   return stack;
+}
+
+/**
+ * The state directory holds passwords, the API token, logs and outputs: only its owner enters it
+ * (0700). Run as root, PostgreSQL runs as its own unprivileged user, which must pass through it to
+ * its data directory: then that user's group may pass (0710), and still not list it.
+ */
+async function protectStateDir(stateDir: string): Promise<void> {
+  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const postgresUser = await resolveServiceUser();
+  if (postgresUser) {
+    await fs.chown(stateDir, process.getuid?.() ?? 0, postgresUser.gid);
+    await fs.chmod(stateDir, 0o710);
+  } else {
+    await fs.chmod(stateDir, 0o700);
+  }
 }
 
 /** NATS_USER and NATS_PASSWORD of a service (none for a NATS without users). */
