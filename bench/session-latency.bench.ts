@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect, JSONCodec } from 'nats';
-import { makeTempDir, startHubStack } from '@hub/infra';
+import { makeTempDir, NATS_OBSERVER, startHubStack } from '@hub/infra';
 
 const SESSIONS = Number(process.env['SESSIONS'] ?? 30);
 const root = resolve(__dirname, '..');
@@ -38,8 +38,8 @@ async function main() {
   execFileSync('bash', [resolve(root, 'images/test-agent/build.sh')], { stdio: 'ignore' });
   const stateDir = await makeTempDir('hub-bench');
   const token = randomBytes(16).toString('hex');
-  const stack = await startHubStack({ workspaceRoot: root, stateDir, durable: false, apiToken: token, env: { LOG_LEVEL: 'info' } });
-  const nc = await connect({ servers: stack.natsUrl });
+  const stack = await startHubStack({ workspaceRoot: root, stateDir, durable: false, apiToken: token, natsObserver: true, env: { LOG_LEVEL: 'info' } });
+  const nc = await connect({ servers: stack.natsUrl, ...stack.natsCredentials(NATS_OBSERVER) });
   const jc = JSONCodec<{ data: { sessionId: string; to: string; at: string } }>();
   const transitions = new Map<string, Map<string, number>>();
   const waiters = new Map<string, () => void>();

@@ -28,10 +28,11 @@ async function startStack(): Promise<StackState> {
     console.log(`[hub] the stack process in ${stackStateFile(stateDir)} (pid ${dead.pid}) is gone: starting the stack again`);
   }
   const logFile = join(stateDir, 'logs', 'stack.log');
-  await fs.mkdir(join(stateDir, 'logs'), { recursive: true });
+  await fs.mkdir(join(stateDir, 'logs'), { recursive: true, mode: 0o700 });
+  await fs.chmod(stateDir, 0o700);
   const from = (await fs.stat(logFile).catch(() => ({ size: 0 }))).size;
   console.log(`[hub] starting PostgreSQL, NATS and the four services (logs in ${join(stateDir, 'logs')}/)`);
-  const out = openSync(logFile, 'a');
+  const out = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join('scripts', 'hub-stack.ts')], {
     cwd: workspaceRoot,
     env: { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), HUB_STATE_DIR: stateDir },

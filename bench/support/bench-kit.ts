@@ -9,7 +9,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, JSONCodec, NatsConnection } from 'nats';
 import type { OrchestrationView, SessionStatus, SessionView } from '@hub/contracts';
-import { makeTempDir, startHubStack, type HubStack } from '@hub/infra';
+import { makeTempDir, NATS_OBSERVER, startHubStack, type HubStack } from '@hub/infra';
 
 export const ROOT = resolve(__dirname, '../..');
 export const IMAGE = 'hub/test-agent:latest';
@@ -252,9 +252,10 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
     stateDir,
     durable: false,
     apiToken: randomBytes(16).toString('hex'),
+    natsObserver: true,
     env: { LOG_LEVEL: 'info', ...env },
   });
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ servers: stack.natsUrl, ...stack.natsCredentials(NATS_OBSERVER) });
   const watch = new StatusWatch(nc);
   return {
     stack,

@@ -13,7 +13,7 @@ async function main() {
   installProcessHandlers(logger);
   const engine = new DockerContainerEngine(createDockerClient(config.DOCKER_HOST));
   await engine.ping();
-  const nc = await connectNats(config.NATS_URL, service, logger);
+  const nc = await connectNats(config.NATS_URL, service, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   const world = runnerWorldOf(config, engine, nc, logger);
   logger.info(
     { slots: world.slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: world.settings.secrets.names },

@@ -10,7 +10,7 @@ async function main() {
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
-  const nc = await connectNats(config.NATS_URL, SERVICE, logger);
+  const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   await runService({
     service: SERVICE,
     nc,

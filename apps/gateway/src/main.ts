@@ -13,7 +13,7 @@ async function main() {
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
   const { token } = await loadApiToken({ configured: config.HUB_API_TOKEN, stateDir: config.HUB_STATE_DIR, logger });
-  const nc = await connectNats(config.NATS_URL, SERVICE, logger);
+  const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger, { stateDir: config.HUB_STATE_DIR }), {
     apiToken: token,
     maxBodyBytes: config.HUB_MAX_BODY_BYTES,

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { type NatsConnection, type Subscription } from 'nats';
 import { RPC } from '@hub/contracts';
-import { startTestStack, type TestStack } from './support/test-stack';
+import { connectToBus, startTestStack, type TestStack } from './support/test-stack';
 
 const HOSTILE = 'hub/../busybox';
 const RULE = "must be a Docker image reference (name[:tag][@digest]); 'hub/../busybox' has an empty or '..' path component";
@@ -24,7 +24,7 @@ describe('image references, checked at the door', () => {
 
   beforeAll(async () => {
     hub = await startTestStack();
-    nc = await connect({ servers: hub.stack.natsUrl });
+    nc = await connectToBus(hub.stack);
     everything = nc.subscribe('>', {
       callback: (_error, message) => {
         if (Buffer.from(message.data).toString('utf8').includes('../busybox')) mentions.push(message.subject);

@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { EVENT_STREAM, isTerminal, type EventEnvelope, type OrchestrationView, type SessionView } from '@hub/contracts';
 import { serverSentEvents, type ServerSentEvent } from '@hub/hub-api';
-import { startTestStack, type TestStack } from './support/test-stack';
+import { connectToBus, startTestStack, type TestStack } from './support/test-stack';
 
 /** A 20-session DAG of quick sessions: a root, then fans of four (three at the end) joined by one session each. */
 function fanOutDag() {
@@ -17,7 +17,7 @@ describe('live events over HTTP (GET /api/v1/events) and waiting without polling
 
   beforeAll(async () => {
     hub = await startTestStack();
-    nc = await connect({ servers: hub.stack.natsUrl });
+    nc = await connectToBus(hub.stack);
   }, 180_000);
 
   afterAll(async () => {

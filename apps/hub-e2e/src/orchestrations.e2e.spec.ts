@@ -64,7 +64,7 @@ describe('orchestrations: DAGs that start themselves and hand outputs downstream
     for (const name of ['B', 'C', 'D']) expect(s[name].status).toBe('skipped');
     // At once: B, C and D are skipped, in the registry's own record (the stream), after A failed
     // and while the independent sibling still runs, not when the orchestration winds down.
-    const changes = await readStatusChanges(hub.stack.natsUrl, created.id);
+    const changes = await readStatusChanges(hub.stack, created.id);
     const at = (name: string, to: string) => changes.findIndex((c) => c.sessionId === s[name].id && c.to === to);
     for (const name of ['B', 'C', 'D']) {
       expect({ name, afterAFailed: at(name, 'skipped') > at('A', 'failed') }).toEqual({ name, afterAFailed: true });

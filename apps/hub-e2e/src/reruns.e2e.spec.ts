@@ -60,7 +60,7 @@ describe('re-runs: an ended orchestration retried, an ended session run again', 
     expect(c.text).toBe('plan\nbuilt on attempt 2\n');
 
     // What moved, in the registry's own record: B and C from their ends back to waiting, as allowed moves.
-    const changes = await readStatusChanges(hub.stack.natsUrl, created.id);
+    const changes = await readStatusChanges(hub.stack, created.id);
     const pathOf = (s: SessionView) => changes.filter((e) => e.sessionId === s.id).map((e) => e.to);
     expect(pathOf(after.B)).toEqual(['waiting', 'ready', 'starting', 'running', 'failed', 'waiting', 'ready', 'starting', 'running', 'completed']);
     expect(pathOf(after.C)).toEqual(['waiting', 'skipped', 'waiting', 'ready', 'starting', 'running', 'completed']);

@@ -45,7 +45,7 @@ describe('a runner never runs more containers than it has slots', () => {
     // ready session only when a slot frees, so a session that became ready two or more places
     // later (slots = 2) is claimed (ready → starting) after it. Two taken into free slots at the
     // same moment may be claimed either way round.
-    const changes = await readStatusChanges(hub.stack.natsUrl, orchestration.id);
+    const changes = await readStatusChanges(hub.stack, orchestration.id);
     const readyOrder = changes.filter((c) => c.to === 'ready').map((c) => c.sessionId);
     const claimOrder = changes.filter((c) => c.to === 'starting').map((c) => c.sessionId);
     expect(new Set(readyOrder)).toEqual(ours);

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect } from 'nats';
 import { Client } from 'pg';
 import { makeTempDir } from '@hub/infra';
 import { createBareRepository } from './support/git-repository';
-import { startTestStack, type TestStack } from './support/test-stack';
+import { connectToBus, startTestStack, type TestStack } from './support/test-stack';
 
 describe('runner secrets and local repositories', () => {
   const canary = `canary-${randomBytes(12).toString('hex')}`;
@@ -66,7 +65,7 @@ describe('runner secrets and local repositories', () => {
     // JetStream: every message of every stream (the events, and every chunk of the object store),
     // each one read (a stream may have gaps: the store deletes what it replaced), the session's
     // events among them, and its masked output and log.
-    const nc = await connect({ servers: hub.stack.natsUrl });
+    const nc = await connectToBus(hub.stack);
     const jsm = await nc.jetstreamManager();
     const read: Record<string, { messages: number; read: number; namingSession: number; masked: number }> = {};
     for await (const stream of jsm.streams.list()) {

@@ -102,7 +102,7 @@ describe('a session runs end to end: gateway → registry → resolver → runne
     expect(missing.attempts).toHaveLength(1);
     expect(await containersOf(missing.id)).toEqual([]);
 
-    const changes = await readStatusChanges(hub.stack.natsUrl, orchestration.id);
+    const changes = await readStatusChanges(hub.stack, orchestration.id);
     expect(changes.filter((c) => c.sessionId === missing.id).map((c) => c.to)).toEqual(['waiting', 'ready', 'starting', 'failed']);
     const at = (sessionId: string, to: string) => changes.findIndex((c) => c.sessionId === sessionId && c.to === to);
     expect(at(alongside.id, 'running')).toBeGreaterThanOrEqual(0);

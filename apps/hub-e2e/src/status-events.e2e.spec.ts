@@ -1,5 +1,5 @@
-import { connect, JSONCodec, type NatsConnection } from 'nats';
-import { startTestStack, type TestStack } from './support/test-stack';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { connectToBus, startTestStack, type TestStack } from './support/test-stack';
 import { watchOrchestration } from '../../../examples/watch-orchestration';
 
 interface StatusChanged {
@@ -15,7 +15,7 @@ describe('every transition is a session.status-changed event integrations can re
 
   beforeAll(async () => {
     hub = await startTestStack();
-    nc = await connect({ servers: hub.stack.natsUrl });
+    nc = await connectToBus(hub.stack);
   }, 180_000);
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ async function main() {
   installProcessHandlers(logger);
   const dataSource = await openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   logger.info('database ready, migrations applied');
-  const nc = await connectNats(config.NATS_URL, SERVICE, logger);
+  const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   await runService({
     service: SERVICE,
     nc,

@@ -30,6 +30,9 @@ function emptyToUndefined(value: string | undefined): string | undefined {
 /** Variables every service reads. */
 export const CommonConfigSchema = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** Who the service is on NATS (its own user, with the permissions the contracts give it); anonymous when unset. */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -19,3 +19,5 @@ export * from './docs/events-doc';
 export * from './http/http-route';
 export * from './http/http-routes';
 export * from './http/openapi-document';
+export * from './bus/bus-principals';
+export * from './bus/bus-permissions';

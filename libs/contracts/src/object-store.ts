@@ -3,6 +3,11 @@ import { ChangedFileSchema, ChangeSummarySchema, MAX_SKIPPED_NAMED, OutputFileSc
 
 /** Where runners keep what a session leaves behind, in the NATS object store. */
 export const OUTPUT_BUCKET = 'hub-session-output';
+/** Runners store logs, outputs and changes, and read their dependencies'; the gateway serves them. */
+export const OUTPUT_BUCKET_ACCESS = {
+  writtenBy: 'container-runner',
+  readBy: ['gateway', 'container-runner'],
+} as const;
 
 /** Each attempt's log (the first HUB_LOG_CAP_MB of it): every attempt's is kept. */
 export const logObjectName = (sessionId: string, attempt: number) => `${sessionId}/logs/${attempt}`;

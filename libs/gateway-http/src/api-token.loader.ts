@@ -11,7 +11,11 @@ export interface ApiTokenSource {
   /** HUB_STATE_DIR: the token file is `<stateDir>/api-token`. */
   stateDir: string;
   logger: HubLogger;
-  /** Where a newly generated token is shown to the operator; stdout by default. */
+  /**
+   * Where a newly generated token is shown to the operator; by default stdout when it is a terminal,
+   * and nowhere when it is not (under the stack, stdout is the gateway's log file: `npm run hub`
+   * prints the token from the file to the terminal of whoever ran it).
+   */
   announce?: (text: string) => void;
 }
 
@@ -47,12 +51,16 @@ export async function loadApiToken(source: ApiTokenSource): Promise<ApiToken> {
     throw error;
   }
   source.logger.info({ file }, 'generated a new API token; clients send it as "Authorization: Bearer <token>"');
-  // The one place the token is shown: printed once, to stdout, when it is generated, so the
-  // operator can copy it. It is never passed to the logger (log lines are kept and shipped).
-  (source.announce ?? ((text) => process.stdout.write(text)))(
+  // The one place the token is shown: printed once, to a terminal, when it is generated, so the
+  // operator can copy it. It is never passed to the logger nor written to a log file.
+  (source.announce ?? announceOnTerminal)(
     `\nHub API token (saved in ${file}; shown only this once):\n  ${token}\n\n`,
   );
   return { token, origin: 'generated', file };
+}
+
+function announceOnTerminal(text: string): void {
+  if (process.stdout.isTTY) process.stdout.write(text);
 }
 
 async function readTokenFile(file: string, logger: HubLogger): Promise<string | null> {

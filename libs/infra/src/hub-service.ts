@@ -217,7 +217,7 @@ export class HubService extends EventEmitter {
   private async launch(): Promise<void> {
     const { name, workspaceRoot, env, logFile } = this.options;
     this.setState('starting');
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), ...env };
+    const childEnv = serviceEnvironment(name, { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), ...env });
     for (const key of Object.values(SUPERVISOR_ENV)) delete childEnv[key];
     if (this.policy.restart) {
       childEnv[SUPERVISOR_ENV.restarts] = String(this.restarts);
@@ -306,7 +306,7 @@ export class HubService extends EventEmitter {
   private note(level: 'info' | 'warn' | 'error', msg: string): void {
     const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), service: this.name, supervisor: true, msg });
     try {
-      appendFileSync(this.options.logFile, line + '\n');
+      appendFileSync(this.options.logFile, line + '\n', { mode: 0o600 });
     } catch {
       // the log directory is gone (a test cleaned up): the supervisor's log still says it
     }
@@ -345,6 +345,25 @@ export class HubService extends EventEmitter {
     await stopChildProcess(child, CRASH, name);
     throw new Error(`${name} did not become ready in time:\n${logTail(logFile, fromOffset)}`);
   }
+}
+
+/**
+ * Variables only one service may see: the runner's secrets (HUB_SECRET_*, HUB_SECRETS_FILE), the
+ * registry's database URL (it carries the password), the gateway's API token. The operator's NATS
+ * passwords (HUB_NATS_PASSWORD_*) reach no service: each gets its own as NATS_USER/NATS_PASSWORD.
+ */
+const ONLY_FOR: { matches: (key: string) => boolean; service: HubServiceName | null }[] = [
+  { matches: (key) => key.startsWith('HUB_SECRET_') || key === 'HUB_SECRETS_FILE', service: 'container-runner' },
+  { matches: (key) => key === 'DATABASE_URL', service: 'session-registry' },
+  { matches: (key) => key === 'HUB_API_TOKEN', service: 'gateway' },
+  { matches: (key) => key.startsWith('HUB_NATS_PASSWORD_'), service: null },
+];
+
+/** A service's environment: the stack's, without what belongs to another service (ONLY_FOR). */
+export function serviceEnvironment(name: HubServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([key]) => ONLY_FOR.every((rule) => !rule.matches(key) || rule.service === name)),
+  );
 }
 
 /** "exit code 1" / "killed by SIGKILL". */

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HUB_SERVICES, HubService, type HubServiceName, type ServiceStatus, type SupervisionPolicy } from './hub-service';
+import { BUS_PRINCIPALS, type BusPrincipal } from '@hub/contracts';
+import { hubNatsUsers, loadNatsPasswords, NATS_OBSERVER, natsCredentialsOf, natsPasswordVariable, type NatsCredentials } from './nats-auth';
 import { startNatsServer, type NatsServer } from './nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 import { freePort } from './free-port';
+import { resolveServiceUser } from './service-user';
 
 export interface HubStackOptions {
   workspaceRoot: string;
@@ -29,6 +32,8 @@ export interface HubStackOptions {
   supervision?: Partial<SupervisionPolicy>;
   /** Where the supervisor says what it restarts and why (each line also goes to the service's log). */
   log?: (line: string) => void;
+  /** A NATS user that may do anything (hub-observer), for tests that watch the whole bus. Off by default. */
+  natsObserver?: boolean;
 }
 
 export interface HubStack {
@@ -36,6 +41,12 @@ export interface HubStack {
   apiToken: string;
   databaseUrl: string;
   natsUrl: string;
+  /**
+   * How a client connects to this stack's NATS as one principal (a service, `integrations`, or
+   * hub-observer when natsObserver was asked); undefined for a NATS the stack did not start and
+   * whose password for it the operator did not give.
+   */
+  natsCredentials(principal: BusPrincipal | typeof NATS_OBSERVER): NatsCredentials | undefined;
   postgres?: PostgresCluster;
   nats?: NatsServer;
   /** Each service's process and its supervisor (kill(), whenRunning(), status, 'status' events). */
@@ -54,11 +65,25 @@ export interface HubStack {
  */
 export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
   const stateDir = resolve(options.stateDir);
+  await protectStateDir(stateDir);
   const logDir = join(stateDir, 'logs');
   const postgres = options.databaseUrl
     ? undefined
     : await startPostgresCluster({ dataDir: join(stateDir, 'postgres'), fsync: options.durable ?? true });
-  const nats = options.natsUrl ? undefined : await startNatsServer({ storeDir: join(stateDir, 'nats') });
+  const principals = [...BUS_PRINCIPALS, ...(options.natsObserver ? [NATS_OBSERVER] : [])];
+  // A NATS the stack starts: every principal has a password (generated or the operator's). One it
+  // does not: the operator's HUB_NATS_PASSWORD_<SERVICE>, if any.
+  const natsPasswords = options.natsUrl
+    ? Object.fromEntries(principals.flatMap((p) => (process.env[natsPasswordVariable(p)] ? [[p, process.env[natsPasswordVariable(p)]!]] : [])))
+    : await loadNatsPasswords(stateDir, principals);
+  const nats = options.natsUrl
+    ? undefined
+    : await startNatsServer({
+        storeDir: join(stateDir, 'nats'),
+        users: hubNatsUsers(natsPasswords, { observer: options.natsObserver }),
+      });
+  const natsCredentials = (principal: BusPrincipal | typeof NATS_OBSERVER) =>
+    natsPasswords[principal] ? natsCredentialsOf(principal, natsPasswords) : undefined;
   const databaseUrl = options.databaseUrl ?? postgres!.url;
   const natsUrl = options.natsUrl ?? nats!.url;
   const gatewayPort = options.gatewayPort ?? (await freePort());
@@ -81,7 +106,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
       new HubService({
         name,
         workspaceRoot: options.workspaceRoot,
-        env,
+        env: { ...env, ...natsEnvironment(natsCredentials(name)) },
         logFile: join(logDir, `${name}.log`),
         supervision: options.supervision,
         log: options.log,
@@ -107,6 +132,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     apiToken: options.apiToken ?? (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim(),
     databaseUrl,
     natsUrl,
+    natsCredentials,
     postgres,
     nats,
     services,
@@ -121,4 +147,25 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     },
   };
   return stack;
+}
+
+/**
+ * The state directory holds passwords, the API token, logs and outputs: only its owner enters it
+ * (0700). Run as root, PostgreSQL runs as its own unprivileged user, which must pass through it to
+ * its data directory: then that user's group may pass (0710), and still not list it.
+ */
+async function protectStateDir(stateDir: string): Promise<void> {
+  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const postgresUser = await resolveServiceUser();
+  if (postgresUser) {
+    await fs.chown(stateDir, process.getuid?.() ?? 0, postgresUser.gid);
+    await fs.chmod(stateDir, 0o710);
+  } else {
+    await fs.chmod(stateDir, 0o700);
+  }
+}
+
+/** NATS_USER and NATS_PASSWORD of a service (none for a NATS without users). */
+function natsEnvironment(credentials: NatsCredentials | undefined): Record<string, string> {
+  return credentials ? { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass } : {};
 }

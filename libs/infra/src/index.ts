@@ -4,6 +4,7 @@ export * from './postgres-binaries';
 export * from './postgres-cluster';
 export * from './postgres-database';
 export * from './nats-server';
+export * from './nats-auth';
 export * from './docker-engine';
 export * from './service-user';
 export * from './hub-service';

@@ -1,12 +1,14 @@
 // The launchers `npm run hub` and every integration test rely on: they start real servers, keep
 // data across restarts, and leave nothing running when stopped.
-import { rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { assertDockerReachable } from './docker-engine';
 import { startNatsServer } from './nats-server';
-import { startPostgresCluster } from './postgres-cluster';
+import { POSTGRES_SUPERUSER, startPostgresCluster } from './postgres-cluster';
 import { isProcessAlive } from './process-tree';
 import { makeTempDir } from './temp-dir';
 
@@ -40,6 +42,41 @@ describe('infrastructure launchers', () => {
     await second.stop();
   });
 
+  it('lets no one into PostgreSQL without the generated password, over TCP or the unix socket', async () => {
+    const dataDir = join(dir, 'pg-auth');
+    const cluster = await startPostgresCluster({ dataDir, fsync: false });
+    try {
+      expect((await stat(cluster.passwordFile)).mode & 0o777).toBe(0o600);
+      const password = (await readFile(cluster.passwordFile, 'utf8')).trim();
+      expect(cluster.url).toContain(encodeURIComponent(password));
+      const hba = await readFile(join(dataDir, 'pg_hba.conf'), 'utf8');
+      expect(hba).not.toMatch(/^\s*(local|host)\b.*\b(trust|peer|ident)\s*$/m);
+
+      const without = { host: '127.0.0.1', port: cluster.port, user: POSTGRES_SUPERUSER, database: 'hub' };
+      await expect(connectOnce({ ...without, password: '' })).rejects.toThrow(/password/i);
+      await expect(connectOnce({ ...without, password: 'guessed' })).rejects.toThrow(/password authentication failed/);
+      const socketDir = await postgresSocketDir(cluster.port);
+      await expect(connectOnce({ ...without, host: socketDir, password: 'guessed' })).rejects.toThrow(/password authentication failed/);
+      // psql, as a local user of the host would try it.
+      const psql = join(cluster.binaries.postgres, '..', 'psql');
+      const tried = spawnSync(psql, ['-h', '127.0.0.1', '-p', String(cluster.port), '-U', POSTGRES_SUPERUSER, '-w', '-c', 'SELECT 1', 'hub'], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '' },
+      });
+      if (!tried.error) {
+        expect(tried.status).not.toBe(0);
+        expect(tried.stderr).toMatch(/password/i);
+      }
+      await expect(connectOnce({ ...without, password })).resolves.toBeUndefined();
+    } finally {
+      await cluster.stop();
+    }
+    // Restarted, it keeps the same password.
+    const again = await startPostgresCluster({ dataDir, fsync: false });
+    await expect(connectOnce({ connectionString: again.url })).resolves.toBeUndefined();
+    await again.stop();
+  });
+
   it('starts nats-server with JetStream, keeps streams across a restart, and stops it', async () => {
     const nats = await startNatsServer({ storeDir: join(dir, 'nats') });
     let nc = await connect({ servers: nats.url });
@@ -68,3 +105,25 @@ describe('infrastructure launchers', () => {
     }
   });
 });
+
+/** Connects, runs SELECT 1 and disconnects; rejects with the server's refusal. */
+async function connectOnce(config: ClientConfig): Promise<void> {
+  const client = new Client({ ...config, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The directory of the cluster's unix socket (a hub-pg-* directory under the temp dir). */
+async function postgresSocketDir(port: number): Promise<string> {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith('hub-pg-')) continue;
+    const entries = await readdir(join(tmpdir(), name)).catch(() => [] as string[]);
+    if (entries.includes(`.s.PGSQL.${port}`)) return join(tmpdir(), name);
+  }
+  throw new Error(`no unix socket for port ${port}`);
+}

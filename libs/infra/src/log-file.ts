@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** A server's log file: opened for appending, handed to the child as stdout/stderr. */
@@ -10,15 +10,19 @@ export interface LogFile {
   startOffset: number;
 }
 
-/** Opens (creating it and its directory) a log file to append to; truncates it past maxBytes. */
+/**
+ * Opens (creating it and its directory) a log file to append to; truncates it past maxBytes. Only its
+ * owner reads it (0600, in a 0700 directory when it creates one): a log may name what a session ran.
+ */
 export function openLogFile(path: string, maxBytes = 10 * 1024 * 1024): LogFile {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
     if (statSync(path).size > maxBytes) truncateSync(path, 0);
   } catch {
     // does not exist yet
   }
-  const fd = openSync(path, 'a');
+  const fd = openSync(path, 'a', 0o600);
+  chmodSync(path, 0o600);
   let startOffset = 0;
   try {
     startOffset = statSync(path).size;

@@ -3,6 +3,7 @@ import { accessSync, constants, promises as fs } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { freePort } from './free-port';
+import { renderNatsAuthorization, type NatsUser } from './nats-auth';
 import { closeLogFd, logTail, openLogFile, readLogSince, type LogFile } from './log-file';
 import {
   hasExited,
@@ -21,6 +22,11 @@ export interface NatsServerOptions {
   port?: number;
   /** How long to wait for the server to be ready. Default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * The only users that may connect, each with its permissions (written to the server's config,
+   * 0600, in storeDir). Without it the server accepts anonymous connections: tests of one library only.
+   */
+  users?: NatsUser[];
 }
 
 export interface NatsServer {
@@ -58,11 +64,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
   const storeDir = resolve(options.storeDir);
-  await fs.mkdir(storeDir, { recursive: true });
+  await fs.mkdir(storeDir, { recursive: true, mode: 0o700 });
+  await fs.chmod(storeDir, 0o700);
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
-    const server = new LocalNatsServer(findNatsServerBinary(), storeDir, port, options.startTimeoutMs ?? 30_000);
+    const server = new LocalNatsServer(findNatsServerBinary(), storeDir, port, options.startTimeoutMs ?? 30_000, options.users);
     try {
       await server.start();
       return server;
@@ -86,6 +93,7 @@ class LocalNatsServer implements NatsServer {
     readonly storeDir: string,
     readonly port: number,
     private readonly startTimeoutMs: number,
+    private readonly users: NatsUser[] | undefined,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
     this.logFile = join(storeDir, 'nats-server.log');
@@ -133,6 +141,7 @@ class LocalNatsServer implements NatsServer {
     await stopOrphan(this.pidFile(), this.storeDir);
     const log = openLogFile(this.logFile);
     const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, '-P', this.pidFile()];
+    if (this.users) args.push('-c', await this.writeConfig(this.users));
     let child: ChildProcess;
     try {
       child = spawn(this.binary, args, { cwd: this.storeDir, stdio: ['ignore', log.fd, log.fd] });
@@ -151,6 +160,14 @@ class LocalNatsServer implements NatsServer {
       throw err;
     }
     child.unref();
+  }
+
+  /** The server's config: its users and their permissions (passwords in it: 0600). */
+  private async writeConfig(users: NatsUser[]): Promise<string> {
+    const file = join(this.storeDir, 'nats-server.conf');
+    await fs.writeFile(file, renderNatsAuthorization(users), { mode: 0o600 });
+    await fs.chmod(file, 0o600);
+    return file;
   }
 
   private async waitUntilReady(child: ChildProcess, log: LogFile, spawnError: () => Error | undefined): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,11 +32,15 @@ export interface PostgresClusterOptions {
   settings?: Record<string, string | number | boolean>;
   /** How long to wait for the server to accept connections. Default 60 s. */
   startTimeoutMs?: number;
+  /** Where the superuser's password is kept (0600); default `<dataDir>.password`, beside the data directory. */
+  passwordFile?: string;
 }
 
 export interface PostgresCluster {
-  /** postgres://hub@127.0.0.1:<port>/<database> (trust authentication on loopback). */
+  /** postgres://hub:<password>@127.0.0.1:<port>/<database>: every connection gives the password (scram-sha-256). */
   url: string;
+  /** The file the superuser's password is kept in (0600). */
+  passwordFile: string;
   port: number;
   dataDir: string;
   /** The server log (appended to across runs). */
@@ -46,8 +51,20 @@ export interface PostgresCluster {
   stop(): Promise<void>;
 }
 
-/** The superuser initdb creates; trust authentication, so no password. */
+/** The superuser initdb creates; it authenticates with a generated password (scram-sha-256). */
 export const POSTGRES_SUPERUSER = 'hub';
+
+/**
+ * Who may connect, and how: every connection, over the unix socket or TCP, gives the superuser's
+ * password (scram-sha-256). Nothing trusts, so no local user gets in without the password.
+ */
+const PG_HBA = [
+  '# Written by Hub (libs/infra/src/postgres-cluster.ts) at every start: nothing trusts.',
+  'local   all   all                  scram-sha-256',
+  'host    all   all   127.0.0.1/32   scram-sha-256',
+  'host    all   all   ::1/128        scram-sha-256',
+  '',
+].join('\n');
 
 const SHUTDOWN: ShutdownStep[] = [
   { signal: 'SIGINT', timeoutMs: 30_000 }, // fast shutdown
@@ -66,13 +83,16 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function startPostgresCluster(options: PostgresClusterOptions): Promise<PostgresCluster> {
   const dataDir = resolve(options.dataDir);
   const database = options.database ?? 'hub';
+  const passwordFile = resolve(options.passwordFile ?? `${dataDir}.password`);
   const user = await resolveServiceUser();
 
   await fs.mkdir(dataDir, { recursive: true });
   let dataMajor = await readDataMajor(dataDir);
+  let password = await readPassword(passwordFile);
   if (dataMajor === undefined) {
     const binaries = findPostgresBinaries();
-    await initCluster(dataDir, binaries, user, options.fsync ?? true);
+    password = await writePassword(passwordFile);
+    await initCluster(dataDir, binaries, user, options.fsync ?? true, password);
     dataMajor = binaries.major;
   }
   const binaries = findPostgresBinaries(dataMajor);
@@ -84,13 +104,21 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   }
   await fs.chmod(dataDir, 0o700);
   await clearPreviousPostmaster(dataDir);
+  if (password === undefined) {
+    // A cluster from before passwords (it trusted local connections): give its superuser one now,
+    // in single-user mode (no connection is accepted meanwhile).
+    password = await writePassword(passwordFile);
+    await setSuperuserPassword(dataDir, binaries, user, password);
+  }
+  await writeHba(dataDir, user);
+  const auth = { passwordFile, password };
 
   // A port we picked ourselves may be taken by someone else before the server binds it: retry.
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(dataDir, port, database, binaries, user, options);
+      return await launch(dataDir, port, database, binaries, user, options, auth);
     } catch (err) {
       if (attempt >= attempts || !(err instanceof PortInUseError)) throw err;
     }
@@ -106,6 +134,7 @@ async function launch(
   binaries: PostgresBinaries,
   user: ServiceUser | undefined,
   options: PostgresClusterOptions,
+  auth: { passwordFile: string; password: string },
 ): Promise<PostgresCluster> {
   const socketDir = await fs.mkdtemp(join(tmpdir(), 'hub-pg-'));
   if (user) await fs.chown(socketDir, user.uid, user.gid);
@@ -141,8 +170,8 @@ async function launch(
   };
 
   try {
-    await waitUntilAccepting(child, port, log, options.startTimeoutMs ?? 60_000, () => spawnError);
-    await ensureDatabase(port, database);
+    await waitUntilAccepting(child, port, auth.password, log, options.startTimeoutMs ?? 60_000, () => spawnError);
+    await ensureDatabase(port, auth.password, database);
   } catch (err) {
     await cleanup();
     throw err;
@@ -151,7 +180,8 @@ async function launch(
 
   let stopping: Promise<void> | undefined;
   return {
-    url: postgresUrl(port, database),
+    url: postgresUrl(port, database, auth.password),
+    passwordFile: auth.passwordFile,
     port,
     dataDir,
     logFile: log.path,
@@ -160,13 +190,45 @@ async function launch(
   };
 }
 
-export function postgresUrl(port: number, database: string): string {
-  return `postgres://${POSTGRES_SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+export function postgresUrl(port: number, database: string, password: string): string {
+  return `postgres://${POSTGRES_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
+async function readPassword(file: string): Promise<string | undefined> {
+  try {
+    const password = (await fs.readFile(file, 'utf8')).trim();
+    return password || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A new superuser password, kept in `file` (0600) before any server uses it. */
+async function writePassword(file: string): Promise<string> {
+  const password = randomBytes(24).toString('base64url');
+  await fs.mkdir(dirname(file), { recursive: true });
+  await fs.writeFile(file, `${password}\n`, { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  return password;
+}
+
+async function writeHba(dataDir: string, user: ServiceUser | undefined): Promise<void> {
+  const file = join(dataDir, 'pg_hba.conf');
+  await fs.writeFile(file, PG_HBA, { mode: 0o600 });
+  if (user) await fs.chown(file, user.uid, user.gid);
+}
+
+/** ALTER ROLE in single-user mode: the password goes on stdin, never on a command line. */
+async function setSuperuserPassword(dataDir: string, binaries: PostgresBinaries, user: ServiceUser | undefined, password: string) {
+  const statement = `ALTER ROLE ${quoteIdentifier(POSTGRES_SUPERUSER)} PASSWORD '${password.replace(/'/g, "''")}';\n`;
+  const { code, output } = await run(binaries.postgres, ['--single', '-D', dataDir, 'postgres'], user, statement);
+  if (code !== 0) throw new Error(`could not set the PostgreSQL superuser's password (exit code ${code}):\n${output.trimEnd()}`);
 }
 
 async function waitUntilAccepting(
   child: ChildProcess,
   port: number,
+  password: string,
   log: LogFile,
   timeoutMs: number,
   spawnError: () => Error | undefined,
@@ -187,6 +249,7 @@ async function waitUntilAccepting(
       host: '127.0.0.1',
       port,
       user: POSTGRES_SUPERUSER,
+      password,
       database: 'postgres',
       connectionTimeoutMillis: 2_000,
     });
@@ -210,8 +273,8 @@ async function waitUntilAccepting(
   }
 }
 
-async function ensureDatabase(port: number, database: string): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port, user: POSTGRES_SUPERUSER, database: 'postgres' });
+async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
+  const client = new Client({ host: '127.0.0.1', port, user: POSTGRES_SUPERUSER, password, database: 'postgres' });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -252,7 +315,7 @@ async function readDataMajor(dataDir: string): Promise<number | undefined> {
  * initdb into a sibling scratch directory, then rename it onto the (empty) data directory, so a
  * crash half-way never leaves a half-initialised cluster behind.
  */
-async function initCluster(dataDir: string, binaries: PostgresBinaries, user: ServiceUser | undefined, fsync: boolean) {
+async function initCluster(dataDir: string, binaries: PostgresBinaries, user: ServiceUser | undefined, fsync: boolean, password: string) {
   const scratch = `${dataDir}.initdb-tmp`;
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.mkdir(scratch, { mode: 0o700 });
@@ -261,9 +324,13 @@ async function initCluster(dataDir: string, binaries: PostgresBinaries, user: Se
       await fs.chown(scratch, user.uid, user.gid);
       await assertTraversableBy(scratch, user, 'PostgreSQL data directory');
     }
-    const args = ['-D', scratch, '-U', POSTGRES_SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C'];
+    // The password reaches initdb through a file only its user reads, removed once it is read.
+    const pwfile = `${scratch}.pw`;
+    await fs.writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (user) await fs.chown(pwfile, user.uid, user.gid);
+    const args = ['-D', scratch, '-U', POSTGRES_SUPERUSER, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'];
     if (!fsync) args.push('--no-sync');
-    const { code, output } = await run(binaries.initdb, args, user);
+    const { code, output } = await run(binaries.initdb, args, user).finally(() => fs.rm(pwfile, { force: true }));
     if (code !== 0) {
       throw new Error(`initdb (${binaries.initdb}) failed with exit code ${code}:\n${output.trimEnd()}`);
     }
@@ -275,12 +342,17 @@ async function initCluster(dataDir: string, binaries: PostgresBinaries, user: Se
   }
 }
 
-function run(command: string, args: string[], user: ServiceUser | undefined): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  user: ServiceUser | undefined,
+  input?: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
       cwd: '/',
       env: serverEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     let output = '';
@@ -288,6 +360,7 @@ function run(command: string, args: string[], user: ServiceUser | undefined): Pr
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, output }));
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 

@@ -21,7 +21,7 @@ export const stackStateFile = (stateDir: string) => join(stateDir, 'stack.json')
 export async function writeStackState(stateDir: string, state: StackState): Promise<void> {
   const file = stackStateFile(stateDir);
   const temporary = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
+  await fs.writeFile(temporary, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   await fs.rename(temporary, file);
 }
 

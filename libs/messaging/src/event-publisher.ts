@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { createInbox, headers, JetStreamClient, Msg, NatsConnection, Subscription } from 'nats';
+import { headers, JetStreamClient, Msg, NatsConnection, Subscription } from 'nats';
 import { EventEnvelope, EventPayload, EventSubject, validateEventPayload } from '@hub/contracts';
-import { encodeJson, NATS_CONNECTION } from './nats-connection';
+import { encodeJson, inboxOf, NATS_CONNECTION } from './nats-connection';
 
 /** The EventBus port: publishes a validated event to JetStream, its id as the message id. */
 @Injectable()
 export class EventPublisher {
   private readonly js: JetStreamClient;
   /** Acknowledgements of publishEnvelopes: one subscription, one reply subject per message. */
-  private readonly ackPrefix = createInbox();
+  private readonly ackPrefix: string;
   private ackSubscription: Subscription | null = null;
   private readonly awaitingAck = new Map<string, (error: Error | null) => void>();
   private nextToken = 0;
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {
     this.js = nc.jetstream();
+    this.ackPrefix = inboxOf(nc);
   }
 
   /**

@@ -1,16 +1,37 @@
-import { connect, NatsConnection } from 'nats';
+import { connect, createInbox, NatsConnection } from 'nats';
 import { HubLogger } from '@hub/config';
+import { busInboxPrefix, isBusPrincipal } from '@hub/contracts';
 
 /** Injection token for the service's one NATS connection. */
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 
+/** Who a service is on NATS: its user (NATS_USER) and password (NATS_PASSWORD). */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+}
+
+const inboxPrefixes = new WeakMap<NatsConnection, string>();
+
+/**
+ * A new reply subject of this connection: under its principal's inbox prefix, the only inbox its
+ * NATS user may subscribe to (plain `_INBOX` for an anonymous connection).
+ */
+export function inboxOf(nc: NatsConnection): string {
+  return createInbox(inboxPrefixes.get(nc));
+}
+
 /**
  * Connects to NATS and keeps reconnecting for ever: a NATS restart pauses a service, it never ends it.
+ * With `auth`, it connects as that user, its replies under the user's inbox prefix.
  */
-export async function connectNats(url: string, name: string, logger: HubLogger): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, logger: HubLogger, auth: NatsAuth = {}): Promise<NatsConnection> {
+  const inboxPrefix = auth.user && isBusPrincipal(auth.user) ? busInboxPrefix(auth.user) : undefined;
   const nc = await connect({
     servers: url.split(','),
     name,
+    ...(auth.user ? { user: auth.user, pass: auth.password } : {}),
+    ...(inboxPrefix ? { inboxPrefix } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
@@ -19,6 +40,7 @@ export async function connectNats(url: string, name: string, logger: HubLogger):
     // publishing cost. Timeouts still fail with their NatsError, only without the async stack.
     noAsyncTraces: true,
   });
+  if (inboxPrefix) inboxPrefixes.set(nc, inboxPrefix);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
@@ -26,7 +48,7 @@ export async function connectNats(url: string, name: string, logger: HubLogger):
       }
     }
   })();
-  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  logger.info({ server: nc.getServer(), user: auth.user ?? null }, 'connected to NATS');
   return nc;
 }
 

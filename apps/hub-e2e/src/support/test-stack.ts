@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { makeTempDir, startHubStack, type HubStack } from '@hub/infra';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { makeTempDir, NATS_OBSERVER, startHubStack, type HubStack } from '@hub/infra';
 import { HubApi } from './hub-api';
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
@@ -28,6 +29,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     stateDir,
     durable: false,
     apiToken: randomBytes(16).toString('hex'),
+    natsObserver: true,
     env: { HUB_RUNNER_SLOTS: '4', HUB_STOP_GRACE_SECONDS: '2', LOG_LEVEL: 'info', ...env },
   });
   return {
@@ -38,4 +40,12 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       if (!process.env['HUB_E2E_KEEP']) await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A NATS connection as hub-observer, the user that may watch the whole bus: for specs that check
+ * what travels on it (the services themselves each have only their own permissions).
+ */
+export function connectToBus(stack: HubStack, options: ConnectionOptions = {}): Promise<NatsConnection> {
+  return connect({ servers: stack.natsUrl, ...stack.natsCredentials(NATS_OBSERVER), ...options });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ChangeSummarySchema, SessionTypeSchema } from '../sessions/session.schemas';
 import { EgressTrafficSchema } from '../egress/egress.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
+import type { BusService } from '../bus/bus-principals';
 import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchestrations/orchestration.schemas';
 
 /**
@@ -33,8 +34,12 @@ export const ContainerExitCauseSchema = z.enum([
 export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
 
 export interface EventDefinition {
-  publishedBy: string;
+  /** The one service that may publish it (the bus refuses it from any other). */
+  publishedBy: BusService;
+  /** Who reads it through a durable consumer: a service, or `integrations`, with a note in parentheses. */
   consumedBy: readonly string[];
+  /** Services that also watch it live on core NATS (the gateway's ?wait=), beside the stream. */
+  watchedBy?: readonly BusService[];
   description: string;
   schema: z.ZodObject;
 }
@@ -140,6 +145,7 @@ export const EVENT_CATALOG = {
   'session.status-changed': {
     publishedBy: 'session-registry',
     consumedBy: ['dependency-resolver', 'integrations'],
+    watchedBy: ['gateway'],
     description: 'A session moved from one status to another. Integrations subscribe to this one.',
     schema: z.object({
       sessionId,
@@ -155,6 +161,7 @@ export const EVENT_CATALOG = {
   'orchestration.finished': {
     publishedBy: 'session-registry',
     consumedBy: ['container-runner (one durable shared by all runners)', 'integrations'],
+    watchedBy: ['gateway'],
     description:
       'Every session of the orchestration ended (with the move that ended the last one). A runner then combines the ' +
       "final sessions' changes and, when asked, publishes them.",
@@ -168,6 +175,7 @@ export const EVENT_CATALOG = {
   'orchestration.result': {
     publishedBy: 'container-runner',
     consumedBy: ['session-registry'],
+    watchedBy: ['gateway'],
     description:
       "A runner combined the orchestration's final changes (stored in the object store) and published them when asked: " +
       'the registry records it in the orchestration.',
@@ -217,4 +225,6 @@ export const EVENTS = {
 export const EVENT_STREAM = {
   name: 'HUB_EVENTS',
   subjects: ['session.*', 'deps.*', 'container.*', 'orchestration.*'],
+  /** Who reads it beside its publishers and consumers: the gateway, through ephemeral consumers (SSE). */
+  readBy: ['gateway'],
 } as const;

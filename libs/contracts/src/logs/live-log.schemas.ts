@@ -10,6 +10,9 @@ import { z } from 'zod';
 export const LIVE_LOG_STREAM = {
   name: 'HUB_LOGS',
   subjects: ['logs.>'],
+  /** Runners publish their sessions' lines; the gateway follows them. */
+  writtenBy: 'container-runner',
+  readBy: ['gateway'],
 } as const;
 
 /** Each attempt's messages are on a subject of their own, so a retry's follower starts clean. */

@@ -96,6 +96,8 @@ export const LEGACY_FILES_LISTED = 1000;
 
 /** The services that answer request subjects. */
 export type RpcResponder = 'session-registry' | 'dependency-resolver' | 'container-runner';
+/** The services that send requests (the bus lets each send only those its catalog entries name). */
+export type RpcCaller = 'gateway' | 'dependency-resolver' | 'container-runner';
 
 /**
  * How long a caller waits for an answer, in milliseconds; past it, the call fails as `unavailable`
@@ -118,6 +120,8 @@ export interface RpcDefinition {
   response: z.ZodType;
   /** The one service that answers (its queue group). */
   respondedBy: RpcResponder;
+  /** The services that call it: the bus refuses the request from any other. */
+  calledBy: readonly RpcCaller[];
   /** How long a caller waits for the answer (RpcClient). */
   timeoutMs: number;
 }
@@ -133,6 +137,7 @@ export const RPC_CATALOG = {
     request: CreateSessionRequestSchema,
     response: SessionViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.start': {
@@ -140,6 +145,7 @@ export const RPC_CATALOG = {
     request: SessionRefSchema,
     response: SessionViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.cancel': {
@@ -147,6 +153,7 @@ export const RPC_CATALOG = {
     request: SessionRefSchema,
     response: SessionViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.get': {
@@ -154,6 +161,7 @@ export const RPC_CATALOG = {
     request: SessionRefSchema,
     response: SessionViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.list': {
@@ -161,6 +169,7 @@ export const RPC_CATALOG = {
     request: ListSessionsQuerySchema,
     response: SessionPageSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.output': {
@@ -168,6 +177,7 @@ export const RPC_CATALOG = {
     request: SessionRefSchema,
     response: SessionOutputSummarySchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.rerun': {
@@ -177,6 +187,7 @@ export const RPC_CATALOG = {
     request: SessionRefSchema,
     response: SessionViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
   'hub.registry.sessions.claim': {
@@ -184,6 +195,7 @@ export const RPC_CATALOG = {
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
     response: z.object({ claimed: z.boolean(), spec: SessionSpecSchema.nullable() }),
     respondedBy: 'session-registry',
+    calledBy: ['container-runner'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.held': {
@@ -193,6 +205,7 @@ export const RPC_CATALOG = {
     request: z.strictObject({ runnerId: z.string().min(1), after: SessionIdSchema.optional() }),
     response: z.object({ sessions: z.array(HeldSessionSchema).max(HELD_SESSIONS_PAGE), nextAfter: z.string().nullable() }),
     respondedBy: 'session-registry',
+    calledBy: ['container-runner'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.waiting': {
@@ -209,6 +222,7 @@ export const RPC_CATALOG = {
       ),
     }),
     respondedBy: 'session-registry',
+    calledBy: ['dependency-resolver'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.statuses': {
@@ -216,6 +230,7 @@ export const RPC_CATALOG = {
     request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
     response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
     respondedBy: 'session-registry',
+    calledBy: ['dependency-resolver', 'gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.dependents': {
@@ -232,6 +247,7 @@ export const RPC_CATALOG = {
       ),
     }),
     respondedBy: 'session-registry',
+    calledBy: ['dependency-resolver'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.orchestrations.create': {
@@ -239,6 +255,7 @@ export const RPC_CATALOG = {
     request: CreateOrchestrationRequestSchema,
     response: OrchestrationSummarySchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
   'hub.registry.orchestrations.get': {
@@ -248,6 +265,7 @@ export const RPC_CATALOG = {
     request: GetOrchestrationRequestSchema,
     response: OrchestrationViewSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway', 'container-runner'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.orchestrations.list': {
@@ -255,6 +273,7 @@ export const RPC_CATALOG = {
     request: ListOrchestrationsQuerySchema,
     response: OrchestrationPageSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.orchestrations.start': {
@@ -262,6 +281,7 @@ export const RPC_CATALOG = {
     request: OrchestrationRefSchema,
     response: OrchestrationSummarySchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
   'hub.registry.orchestrations.cancel': {
@@ -269,6 +289,7 @@ export const RPC_CATALOG = {
     request: OrchestrationRefSchema,
     response: OrchestrationSummarySchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
   'hub.registry.orchestrations.retry': {
@@ -278,6 +299,7 @@ export const RPC_CATALOG = {
     request: OrchestrationRefSchema,
     response: OrchestrationSummarySchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
   'hub.registry.health': {
@@ -285,6 +307,7 @@ export const RPC_CATALOG = {
     request: z.object({}),
     response: HealthReportSchema,
     respondedBy: 'session-registry',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
   },
   'hub.resolver.health': {
@@ -292,6 +315,7 @@ export const RPC_CATALOG = {
     request: z.object({}),
     response: HealthReportSchema,
     respondedBy: 'dependency-resolver',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
   },
   'hub.runner.health': {
@@ -299,6 +323,7 @@ export const RPC_CATALOG = {
     request: z.object({}),
     response: HealthReportSchema,
     respondedBy: 'container-runner',
+    calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
   },
 } as const satisfies Record<string, RpcDefinition>;

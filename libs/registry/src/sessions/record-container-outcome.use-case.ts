@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { ContainerExitCause, EventOf, SessionStatus } from '@hub/contracts';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { SessionStore } from '../store/session-store';
@@ -11,7 +12,8 @@ const MAX_LOST_ATTEMPTS = 3;
 
 /**
  * Applies what runners report about containers: starting → running → a terminal status, or back to
- * ready when a failed attempt has retries left. Only a report of the session's current attempt counts.
+ * ready when a failed attempt has retries left. Only a report of the session's current attempt counts,
+ * and an end only from the runner that holds the session's claim.
  */
 @Injectable()
 export class RecordContainerOutcome {
@@ -19,6 +21,7 @@ export class RecordContainerOutcome {
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
+    @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   async started(event: EventOf<'container.started'>): Promise<void> {
@@ -39,6 +42,15 @@ export class RecordContainerOutcome {
     await this.store.transaction(async (tx) => {
       const session = await tx.getSession(exit.sessionId);
       if (!session || session.attempt !== exit.attempt) return null;
+      if (session.runnerId !== exit.runnerId) {
+        // Only runners may publish container.exited (the bus's permissions), but one runner must not
+        // end another's session: a report from any runner but the claim's holder changes nothing.
+        this.logger.warn(
+          { sessionId: exit.sessionId, attempt: exit.attempt, eventId: event.id, runnerId: exit.runnerId, claimedBy: session.runnerId },
+          'container.exited refused: it comes from a runner that does not hold the session',
+        );
+        return null;
+      }
       // A cancel was accepted: whatever the attempt's end, it is not run again, and unless it completed it ends cancelled.
       const cancelRequested = session.cancelRequestedAt !== null;
       const outcome = finalStatusOf(exit, cancelRequested);

@@ -265,7 +265,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
 
     // Run 2 claimed (attempt 2): attempt 1's report still changes nothing; attempt 2's counts.
     await resolved(chain.B, 2);
-    const { spec } = await app.get(ClaimSession).execute(chain.B, 'r2');
+    const { spec } = await app.get(ClaimSession).execute(chain.B, 'r1');
     expect(spec!.attempt).toBe(2);
     const claimed = await get(chain.B);
     await app.get(RecordContainerOutcome).exited(exited(chain.B, 1, 0));

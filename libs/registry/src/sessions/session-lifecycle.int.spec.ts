@@ -7,7 +7,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
+import { createLogger, HUB_LOGGER, HubLogger } from '@hub/config';
 import { EventOf, HubError, ImagePolicy, EgressPolicy, DEFAULT_EGRESS } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
@@ -152,6 +152,27 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(await outboxCount()).toBe(events);
   });
 
+  it('refuses a container.exited from a runner that does not hold the claim, and logs it; the holder\'s own report still counts', async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    const warn = jest.spyOn(app.get<HubLogger>(HUB_LOGGER), 'warn');
+    const events = await outboxCount();
+    const before = await app.get(SessionQueries).get(session.id);
+
+    const forged = exited(session.id, 0);
+    await app.get(RecordContainerOutcome).exited({ ...forged, id: 'forged', data: { ...forged.data, runnerId: 'r2' } });
+    expect(await app.get(SessionQueries).get(session.id)).toEqual(before);
+    expect(await outboxCount()).toBe(events);
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ sessionId: session.id, runnerId: 'r2', claimedBy: 'r1' }),
+      expect.stringContaining('container.exited refused'),
+    );
+    warn.mockRestore();
+
+    await app.get(RecordContainerOutcome).exited(exited(session.id, 3));
+    expect(await app.get(SessionQueries).get(session.id)).toMatchObject({ status: 'failed', exitCode: 3 });
+  });
+
   it('refuses to start a finished session with a conflict naming its status, and changes nothing', async () => {
     const session = await readySession();
     await app.get(ClaimSession).execute(session.id, 'r1');
@@ -263,7 +284,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
 
     const claim = await app.get(ClaimSession).execute(session.id, 'r2');
     expect(claim.spec?.attempt).toBe(2);
-    await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 5), id: 'x2', data: { ...exited(session.id, 5).data, attempt: 2 } });
+    await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 5), id: 'x2', data: { ...exited(session.id, 5).data, attempt: 2, runnerId: 'r2' } });
     const done = await app.get(SessionQueries).get(session.id);
     expect(done).toMatchObject({ status: 'failed', exitCode: 5, attempt: 2 });
     expect(done.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
@@ -289,7 +310,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       expect.objectContaining({ sessionId: created.id, cancelRequested: true }),
     ]);
     // The container ended on its own (exit 1) before the runner could stop it: no retry, cancelled.
-    await app.get(RecordContainerOutcome).exited(exited(created.id, 1));
+    const ended = exited(created.id, 1);
+    await app.get(RecordContainerOutcome).exited({ ...ended, data: { ...ended.data, runnerId: 'r-down' } });
     const done = await app.get(SessionQueries).get(created.id);
     expect(done).toMatchObject({ status: 'cancelled', attempt: 1, exitCode: 1 });
     expect(done.statusReason).toBe('cancelled on request (the attempt ended: exited with code 1)');

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { isTerminal, RPC, type SessionStatus, type SessionView } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
 import { HUB_SERVICES } from '@hub/infra';
-import { startTestStack, type TestStack } from '../test-stack';
+import { connectToBus, startTestStack, type TestStack } from '../test-stack';
 import { buildFaultDag, orchestrationRequest, OUTPUT_FILE, type FaultDag } from './dag';
 import { injectFault, type FaultKind, type InjectedFault } from './faults';
 import { containersLeft, DockerEventRecorder, logLines, readStatusChanges, type StatusChange } from './observe';
@@ -103,7 +103,7 @@ export async function runFaultTest(options: FaultRunOptions): Promise<FaultRunRe
   });
   let nc: NatsConnection | undefined;
   try {
-    nc = await connect({ servers: hub.stack.natsUrl, name: 'fault-test', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    nc = await connectToBus(hub.stack, { name: 'fault-test', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const rpc = new RpcClient(nc);
     const terminalCount = async (): Promise<number | null> => {
       try {
@@ -182,7 +182,7 @@ export async function runFaultTest(options: FaultRunOptions): Promise<FaultRunRe
     const ids = new Set(sessions.map((s) => s.id));
     const atEnd = (await containersLeft(ids)).length;
     const leftovers = await waitForNoContainers(ids, 15_000);
-    const changes = await readStatusChanges(hub.stack.natsUrl, orchestrationId);
+    const changes = await readStatusChanges(hub.stack, orchestrationId);
     const outputs = new Map<string, { content: string | null; listed: { path: string; size: number; sha256: string }[] }>();
     const logs = new Map<string, string>();
     for (const session of sessions.filter((s) => s.status === 'completed')) {

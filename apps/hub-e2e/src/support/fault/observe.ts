@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { connect } from 'nats';
+import type { HubStack } from '@hub/infra';
 import { EVENT_STREAM, EVENTS, type SessionStatus } from '@hub/contracts';
 import { docker } from '../docker';
+import { connectToBus } from '../test-stack';
 
 /** A container event Docker itself recorded for a session's container. */
 export interface DockerContainerEvent {
@@ -90,8 +91,8 @@ export interface StatusChange {
  * Every `session.status-changed` of one orchestration the stream holds, in stream order, read with
  * an ordered consumer from the first message: exactly what an integration reading the history gets.
  */
-export async function readStatusChanges(natsUrl: string, orchestrationId: string): Promise<StatusChange[]> {
-  const nc = await connect({ servers: natsUrl, name: 'fault-test-reader' });
+export async function readStatusChanges(stack: HubStack, orchestrationId: string): Promise<StatusChange[]> {
+  const nc = await connectToBus(stack, { name: 'fault-test-reader' });
   try {
     // An ordered consumer starts at the stream's first message.
     const consumer = await nc.jetstream().consumers.get(EVENT_STREAM.name, { filterSubjects: EVENTS.sessionStatusChanged });
