@@ -373,11 +373,12 @@ describe('live events and waits', () => {
       expect(plain).toMatchObject({ status: 200, wait: null });
     });
 
-    it('waits for an orchestration to finish, or for its result (taken from the event when the registry has not recorded it yet)', async () => {
+    it('waits for an orchestration to finish, or for its result (answered once the registry recorded it)', async () => {
       const id = randomUUID();
       let status = 'running';
+      let recorded: unknown = null;
       const requests: unknown[] = [];
-      await answer(RPC.getOrchestration, (request) => (requests.push(request), orchestrationView(id, { status })));
+      await answer(RPC.getOrchestration, (request) => (requests.push(request), orchestrationView(id, { status, result: recorded })));
       const terminal = get(`/api/v1/orchestrations/${id}?wait=terminal&limit=5`);
       await sleep(300);
       status = 'failed';
@@ -389,6 +390,7 @@ describe('live events and waits', () => {
       const waiting = get(`/api/v1/orchestrations/${id}?wait=result`);
       await sleep(300);
       await publish('orchestration.result', { orchestrationId: id, result });
+      setTimeout(() => (recorded = result), 120); // the registry records it a moment after the runner said it
       expect(await waiting).toMatchObject({ status: 200, wait: 'reached', body: { id, status: 'failed', result } });
     });
 

@@ -50,6 +50,10 @@ import { readUntil } from './waits/read-until';
  * request NATS cannot carry is a 413 before it is sent (assertFitsOnBus), how listings are paged
  * (collectSessions) and which output files are inlined (withInlinedContents).
  */
+/** After `orchestration.result`, how long the registry is given to record it: 20 × 50 ms. */
+const RESULT_RECORDING_TRIES = 20;
+const RESULT_RECORDING_PAUSE_MS = 50;
+
 @Injectable()
 export class NatsHubApi extends HubApi {
   constructor(
@@ -157,10 +161,15 @@ export class NatsHubApi extends HubApi {
       ...wait,
       subject: EVENTS.orchestrationResult,
       reached: (view) => Boolean(view.result),
-      // A runner publishes the result and the registry then records it: read at once, the view may not have it yet.
-      readAfter: async (event) => {
-        const view = await read();
-        return { ...view, result: view.result ?? event.data.result };
+      // A runner publishes the result and the registry then records it (or refuses a stale one): the
+      // registry's word is the answer, so it is read again, briefly, until it has recorded it.
+      readAfter: async () => {
+        let view = await read();
+        for (let tries = 0; !view.result && tries < RESULT_RECORDING_TRIES; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, RESULT_RECORDING_PAUSE_MS));
+          view = await read();
+        }
+        return view;
       },
     });
   }
