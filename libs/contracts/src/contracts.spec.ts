@@ -2,6 +2,8 @@ import { ALLOWED_TRANSITIONS, isTerminal, SESSION_STATUSES } from './sessions/se
 import {
   CreateSessionRequestSchema,
   ListSessionsQuerySchema,
+  MAX_CONTEXT_JSON_BYTES,
+  MAX_CONTEXT_LENGTH,
   MAX_PROMPT_JSON_BYTES,
   MAX_PROMPT_LENGTH,
 } from './sessions/session.schemas';
@@ -51,6 +53,17 @@ describe('request validation', () => {
     const escaped = parse('\u0001'.repeat(150_000));
     expect(escaped.success).toBe(false);
     expect(JSON.stringify(escaped.error?.issues[0]?.message)).toContain(`${MAX_PROMPT_JSON_BYTES} bytes once JSON-encoded`);
+  });
+
+  it('bounds a context apart from the prompt, by length and by size on the wire, naming the field', () => {
+    const parse = (context: string) => CreateSessionRequestSchema.safeParse({ prompt: 'true', context });
+    expect(parse('x'.repeat(MAX_CONTEXT_LENGTH)).success).toBe(true);
+    const long = parse('x'.repeat(MAX_CONTEXT_LENGTH + 1));
+    expect(long.success).toBe(false);
+    expect(long.error?.issues[0]?.path).toEqual(['context']);
+    const escaped = parse('\u0001'.repeat(20_000));
+    expect(escaped.success).toBe(false);
+    expect(escaped.error?.issues[0]?.message).toContain(`${MAX_CONTEXT_JSON_BYTES} bytes once JSON-encoded`);
   });
 
   it('defaults the session type and accepts a minimal request', () => {
