@@ -145,6 +145,8 @@ class FakeRunner {
         logBytes: 0,
         logDroppedBytes: 0,
         changes: null,
+        usage: null,
+        rateLimit: null,
       },
       `container.exited:${sessionId}:${attempt}`,
     );

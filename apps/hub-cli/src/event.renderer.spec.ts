@@ -34,6 +34,8 @@ describe('an event on one line', () => {
         logBytes: 10,
         logDroppedBytes: 0,
         changes: null,
+        usage: null,
+        rateLimit: null,
       }),
       event('container.started', { sessionId, attempt: 1, containerId: 'c1', runnerId: 'runner-1', startedAt: at }),
       event('deps.failed', { sessionId, dependencyId, dependencyStatus: 'failed' }),

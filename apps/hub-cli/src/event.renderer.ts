@@ -1,4 +1,4 @@
-import { type AnyEvent, EVENT_SUBJECTS, type PublishOutcome } from '@hub/contracts';
+import { type AnyEvent, EVENT_SUBJECTS, type PublishOutcome, type Usage } from '@hub/contracts';
 import { clockTime, formatDuration, plural } from './format';
 import { paintOrchestrationStatus, paintStatus } from './status-style';
 import type { Colors } from './terminal';
@@ -53,5 +53,20 @@ function detailOf(event: AnyEvent, colours: Colors): string {
       const combined = changes ? `${changes.branch}: ${plural(changes.files, 'file')} +${changes.added} −${changes.removed}` : (reason ?? 'no session changed anything');
       return `${combined}${publish ? `; ${PUBLISHED[publish.status]} ${publish.branch}` : ''}`;
     }
+    case 'session.usage-recorded': {
+      const { attempt, usage, orchestrationTotal } = event.data;
+      return `attempt ${attempt} spent ${usageText(usage)}; orchestration ${usageText(orchestrationTotal)}`;
+    }
+    case 'session.rate-limited':
+      return `attempt ${event.data.attempt} rate limited; runs again at ${clockTime(new Date(event.data.resetAt))}`;
+    case 'orchestration.budget-threshold': {
+      const { cap, threshold, spent, budget } = event.data;
+      const amount = (n: number) => (cap === 'usd' ? `$${n.toFixed(2)}` : `${n.toLocaleString('en-US')} tokens`);
+      return `${threshold === 100 ? 'budget spent' : `${threshold} % of the budget`}: ${amount(spent)} of ${amount(budget)}`;
+    }
   }
+}
+
+function usageText(usage: Usage): string {
+  return `${usage.tokens.total.toLocaleString('en-US')} tokens${usage.costUsd === null ? '' : ` ($${usage.costUsd.toFixed(2)})`}`;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createColors } from 'picocolors';
-import { HubError, type OrchestrationView, type SessionStatus } from '@hub/contracts';
+import { HubError, NO_USAGE, type OrchestrationView, type SessionStatus } from '@hub/contracts';
 import { HttpHubApi, type HubEventOptions, type HubStreamEvent } from '@hub/hub-api';
 import { buildSessionView } from '@hub/testing';
 import type { CliContext } from './cli-context';
@@ -69,7 +69,7 @@ class FakeGateway {
 
   private orchestration(): OrchestrationView {
     const counts = { created: 2, waiting: 0, ready: 0, starting: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0, skipped: 0 };
-    const summary = { id: orchestrationId, name: 'pipeline', status: 'pending' as const, maxParallel: null, sessionCount: 2, counts, createdAt: planner.createdAt, publish: null };
+    const summary = { id: orchestrationId, name: 'pipeline', status: 'pending' as const, maxParallel: null, sessionCount: 2, counts, createdAt: planner.createdAt, publish: null, usage: NO_USAGE, budget: null };
     return { ...summary, sessions: [planner, unnamed], nextCursor: null };
   }
 }

@@ -1,6 +1,6 @@
 import { createColors } from 'picocolors';
 import type { OrchestrationView, SessionCounts, SessionView } from '@hub/contracts';
-import { SESSION_STATUSES } from '@hub/contracts';
+import { NO_USAGE, SESSION_STATUSES } from '@hub/contracts';
 import { buildSessionView } from '@hub/testing';
 import { headerLines, StatusChangeLog, summaryLines, treeLines } from './orchestration.renderer';
 
@@ -19,6 +19,8 @@ function orchestration(sessions: SessionView[], overrides: Partial<Orchestration
     counts,
     createdAt: at(0),
     publish: null,
+    usage: NO_USAGE,
+    budget: null,
     result: null,
     causes: [],
     sessions,

@@ -5,6 +5,7 @@ export * from './sessions/image-allow-list';
 export * from './egress/egress-destination';
 export * from './egress/egress-policy';
 export * from './egress/egress.schemas';
+export * from './usage/usage.schemas';
 export * from './orchestrations/orchestration.schemas';
 export * from './events/event-catalog';
 export * from './events/event-validation';

@@ -12,6 +12,7 @@ import { OrchestrationResults1764400000000 } from './migrations/1764400000000-or
 import { SessionRuns1764500000000 } from './migrations/1764500000000-session-runs';
 import { SessionContext1764600000000 } from './migrations/1764600000000-session-context';
 import { SessionEgress1764700000000 } from './migrations/1764700000000-session-egress';
+import { UsageBudgetsContinuations1764800000000 } from './migrations/1764800000000-usage-budgets-continuations';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   SessionRuns1764500000000,
   SessionContext1764600000000,
   SessionEgress1764700000000,
+  UsageBudgetsContinuations1764800000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

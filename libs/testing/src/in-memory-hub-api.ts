@@ -10,6 +10,7 @@ import {
   isTerminal,
   ListOrchestrationsQuery,
   NOT_COMPLETED_STATUSES,
+  NO_USAGE,
   ListSessionsQuery,
   LiveLogLine,
   notFound,
@@ -337,6 +338,8 @@ export class InMemoryHubApi extends HubApi {
       counts: counts as OrchestrationSummary['counts'],
       createdAt,
       publish: null,
+      usage: NO_USAGE,
+      budget: null,
     };
   }
 

@@ -4,6 +4,7 @@ import { EgressTrafficSchema } from '../egress/egress.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
 import type { BusService } from '../bus/bus-principals';
 import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchestrations/orchestration.schemas';
+import { BUDGET_THRESHOLDS, RateLimitSchema, UsageSchema } from '../usage/usage.schemas';
 
 /**
  * Every event Hub publishes on JetStream: its subject and the schema of its payload.
@@ -86,7 +87,14 @@ export const EVENT_CATALOG = {
     description:
       'The session may start and waits for a runner slot. Runners take work from this subject. ' +
       'A retry carries notBefore: no runner starts it earlier (the backoff).',
-    schema: z.object({ sessionId, orchestrationId, attempt: z.number().int().min(1), notBefore: isoTime.nullable() }),
+    schema: z.object({
+      sessionId,
+      orchestrationId,
+      attempt: z.number().int().min(1),
+      notBefore: isoTime.nullable(),
+      /** Its image: a runner paces the sessions of an image (HUB_IMAGE_PACING, a usage limit) before claiming one. */
+      image: z.string().optional(),
+    }),
   },
   'container.started': {
     publishedBy: 'container-runner',
@@ -132,6 +140,10 @@ export const EVENT_CATALOG = {
        * reach nothing): at most 50 destinations, the rest counted.
        */
       egress: EgressTrafficSchema.optional(),
+      /** What the agent reported spending in this attempt (its usage.json), or null when it reported nothing. */
+      usage: UsageSchema.nullable().default(null),
+      /** The agent was refused by its model's API for a rate or usage limit: run it again once it resets. */
+      rateLimit: RateLimitSchema.nullable().default(null),
     }),
   },
   'session.cancel-requested': {
@@ -144,7 +156,7 @@ export const EVENT_CATALOG = {
   },
   'session.status-changed': {
     publishedBy: 'session-registry',
-    consumedBy: ['dependency-resolver', 'integrations'],
+    consumedBy: ['dependency-resolver', 'session-registry (notifications)', 'integrations'],
     watchedBy: ['gateway'],
     description: 'A session moved from one status to another. Integrations subscribe to this one.',
     schema: z.object({
@@ -158,9 +170,44 @@ export const EVENT_CATALOG = {
       at: isoTime,
     }),
   },
+  'session.usage-recorded': {
+    publishedBy: 'session-registry',
+    consumedBy: ['integrations'],
+    description:
+      "An attempt's usage was added to its session and orchestration: what the attempt spent, and the totals since.",
+    schema: z.object({
+      sessionId,
+      orchestrationId,
+      attempt: z.number().int().min(1),
+      usage: UsageSchema,
+      sessionTotal: UsageSchema,
+      orchestrationTotal: UsageSchema,
+    }),
+  },
+  'session.rate-limited': {
+    publishedBy: 'session-registry',
+    consumedBy: ['session-registry (notifications)', 'integrations'],
+    description:
+      "The session's agent hit a rate or usage limit of its model's API: it waits until `resetAt` and runs again " +
+      'without spending its retries.',
+    schema: z.object({ sessionId, orchestrationId, image: z.string(), attempt: z.number().int().min(1), resetAt: isoTime, message: z.string() }),
+  },
+  'orchestration.budget-threshold': {
+    publishedBy: 'session-registry',
+    consumedBy: ['session-registry (notifications)', 'integrations'],
+    description:
+      'What the orchestration spent crossed a threshold of its budget (80 %, then 100 %: spent), once per threshold and cap.',
+    schema: z.object({
+      orchestrationId,
+      cap: z.enum(['tokens', 'usd']),
+      threshold: z.union(BUDGET_THRESHOLDS.map((t) => z.literal(t))),
+      spent: z.number().nonnegative(),
+      budget: z.number().positive(),
+    }),
+  },
   'orchestration.finished': {
     publishedBy: 'session-registry',
-    consumedBy: ['container-runner (one durable shared by all runners)', 'integrations'],
+    consumedBy: ['container-runner (one durable shared by all runners)', 'session-registry (notifications)', 'integrations'],
     watchedBy: ['gateway'],
     description:
       'Every session of the orchestration ended (with the move that ended the last one). A runner then combines the ' +
@@ -219,6 +266,9 @@ export const EVENTS = {
   sessionStatusChanged: 'session.status-changed',
   orchestrationFinished: 'orchestration.finished',
   orchestrationResult: 'orchestration.result',
+  sessionUsageRecorded: 'session.usage-recorded',
+  sessionRateLimited: 'session.rate-limited',
+  orchestrationBudgetThreshold: 'orchestration.budget-threshold',
 } as const satisfies Record<string, EventSubject>;
 
 /** The JetStream stream that holds every event, and the subjects it captures. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * (@hub/hub-api's HttpHubApi) and the route-coverage test all read one description of the API.
  */
 
-export type HttpMethod = 'get' | 'post' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 /**
  * Who may call a route: with the API token as a bearer token, with git's credentials (HTTP Basic

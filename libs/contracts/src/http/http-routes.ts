@@ -8,8 +8,10 @@ import {
   OrchestrationPageSchema,
   OrchestrationSummarySchema,
   OrchestrationViewSchema,
+  UpdateOrchestrationRequestSchema,
 } from '../orchestrations/orchestration.schemas';
 import {
+  ContinueSessionRequestSchema,
   CreateSessionRequestSchema,
   GetSessionQuerySchema,
   ListSessionsQuerySchema,
@@ -153,6 +155,22 @@ export const HTTP_ROUTES = defineRoutes({
       409: refusal('It is on its way.'),
     },
   },
+  continueSession: {
+    method: 'post',
+    path: `${API}/sessions/{id}/continue`,
+    tag: 'sessions',
+    summary: 'Continue a completed session',
+    description:
+      "A follow-up in the same conversation: a new session of its orchestration that depends on it (so it starts from its code changes, with its output at /hub/inputs/<name>/) and whose agent resumes the conversation kept in that output (Claude Code's image does: HUB_CONTINUE_FROM). Listed in both sessions' views (`continues`, `continuedBy`).",
+    auth: 'bearer',
+    params: sessionId,
+    body: jsonBody(ContinueSessionRequestSchema),
+    responses: {
+      201: { description: 'The new session.', body: jsonBody(SessionViewSchema) },
+      404: refusal('No such session.'),
+      409: refusal('It did not complete: there is no conversation to continue.'),
+    },
+  },
   sessionLog: {
     method: 'get',
     path: `${API}/sessions/{id}/logs`,
@@ -283,6 +301,21 @@ export const HTTP_ROUTES = defineRoutes({
     params: orchestrationId,
     responses: {
       202: { description: 'Its summary.', body: jsonBody(OrchestrationSummarySchema) },
+      404: refusal('No such orchestration.'),
+    },
+  },
+  updateOrchestration: {
+    method: 'patch',
+    path: `${API}/orchestrations/{id}`,
+    tag: 'orchestrations',
+    summary: "Change an orchestration's budget",
+    description:
+      'Replaces its budget (`null` removes it). Sessions already skipped for the budget stay skipped: `retry` runs them under the new one.',
+    auth: 'bearer',
+    params: orchestrationId,
+    body: jsonBody(UpdateOrchestrationRequestSchema),
+    responses: {
+      200: { description: 'Its summary, with what is spent and left.', body: jsonBody(OrchestrationSummarySchema) },
       404: refusal('No such orchestration.'),
     },
   },

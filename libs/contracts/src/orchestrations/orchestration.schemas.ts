@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SESSION_STATUSES, SessionStatusSchema } from '../sessions/session-status';
 import { SessionEgressRequestSchema } from '../egress/egress.schemas';
+import { BudgetSchema, BudgetStatusSchema, UsageSchema } from '../usage/usage.schemas';
 import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
@@ -51,10 +52,21 @@ export const CreateOrchestrationRequestSchema = z.strictObject({
     .strictObject({ branch: BranchNameSchema.describe('The branch of the repository to push to (never forced)') })
     .optional()
     .describe("Push the combined result to this branch of the sessions' repository once every session completed"),
+  budget: BudgetSchema.optional().describe(
+    'Cap what its sessions may spend: sessions a budget cannot cover end skipped naming it (raise it with PATCH, then retry)',
+  ),
 });
 export type CreateOrchestrationRequest = z.infer<typeof CreateOrchestrationRequestSchema>;
 
 export const OrchestrationRefSchema = z.strictObject({ orchestrationId: OrchestrationIdSchema });
+
+/** `PATCH /orchestrations/:id`: change its budget (null removes it). Raising it lets `retry` run what was skipped for it. */
+export const UpdateOrchestrationRequestSchema = z.strictObject({
+  budget: BudgetSchema.nullable().describe('The new budget, replacing the old one; null: no budget'),
+});
+export type UpdateOrchestrationRequest = z.infer<typeof UpdateOrchestrationRequestSchema>;
+export const UpdateOrchestrationCommandSchema = UpdateOrchestrationRequestSchema.extend({ orchestrationId: OrchestrationIdSchema });
+export type UpdateOrchestrationCommand = z.infer<typeof UpdateOrchestrationCommandSchema>;
 
 export const ORCHESTRATION_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export const OrchestrationStatusSchema = z.enum(ORCHESTRATION_STATUSES);
@@ -119,6 +131,10 @@ export const OrchestrationSummarySchema = z.object({
   createdAt: z.string(),
   /** The branch its result is to be pushed to, when it asked (`publish`). */
   publish: z.object({ branch: z.string() }).nullable().default(null),
+  /** What its sessions spent, every attempt of every run (zero until a session reported usage). */
+  usage: UsageSchema,
+  /** Its budget, what is left of it and whether it is exhausted; null when it has none. */
+  budget: BudgetStatusSchema.nullable(),
   /**
    * In an orchestration's own view (not in lists, to keep their pages small): what it produced, null
    * until every session ended and a runner combined their changes.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ChangeSummarySchema,
+  ContinueSessionCommandSchema,
   CreateSessionRequestSchema,
   ListSessionsQuerySchema,
   OutputFileSchema,
@@ -18,6 +19,7 @@ import {
   OrchestrationRefSchema,
   OrchestrationSummarySchema,
   OrchestrationViewSchema,
+  UpdateOrchestrationCommandSchema,
 } from '../orchestrations/orchestration.schemas';
 import { HealthReportSchema } from './health.schemas';
 
@@ -57,6 +59,11 @@ export const SessionSpecSchema = z.object({
    * its image's allowance (HUB_EGRESS, read again by the runner, which enforces it).
    */
   egress: z.array(z.string()).nullable().default(null),
+  /**
+   * When it continues another session (`POST /sessions/:id/continue`): that session's input name
+   * (one of `inputs`), whose output holds the agent's conversation to resume (HUB_CONTINUE_FROM).
+   */
+  continueFrom: z.string().nullable().default(null),
 });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
@@ -190,6 +197,16 @@ export const RPC_CATALOG = {
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
+  'hub.registry.sessions.continue': {
+    description:
+      "Continue a completed session: a new session of its orchestration that depends on it (its changes and output, " +
+      "where the agent's conversation is) and resumes its conversation with a new prompt.",
+    request: ContinueSessionCommandSchema,
+    response: SessionViewSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
   'hub.registry.sessions.claim': {
     description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
@@ -302,6 +319,14 @@ export const RPC_CATALOG = {
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
   },
+  'hub.registry.orchestrations.update': {
+    description: "Change an orchestration's budget; the answer shows what is spent and left under the new one.",
+    request: UpdateOrchestrationCommandSchema,
+    response: OrchestrationSummarySchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
   'hub.registry.health': {
     description: "The registry's health (PostgreSQL).",
     request: z.object({}),
@@ -337,6 +362,7 @@ export const RPC = {
   startSession: 'hub.registry.sessions.start',
   cancelSession: 'hub.registry.sessions.cancel',
   rerunSession: 'hub.registry.sessions.rerun',
+  continueSession: 'hub.registry.sessions.continue',
   getSession: 'hub.registry.sessions.get',
   listSessions: 'hub.registry.sessions.list',
   getSessionOutput: 'hub.registry.sessions.output',
@@ -351,6 +377,7 @@ export const RPC = {
   startOrchestration: 'hub.registry.orchestrations.start',
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
   retryOrchestration: 'hub.registry.orchestrations.retry',
+  updateOrchestration: 'hub.registry.orchestrations.update',
   registryHealth: 'hub.registry.health',
   resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',

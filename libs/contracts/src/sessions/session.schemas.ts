@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IMAGE_REFERENCE_RULE, MAX_IMAGE_REFERENCE_LENGTH, parseImageReference } from './image-reference';
 import { SESSION_STATUSES, SessionStatusSchema } from './session-status';
 import { EgressTrafficSchema, SessionEgressRequestSchema } from '../egress/egress.schemas';
+import { UsageSchema } from '../usage/usage.schemas';
 
 /**
  * Shapes shared by the HTTP API, the registry's request/reply subjects and the MCP tools.
@@ -122,6 +123,24 @@ export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
 
 export const SessionRefSchema = z.strictObject({ sessionId: SessionIdSchema });
 export type SessionRef = z.infer<typeof SessionRefSchema>;
+
+/**
+ * `POST /sessions/:id/continue`: a follow-up to a completed session, run as a new session of the
+ * same orchestration that resumes its agent's conversation (the agent's image restores it from the
+ * session's output; Claude Code's does) on top of its captured code changes.
+ */
+export const ContinueSessionRequestSchema = z.strictObject({
+  prompt: PromptSchema.describe('What to ask the agent next, in the same conversation'),
+  context: ContextSchema.optional().describe('Told to the agent apart from the prompt, at /hub/context'),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional().describe("Time limit of one run (default: the first session's)"),
+  start: z.boolean().default(true).describe('Start it at once (default)'),
+});
+export type ContinueSessionRequest = z.infer<typeof ContinueSessionRequestSchema>;
+/** The registry's `sessions.continue`: the session continued, and the follow-up. */
+export const ContinueSessionCommandSchema = ContinueSessionRequestSchema.extend({ sessionId: SessionIdSchema });
+export type ContinueSessionCommand = z.infer<typeof ContinueSessionCommandSchema>;
+/** A session's view lists at most this many sessions that continue it. */
+export const MAX_CONTINUATIONS_LISTED = 50;
 
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -262,6 +281,15 @@ export const SessionViewSchema = z.object({
    * or refused (and why), its connections and bytes (null before it ended, or when it may reach nothing).
    */
   egress: EgressTrafficSchema.nullable(),
+  /**
+   * What its agent reported spending, every attempt of every run added up (null until an attempt
+   * reported usage: an agent that writes no usage.json spends nothing Hub can see).
+   */
+  usage: UsageSchema.nullable(),
+  /** The session whose conversation and code it continues (`POST /sessions/:id/continue`), or null. */
+  continues: z.string().nullable(),
+  /** The sessions that continue it, oldest first (at most MAX_CONTINUATIONS_LISTED). */
+  continuedBy: z.array(z.string()),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { OrchestrationResult } from '@hub/contracts';
+import type { Budget, OrchestrationResult, Usage } from '@hub/contracts';
 
 @Entity({ name: 'orchestrations' })
 export class OrchestrationEntity {
@@ -22,6 +22,18 @@ export class OrchestrationEntity {
   /** What it produced, recorded from a runner's `orchestration.result` once every session ended. */
   @Column({ type: 'jsonb', nullable: true })
   result!: OrchestrationResult | null;
+
+  /** What its sessions spent, every attempt added up as reported; null until one reported. */
+  @Column({ type: 'jsonb', nullable: true })
+  usage!: Usage | null;
+
+  /** The cap on what its sessions may spend, or null. */
+  @Column({ type: 'jsonb', nullable: true })
+  budget!: Budget | null;
+
+  /** The budget thresholds announced already (`tokens:80`, `usd:100`…), so each is announced once. */
+  @Column({ name: 'budget_thresholds_announced', type: 'jsonb', default: () => "'[]'::jsonb" })
+  budgetThresholdsAnnounced!: string[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { SessionStatus } from '@hub/contracts';
+import type { SessionStatus, Usage } from '@hub/contracts';
 
 /** One finished run of a session, in its own container. A retried session has several. */
 @Entity({ name: 'session_attempts' })
@@ -25,6 +25,10 @@ export class SessionAttemptEntity {
 
   @Column({ name: 'runner_id', type: 'text', nullable: true })
   runnerId!: string | null;
+
+  /** What the attempt's agent reported spending, or null. */
+  @Column({ type: 'jsonb', nullable: true })
+  usage?: Usage | null;
 
   @Column({ name: 'finished_at', type: 'timestamptz' })
   finishedAt!: Date;

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
-import type { ChangeSummary, EgressTraffic, OutputFile, SessionStatus } from '@hub/contracts';
+import type { ChangeSummary, EgressTraffic, OutputFile, SessionStatus, Usage } from '@hub/contracts';
 
 /**
  * A byte count kept in a bigint column, read as a number: pg returns bigints as strings, and a
@@ -126,6 +126,14 @@ export class SessionEntity {
   /** What its last attempt reached, or tried to, through the egress proxy (bounded), once reported. */
   @Column({ name: 'egress_traffic', type: 'jsonb', nullable: true })
   egressTraffic!: EgressTraffic | null;
+
+  /** What its agent reported spending, every attempt of every run added up; null until one reported. */
+  @Column({ type: 'jsonb', nullable: true })
+  usage!: Usage | null;
+
+  /** The session whose conversation it continues (`POST /sessions/:id/continue`), or null. */
+  @Column({ type: 'uuid', nullable: true })
+  continues!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -39,6 +39,7 @@ export class CreateOrchestration {
       branch: s.branch ?? null,
       timeoutSeconds: s.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
       retries: s.retries ?? 0,
+      continues: null,
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
     checkImagesAllowed(this.settings, sessions);
@@ -50,6 +51,7 @@ export class CreateOrchestration {
         name: request.name,
         maxParallel: request.maxParallel ?? null,
         publishBranch: request.publish?.branch ?? null,
+        budget: request.budget ?? null,
       });
       await tx.insertSessions(sessions);
       await tx.appendEvents(

@@ -38,6 +38,7 @@ export class CreateSession {
         branch: request.branch ?? null,
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
         retries: request.retries ?? 0,
+        continues: null,
         dependsOn,
       });
       await tx.appendEvents([

@@ -85,6 +85,8 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       logBytes: 5,
       logDroppedBytes: 0,
       changes: { branch: 'hub/o/s', baseCommit: 'a'.repeat(40), headCommit: 'b'.repeat(40), files: 1, added: 1, removed: 0 },
+      usage: null,
+      rateLimit: null,
     });
 
   const get = (sessionId: string) => app.get(SessionQueries).get(sessionId);
@@ -155,6 +157,8 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       finishedAt: null,
       startedAt: null,
       changes: null,
+      usage: null,
+      rateLimit: null,
       output: null,
       log: null,
     });

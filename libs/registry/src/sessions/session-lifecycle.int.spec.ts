@@ -81,6 +81,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       logBytes: 0,
       logDroppedBytes: 0,
       changes: null,
+      usage: null,
+      rateLimit: null,
     },
   });
 
@@ -339,6 +341,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       reported: true,
       legacyFiles: [],
       changes: null,
+      usage: null,
+      rateLimit: null,
     });
   });
 
@@ -442,6 +446,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(await app.get(OrchestrationQueries).get(orchestration.id)).toMatchObject({ publish: null, result: null });
     const result = {
       changes: null,
+      usage: null,
+      rateLimit: null,
       reason: 'no session changed anything',
       publish: { branch: 'main', status: 'not_pushed' as const, commit: null, reason: 'nothing changed' },
       at: new Date().toISOString(),

@@ -24,5 +24,6 @@ export function toSessionSpec(
     preamble,
     inputs,
     egress: record.egress,
+    continueFrom: inputs.find((input) => input.sessionId === record.continues)?.name ?? null,
   };
 }

@@ -10,8 +10,10 @@ import {
   SESSION_STATUSES,
   SessionCounts,
   SessionStatus,
+  NO_USAGE,
 } from '@hub/contracts';
-import { OrchestrationEntity, SessionDependencyEntity, SessionEntity } from '@hub/persistence';
+import { OrchestrationEntity, SessionAttemptEntity, SessionDependencyEntity, SessionEntity } from '@hub/persistence';
+import { budgetStatus } from '../budgets/budget-admission';
 import { decodeCursor, encodeCursor } from './cursor';
 import { sqlNames } from './sql-names';
 
@@ -30,6 +32,8 @@ function summarySql(em: EntityManager): string {
   return `
   SELECT o.${o.id} AS id, o.${o.seq} AS seq, o.${o.name} AS name, o.${o.maxParallel} AS "maxParallel",
          o.${o.createdAt} AS "createdAt", o.${o.publishBranch} AS "publishBranch", c.total, c.counts,
+         o.${o.usage} AS usage, o.${o.budget} AS budget,
+         CASE WHEN o.${o.budget} IS NOT NULL THEN (${largestAttemptSql(em, `o.${o.id}`)}) END AS "largestAttempt",
     CASE
       WHEN c.active > 0 THEN 'running'
       WHEN c.created > 0 THEN 'pending'
@@ -50,6 +54,18 @@ function summarySql(em: EntityManager): string {
       FROM (SELECT ${s.status} AS status, count(*)::int AS n FROM ${s.$table}
              WHERE ${s.orchestrationId} = o.${o.id} GROUP BY ${s.status}) per_status
   ) c`;
+}
+
+/**
+ * The most one attempt of orchestration `orchestrationId` (an SQL expression) spent, per budget cap:
+ * `{ tokens, usd }`, each null when no attempt reported it.
+ */
+export function largestAttemptSql(em: EntityManager, orchestrationId: string): string {
+  const s = sqlNames(em, SessionEntity);
+  const a = sqlNames(em, SessionAttemptEntity);
+  return `SELECT json_build_object('tokens', max((a.${a.usage}->'tokens'->>'total')::bigint), 'usd', max((a.${a.usage}->>'costUsd')::float8))
+      FROM ${a.$table} a JOIN ${s.$table} spent ON spent.${s.id} = a.${a.sessionId}
+     WHERE spent.${s.orchestrationId} = ${orchestrationId} AND a.${a.usage} IS NOT NULL`;
 }
 
 export async function readOrchestrationSummary(em: EntityManager, id: string): Promise<OrchestrationSummary | null> {
@@ -136,5 +152,7 @@ function toSummary(row: Record<string, any>): OrchestrationSummary {
     counts,
     createdAt: new Date(row.createdAt).toISOString(),
     publish: row.publishBranch ? { branch: row.publishBranch } : null,
+    usage: row.usage ?? NO_USAGE,
+    budget: row.budget ? budgetStatus(row.budget, row.usage ?? NO_USAGE, { tokens: null, usd: null, ...row.largestAttempt }) : null,
   };
 }

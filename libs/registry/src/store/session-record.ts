@@ -25,6 +25,8 @@ export type SessionRecord = Omit<SessionEntity, CountColumn> & {
   log: LogCounts | null;
   dependsOn: string[];
   attempts: AttemptRecord[];
+  /** The sessions that continue it, oldest first (at most MAX_CONTINUATIONS_LISTED). */
+  continuedBy: string[];
 };
 
 export type AttemptRecord = Pick<SessionAttemptEntity, 'attempt' | 'status' | 'reason' | 'exitCode' | 'containerId'> & {
@@ -41,6 +43,7 @@ type ChangeableColumn =
   | 'cancelRequestedAt'
   | 'changes'
   | 'egressTraffic'
+  | 'usage'
   | 'startedAt'
   | 'finishedAt'
   | 'readyAt'
@@ -93,12 +96,13 @@ export const NEW_SESSION_COLUMNS = [
   'branch',
   'timeoutSeconds',
   'retries',
+  'continues',
 ] as const satisfies readonly (keyof SessionEntity)[];
 
 export type NewSession = Pick<SessionEntity, (typeof NEW_SESSION_COLUMNS)[number]> & { dependsOn: string[] };
 
 /** A row as a record: the counts grouped, with its dependencies and finished attempts. */
-export function toRecord(row: SessionEntity, dependsOn: string[], attempts: AttemptRecord[]): SessionRecord {
+export function toRecord(row: SessionEntity, dependsOn: string[], attempts: AttemptRecord[], continuedBy: string[] = []): SessionRecord {
   const { outputFileCount, outputBytes, outputSkipped, logBytes, logDroppedBytes, ...fields } = row;
   return {
     ...fields,
@@ -106,6 +110,7 @@ export function toRecord(row: SessionEntity, dependsOn: string[], attempts: Atte
     log: logBytes === null ? null : { bytes: logBytes, droppedBytes: logDroppedBytes ?? 0 },
     dependsOn,
     attempts,
+    continuedBy,
   };
 }
 
@@ -141,6 +146,9 @@ export function toSessionView(record: SessionRecord): SessionView {
     output: record.output,
     changes: record.changes,
     egress: record.egressTraffic,
+    usage: record.usage,
+    continues: record.continues,
+    continuedBy: record.continuedBy,
     createdAt: record.createdAt.toISOString(),
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,

@@ -5,6 +5,7 @@ import {
   EventEnvelope,
   HELD_STATUSES,
   ListSessionsQuery,
+  MAX_CONTINUATIONS_LISTED,
   NOT_COMPLETED_STATUSES,
   OrchestrationResult,
   OrchestrationSummary,
@@ -37,7 +38,7 @@ import { insertRows, returnedRows, sqlNames, sqlValue } from './sql-names';
 export { decodeCursor, encodeCursor } from './cursor';
 export type { NewSession } from './session-record';
 
-export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel' | 'publishBranch'>;
+export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel' | 'publishBranch'> & Partial<Pick<OrchestrationEntity, 'budget'>>;
 
 /** A session a bulk move changed, with what its events need. */
 export interface MovedSession {
@@ -242,10 +243,11 @@ export class SessionReads {
     const { entities, raw } = await select
       .addSelect(relations.dependsOn, 'dependsOn')
       .addSelect(relations.attempts, 'attempts')
-      .getRawAndEntities<{ dependsOn: string[]; attempts: AttemptRecord[] }>();
+      .addSelect(relations.continuedBy, 'continuedBy')
+      .getRawAndEntities<{ dependsOn: string[]; attempts: AttemptRecord[]; continuedBy: string[] }>();
     // Without joins, TypeORM makes one entity of each raw row, in the rows' order.
     if (entities.length !== raw.length) throw new Error(`read ${raw.length} session rows as ${entities.length} entities`);
-    return entities.map((row, i) => toRecord(row, raw[i].dependsOn, raw[i].attempts));
+    return entities.map((row, i) => toRecord(row, raw[i].dependsOn, raw[i].attempts, raw[i].continuedBy));
   }
 }
 
@@ -253,10 +255,11 @@ export class SessionReads {
 const ATTEMPT_FIELDS = ['attempt', 'status', 'reason', 'exitCode', 'containerId'] as const satisfies readonly (keyof AttemptRecord &
   keyof SessionAttemptEntity)[];
 
-/** Subselects of a session `s`: its dependencies' ids, and its finished attempts as AttemptRecords. */
-function relationsSql(em: EntityManager): { dependsOn: string; attempts: string } {
+/** Subselects of a session `s`: its dependencies' ids, its finished attempts as AttemptRecords, the sessions that continue it. */
+function relationsSql(em: EntityManager): { dependsOn: string; attempts: string; continuedBy: string } {
   const d = sqlNames(em, SessionDependencyEntity);
   const a = sqlNames(em, SessionAttemptEntity);
+  const c = sqlNames(em, SessionEntity);
   const fields = ATTEMPT_FIELDS.map((field) => `'${field}', a.${a[field]}`).join(', ');
   return {
     dependsOn: `coalesce((SELECT array_agg(d.${d.dependsOnId}::text ORDER BY d.${d.dependsOnId})
@@ -264,6 +267,8 @@ function relationsSql(em: EntityManager): { dependsOn: string; attempts: string 
     attempts: `coalesce((SELECT json_agg(json_build_object(${fields},
         'finishedAt', to_char(a.${a.finishedAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY a.${a.attempt})
       FROM ${a.$table} a WHERE a.${a.sessionId} = s.id), '[]'::json)`,
+    continuedBy: `coalesce((SELECT array_agg(c.${c.id}::text ORDER BY c.${c.seq}) FROM (SELECT ${c.id}, ${c.seq} FROM ${c.$table}
+      WHERE ${c.continues} = s.id ORDER BY ${c.seq} LIMIT ${MAX_CONTINUATIONS_LISTED}) c), '{}')`,
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type SessionView,
   type StoredChanges,
   EgressPolicy,
+  NO_USAGE,
 } from '@hub/contracts';
 import type { EventPublisher, OutputStore, RpcClient } from '@hub/messaging';
 import { bareRepository, buildSessionView, git, TempDirs, writeFiles } from '@hub/testing';
@@ -159,6 +160,7 @@ function setup(repository: 'local' | 'rewritten' | 'none' = 'local') {
       prompt: 'work',
       context: null,
       egress: null,
+      continueFrom: null,
       image: IMAGE,
       repository: repositoryOf,
       branch: null,
@@ -189,6 +191,8 @@ function setup(repository: 'local' | 'rewritten' | 'none' = 'local') {
       counts,
       createdAt: new Date().toISOString(),
       publish,
+      usage: NO_USAGE,
+      budget: null,
       result: null,
       sessions,
       nextCursor: null,

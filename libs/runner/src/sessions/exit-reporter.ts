@@ -68,5 +68,7 @@ export function exitWithoutContainer(cause: ExitReport['cause'], detail: string,
     logBytes: 0,
     logDroppedBytes: 0,
     changes: null,
+    usage: null,
+    rateLimit: null,
   };
 }

@@ -261,6 +261,7 @@ function specOf(overrides: Partial<SessionSpec> = {}): SessionSpec {
     prompt: 'cat /hub/inputs/planner/plan.md',
     context: null,
     egress: null,
+    continueFrom: null,
     preamble: '',
     image: 'hub/test-agent:latest',
     repository: null,

@@ -88,6 +88,8 @@ export class WatchContainer {
       logBytes: captured?.keptBytes ?? 0,
       logDroppedBytes: captured?.droppedBytes ?? 0,
       changes: changes.summary,
+      usage: null,
+      rateLimit: null,
     };
   }
 
