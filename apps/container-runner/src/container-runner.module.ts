@@ -6,6 +6,7 @@ import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, Outpu
 import {
   ContainerEngine,
   ImageEnvironment,
+  ImagePacing,
   ImagePolicy,
   NetworkPolicy,
   parseSecretGrants,
@@ -25,6 +26,7 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
     engine,
     logger,
     slots: new RunnerSlots(defaultSlots(config)),
+    pacing: new ImagePacing(config.HUB_IMAGE_PACING),
     policy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),
     outputs: new OutputStore(nc),
     liveLogs: new LiveLogStream(nc),
@@ -53,6 +55,7 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
       networks: new NetworkPolicy(config.HUB_IMAGE_NETWORKS),
       egress: { policy: config.HUB_EGRESS, resolve: config.HUB_EGRESS_RESOLVE, bridgeImage: config.HUB_EGRESS_BRIDGE_IMAGE },
       reconcileIntervalMs: config.HUB_RECONCILE_INTERVAL_SECONDS * 1000,
+      rateLimitWait: { defaultSeconds: config.HUB_RATE_LIMIT_WAIT_SECONDS, maxSeconds: config.HUB_RATE_LIMIT_MAX_WAIT_SECONDS },
     },
   };
 }

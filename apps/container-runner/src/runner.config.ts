@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
 import { DEFAULT_EGRESS, EgressPolicy } from '@hub/contracts';
-import { ImageEnvironment, parseEgressOverrides } from '@hub/runner';
+import { ImageEnvironment, parseEgressOverrides, parseImagePacing } from '@hub/runner';
 
 const MB = 1024 * 1024;
 
@@ -67,6 +67,15 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_IMAGE_SECRETS: z.string().default('hub/claude-code*=ANTHROPIC_API_KEY'),
   /** Plain settings, never secrets, for each image's containers: `image-pattern=NAME=value;…` (one variable a rule). */
   HUB_IMAGE_ENV: z.string().default('').transform(checked((spec) => new ImageEnvironment(spec))),
+  /**
+   * How each image's sessions are paced on this runner: `image-pattern=concurrent:N,perMinute:N;…` (at
+   * most N running at once, at most N started in any minute; the first rule an image matches counts).
+   */
+  HUB_IMAGE_PACING: z.string().default('').transform(checked(parseImagePacing)),
+  /** How long an image is paused when its agent reports a rate limit without saying when it resets. */
+  HUB_RATE_LIMIT_WAIT_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(60),
+  /** The longest an image is paused for a rate limit, whatever the agent reports. */
+  HUB_RATE_LIMIT_MAX_WAIT_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(6 * 3600),
   /** Comma-separated host directories under which a session's repository may be a local path. */
   HUB_LOCAL_REPOSITORY_ROOTS: z
     .string()

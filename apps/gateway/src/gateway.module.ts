@@ -8,9 +8,18 @@ import { OrchestrationsController } from './orchestrations.controller';
 import { ClaudeHubWebhookController } from './claude-hub-webhook.controller';
 import { McpController } from './mcp.controller';
 import { EventsController } from './events.controller';
+import { NotificationsController } from './notifications.controller';
 
 @Module({
-  controllers: [SessionsController, OrchestrationsController, EventsController, HealthController, ClaudeHubWebhookController, McpController],
+  controllers: [
+    SessionsController,
+    OrchestrationsController,
+    EventsController,
+    NotificationsController,
+    HealthController,
+    ClaudeHubWebhookController,
+    McpController,
+  ],
 })
 export class GatewayModule {
   static forRoot(nc: NatsConnection, logger: HubLogger, options: GatewayHttpModuleOptions): DynamicModule {

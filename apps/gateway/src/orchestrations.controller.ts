@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import {
   CreateOrchestrationRequest,
@@ -11,6 +11,8 @@ import {
   OrchestrationPage,
   OrchestrationSummary,
   OrchestrationView,
+  UpdateOrchestrationRequest,
+  UpdateOrchestrationRequestSchema,
 } from '@hub/contracts';
 import { API_PREFIX, OrchestrationIdPipe, ZodValidationPipe } from '@hub/gateway-http';
 import { HubApi } from '@hub/hub-api';
@@ -45,6 +47,15 @@ export class OrchestrationsController {
   ): Promise<OrchestrationView> {
     if (!wait) return this.hub.getOrchestration(orchestrationId, page);
     return answerWaited(res, await this.hub.waitForOrchestration(orchestrationId, wait, timeoutSeconds, page));
+  }
+
+  /** Replaces its budget (null removes it); `retry` then runs what was skipped for the old one. */
+  @Patch(':id')
+  update(
+    @Param('id', OrchestrationIdPipe) orchestrationId: string,
+    @Body(new ZodValidationPipe(UpdateOrchestrationRequestSchema)) request: UpdateOrchestrationRequest,
+  ): Promise<OrchestrationSummary> {
+    return this.hub.updateOrchestration(orchestrationId, request);
   }
 
   /** The unified diff of its combined change; 404 saying why when there is none (yet). */

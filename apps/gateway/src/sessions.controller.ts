@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, 
 import type { Request, Response } from 'express';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import {
+  ContinueSessionRequest,
+  ContinueSessionRequestSchema,
   CreateSessionRequest,
   CreateSessionRequestSchema,
   DEFAULT_WAIT_SECONDS,
@@ -66,6 +68,15 @@ export class SessionsController {
   @HttpCode(202)
   rerun(@Param('id', SessionIdPipe) sessionId: string): Promise<SessionView> {
     return this.hub.rerunSession(sessionId);
+  }
+
+  /** A follow-up in the same conversation: a new session that resumes this completed one's; 409 unless it completed. */
+  @Post(':id/continue')
+  continue(
+    @Param('id', SessionIdPipe) sessionId: string,
+    @Body(new ZodValidationPipe(ContinueSessionRequestSchema)) request: ContinueSessionRequest,
+  ): Promise<SessionView> {
+    return this.hub.continueSession(sessionId, request);
   }
 
   /** `?attempt=n` (default the latest); `?follow=true`: its lines as printed, NDJSON or SSE, until it ends. */

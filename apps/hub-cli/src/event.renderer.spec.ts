@@ -13,9 +13,9 @@ const [sessionId, orchestrationId, dependencyId] = [randomUUID(), randomUUID(), 
 describe('an event on one line', () => {
   it('says when, what, about which session, from → to and why', () => {
     const failed = event('session.status-changed', { sessionId, orchestrationId, from: 'running', to: 'failed', reason: 'exited with code 3', exitCode: 3, containerId: 'c1', at });
-    expect(eventLine(failed, 'impl-a', colours)).toBe(`${clock}  session.status-changed    impl-a          running → failed  exited with code 3`);
+    expect(eventLine(failed, 'impl-a', colours)).toBe(`${clock}  session.status-changed          impl-a          running → failed  exited with code 3`);
     const waiting = event('session.status-changed', { sessionId, orchestrationId, from: 'created', to: 'waiting', reason: null, exitCode: null, containerId: null, at });
-    expect(eventLine(waiting, sessionId.slice(0, 8), colours)).toBe(`${clock}  session.status-changed    ${sessionId.slice(0, 8)}        created → waiting`);
+    expect(eventLine(waiting, sessionId.slice(0, 8), colours)).toBe(`${clock}  session.status-changed          ${sessionId.slice(0, 8)}        created → waiting`);
   });
 
   it("tells each subject's own facts; an orchestration's events are about the orchestration", () => {
@@ -46,13 +46,13 @@ describe('an event on one line', () => {
     ].map((e) => eventLine(e, aboutOf(e).kind === 'session' ? 'impl-a' : 'pipeline', colours).slice(clock.length + 2));
 
     expect(lines).toEqual([
-      'container.exited          impl-a          attempt 2 exited with code 3 after 1.5s',
-      'container.started         impl-a          attempt 1 on runner-1',
-      `deps.failed               impl-a          dependency ${dependencyId.slice(0, 8)} failed`,
-      'session.start-requested   impl-a          run 2',
-      'session.cancel-requested  impl-a',
-      'orchestration.finished    pipeline        completed, to publish to feature/x',
-      'orchestration.result      pipeline        no session changed anything; not pushed to feature/x',
+      'container.exited                impl-a          attempt 2 exited with code 3 after 1.5s',
+      'container.started               impl-a          attempt 1 on runner-1',
+      `deps.failed                     impl-a          dependency ${dependencyId.slice(0, 8)} failed`,
+      'session.start-requested         impl-a          run 2',
+      'session.cancel-requested        impl-a',
+      'orchestration.finished          pipeline        completed, to publish to feature/x',
+      'orchestration.result            pipeline        no session changed anything; not pushed to feature/x',
     ]);
   });
 

@@ -197,9 +197,9 @@ describe('hub events', () => {
 
     expect(run.code).toBe(0);
     expect(run.out.split('\n').map((line) => line.slice(10))).toEqual([
-      'session.status-changed    plan            created → waiting',
-      `session.status-changed    ${unnamed.id.slice(0, 8)}        running → failed  exited with code 3`,
-      'session.status-changed    plan            waiting → skipped',
+      'session.status-changed          plan            created → waiting',
+      `session.status-changed          ${unnamed.id.slice(0, 8)}        running → failed  exited with code 3`,
+      'session.status-changed          plan            waiting → skipped',
       '',
     ]);
     expect(gateway.asked.map((a) => [a.search, a.lastEventId])).toEqual([

@@ -83,6 +83,23 @@ describe('the hub program', () => {
     expect(busy).toMatchObject({ code: 1, err: `hub: cannot retry orchestration ${id}: it has not ended (HTTP 409 conflict)\n` });
   });
 
+  it('continues a completed session, and shows or replaces a budget, refusing one that names no cap', async () => {
+    const hub = new InMemoryHubApi();
+    const { id, sessions } = await hub.createOrchestration(CreateOrchestrationRequestSchema.parse({ name: 'work', sessions: [{ name: 'plan', prompt: 'true' }] }));
+    hub.finish(sessions[0].id, {});
+
+    const continued = await cliOn(hub).run('continue', sessions[0].id, 'now', 'the', 'tests');
+    const next = [...hub.sessions.values()].find((s) => s.continues === sessions[0].id)!;
+    expect(continued).toEqual({ code: 0, out: `continued session ${sessions[0].id} as plan-continued-1 ${next.id} (waiting)\nfollow it: hub logs -f ${next.id}\n`, err: '' });
+    expect(hub.received.at(-1)).toEqual({ method: 'continueSession', request: { sessionId: sessions[0].id, prompt: 'now the tests', start: true } });
+
+    expect((await cliOn(hub).run('budget', id)).out).toBe(`work ${id}: spent: 0 tokens; no budget\n`);
+    const set = await cliOn(hub).run('budget', id, '--tokens', '50000', '--on-exhausted', 'stop');
+    expect(set.out).toBe(`work ${id}: spent: 0 tokens of a budget of 50,000 tokens (50,000 left); on exhausted: stop\n`);
+    expect(hub.received.at(-1)).toEqual({ method: 'updateOrchestration', request: { orchestrationId: id, budget: { tokens: 50000, onExhausted: 'stop' } } });
+    expect(await cliOn(hub).run('budget', id, '--on-exhausted', 'stop')).toMatchObject({ code: 1, err: 'hub: --on-exhausted needs --tokens or --usd: a budget names what it caps\n' });
+  });
+
   it('says so, without an HTTP status, when the gateway cannot be reached at all', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,6 +9,8 @@ import { logsCommand } from './logs.command';
 import { lsCommand } from './ls.command';
 import { outputCommand } from './output.command';
 import { rerunCommand } from './rerun.command';
+import { continueCommand } from './continue.command';
+import { budgetCommand } from './budget.command';
 import { retryCommand } from './retry.command';
 import { submitCommand } from './submit.command';
 import { watchCommand } from './watch.command';
@@ -24,7 +26,7 @@ export function hubProgram(cli: CliContext): Command {
     .configureOutput({ writeOut: (text) => cli.terminal.out.write(text), writeErr: (text) => cli.terminal.err.write(text) })
     .showHelpAfterError('(--help says how to call it)')
     .exitOverride();
-  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand];
+  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand];
   for (const command of commands) {
     program.addCommand(command(cli).copyInheritedSettings(program));
   }

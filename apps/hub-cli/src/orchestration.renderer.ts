@@ -1,4 +1,4 @@
-import { type OrchestrationView, SESSION_STATUSES, type SessionStatus, type SessionView, isTerminal } from '@hub/contracts';
+import { type OrchestrationSummary, type OrchestrationView, SESSION_STATUSES, type SessionStatus, type SessionView, isTerminal } from '@hub/contracts';
 import { dagRows, displayName } from './dag-tree';
 import { clockTime, formatDuration, plural, sessionDuration } from './format';
 import { paintOrchestrationStatus, paintStatus, statusLabel, statusSymbol } from './status-style';
@@ -109,8 +109,22 @@ export function summaryLines(view: OrchestrationView, colours: Colors): string[]
     }
     if (failures.length > FAILURES_LISTED) lines.push(`  … and ${failures.length - FAILURES_LISTED} more`);
   }
+  if (view.usage.tokens.total > 0 || view.budget) lines.push(spendingLine(view, colours));
   lines.push(...resultLines(view, colours));
   return lines;
+}
+
+/** `spent: 4,000 tokens ($0.12) of a budget of 4,500 tokens (500 left; exhausted: sessions not started are skipped)`. */
+export function spendingLine(summary: Pick<OrchestrationSummary, 'usage' | 'budget'>, colours: Colors): string {
+  const { usage, budget } = summary;
+  const spent = `${usage.tokens.total.toLocaleString('en-US')} tokens${usage.costUsd === null ? '' : ` ($${usage.costUsd.toFixed(2)})`}`;
+  if (!budget) return `spent: ${spent}; no budget`;
+  const caps = [
+    budget.tokens === null ? null : `${budget.tokens.toLocaleString('en-US')} tokens (${budget.left.tokens!.toLocaleString('en-US')} left)`,
+    budget.usd === null ? null : `$${budget.usd.toFixed(2)} ($${budget.left.usd!.toFixed(2)} left)`,
+  ].filter((cap) => cap !== null);
+  const state = budget.exhausted ? colours.red('exhausted: sessions not started are skipped') : `on exhausted: ${budget.onExhausted}`;
+  return `spent: ${spent} of a budget of ${caps.join(' and ')}; ${state}`;
 }
 
 /** The orchestration's result: its combined change and the publish outcome (nothing before it has one). */

@@ -1,7 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
-import { CancelOrchestration, CreateOrchestration, OrchestrationQueries, RetryOrchestration, StartOrchestration } from '@hub/registry';
+import {
+  CancelOrchestration,
+  CreateOrchestration,
+  OrchestrationQueries,
+  RetryOrchestration,
+  StartOrchestration,
+  UpdateOrchestrationBudget,
+} from '@hub/registry';
 
 /** Orchestration commands and queries (request/reply). */
 @Controller()
@@ -11,6 +18,7 @@ export class OrchestrationCommandsController {
     private readonly startOrchestration: StartOrchestration,
     private readonly cancelOrchestration: CancelOrchestration,
     private readonly retryOrchestration: RetryOrchestration,
+    private readonly updateBudget: UpdateOrchestrationBudget,
     private readonly queries: OrchestrationQueries,
   ) {}
 
@@ -32,6 +40,11 @@ export class OrchestrationCommandsController {
   @MessagePattern(RPC.retryOrchestration)
   onRetryOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.retryOrchestration>) {
     return this.retryOrchestration.execute(orchestrationId);
+  }
+
+  @MessagePattern(RPC.updateOrchestration)
+  onUpdateOrchestration(@Payload() command: RpcRequest<typeof RPC.updateOrchestration>) {
+    return this.updateBudget.execute(command);
   }
 
   @MessagePattern(RPC.getOrchestration)

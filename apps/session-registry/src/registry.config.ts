@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
 import { DEFAULT_EGRESS, EgressPolicy, ImageRefSchema } from '@hub/contracts';
+import { DEFAULT_MAX_ATTEMPTS } from '@hub/notifications';
 
 export const RegistryConfigSchema = CommonConfigSchema.extend({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -27,5 +28,9 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),
   HUB_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  /** Outbound notifications: a JSON list of webhooks, inline or in a file (0600); read and checked by loadWebhooks. */
+  HUB_WEBHOOKS: z.string().optional(),
+  HUB_WEBHOOKS_FILE: z.string().optional(),
+  HUB_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;

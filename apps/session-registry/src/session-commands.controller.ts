@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
-import { CancelSession, ClaimSession, CreateSession, RerunSession, SessionQueries, StartSession } from '@hub/registry';
+import { CancelSession, ClaimSession, ContinueSession, CreateSession, RerunSession, SessionQueries, StartSession } from '@hub/registry';
 
 /** Commands and queries other services send the registry (request/reply). */
 @Controller()
@@ -11,6 +11,7 @@ export class SessionCommandsController {
     private readonly startSession: StartSession,
     private readonly cancelSession: CancelSession,
     private readonly rerunSession: RerunSession,
+    private readonly continueSession: ContinueSession,
     private readonly claimSession: ClaimSession,
     private readonly queries: SessionQueries,
   ) {}
@@ -33,6 +34,11 @@ export class SessionCommandsController {
   @MessagePattern(RPC.rerunSession)
   onRerunSession(@Payload() { sessionId }: RpcRequest<typeof RPC.rerunSession>) {
     return this.rerunSession.execute(sessionId);
+  }
+
+  @MessagePattern(RPC.continueSession)
+  onContinueSession(@Payload() command: RpcRequest<typeof RPC.continueSession>) {
+    return this.continueSession.execute(command);
   }
 
   @MessagePattern(RPC.claimSession)

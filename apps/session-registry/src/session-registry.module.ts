@@ -5,16 +5,25 @@ import { HubLogger } from '@hub/config';
 import { EVENTS, ImagePolicy, rpcSubjectsAnsweredBy } from '@hub/contracts';
 import { MessagingModule, ServiceDefinition } from '@hub/messaging';
 import { loadSessionTemplates, RegistryModule } from '@hub/registry';
+import { loadWebhooks, NOTIFICATION_SOURCES, NotificationSettings, NotificationsModule } from '@hub/notifications';
 import { OrchestrationCommandsController } from './orchestration-commands.controller';
 import { RegistryConfig } from './registry.config';
 import { RegistryHealthController } from './registry-health.controller';
 import { SessionCommandsController } from './session-commands.controller';
 import { SessionEventsController } from './session-events.controller';
 import { OrchestrationEventsController } from './orchestration-events.controller';
+import { NotificationsController } from './notifications.controller';
 
 /** What the session-registry takes work from: runService binds each subject and checks it has exactly one handler. */
 export const SESSION_REGISTRY_SUBJECTS = {
-  events: [EVENTS.depsResolved, EVENTS.depsFailed, EVENTS.containerStarted, EVENTS.containerExited, EVENTS.orchestrationResult],
+  events: [
+    EVENTS.depsResolved,
+    EVENTS.depsFailed,
+    EVENTS.containerStarted,
+    EVENTS.containerExited,
+    EVENTS.orchestrationResult,
+    ...NOTIFICATION_SOURCES,
+  ],
   rpc: rpcSubjectsAnsweredBy('session-registry'),
 } satisfies Pick<ServiceDefinition, 'events' | 'rpc'>;
 
@@ -26,6 +35,7 @@ export const SESSION_REGISTRY_SUBJECTS = {
     SessionEventsController,
     OrchestrationEventsController,
     RegistryHealthController,
+    NotificationsController,
   ],
 })
 export class SessionRegistryModule {
@@ -46,7 +56,16 @@ export class SessionRegistryModule {
           },
           logger,
         ),
+        NotificationsModule.forRoot(dataSource, notificationSettings(config, logger), logger),
       ],
     };
   }
+}
+
+/** The operator's webhooks: invalid ones stop the registry here, with a message naming the problem. */
+function notificationSettings(config: RegistryConfig, logger: HubLogger): NotificationSettings {
+  const { webhooks, warnings } = loadWebhooks(config);
+  for (const warning of warnings) logger.warn(warning);
+  if (webhooks.length) logger.info({ webhooks: webhooks.map(({ name, events, format }) => ({ name, events, format })) }, 'webhooks configured');
+  return { webhooks, maxAttempts: config.HUB_WEBHOOK_MAX_ATTEMPTS };
 }

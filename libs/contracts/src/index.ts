@@ -6,6 +6,7 @@ export * from './egress/egress-destination';
 export * from './egress/egress-policy';
 export * from './egress/egress.schemas';
 export * from './usage/usage.schemas';
+export * from './notifications/notification.schemas';
 export * from './orchestrations/orchestration.schemas';
 export * from './events/event-catalog';
 export * from './events/event-validation';

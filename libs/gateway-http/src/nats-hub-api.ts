@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import {
   CreateOrchestrationRequest,
+  ListNotificationDeliveriesQuery,
+  NotificationDeliveryPage,
   CreateSessionRequest,
   EVENTS,
   isOrchestrationEnded,
@@ -22,6 +24,8 @@ import {
   SessionPage,
   SessionStatus,
   SessionView,
+  ContinueSessionRequest,
+  UpdateOrchestrationRequest,
 } from '@hub/contracts';
 import {
   collectSessions,
@@ -82,6 +86,10 @@ export class NatsHubApi extends HubApi {
 
   rerunSession(sessionId: string): Promise<SessionView> {
     return this.send(RPC.rerunSession, { sessionId });
+  }
+
+  continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView> {
+    return this.send(RPC.continueSession, { ...request, sessionId });
   }
 
   getSession(sessionId: string): Promise<SessionView> {
@@ -190,8 +198,16 @@ export class NatsHubApi extends HubApi {
     return this.send(RPC.retryOrchestration, { orchestrationId });
   }
 
+  updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
+    return this.send(RPC.updateOrchestration, { ...request, orchestrationId });
+  }
+
   orchestrationChanges(orchestrationId: string): Promise<HubFile> {
     return this.orchestrationFiles.changes(orchestrationId);
+  }
+
+  listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
+    return this.send(RPC.notificationDeliveries, query);
   }
 
   readiness(): Promise<ReadinessReport> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HubError } from '@hub/contracts';
+import { HubError, NO_USAGE } from '@hub/contracts';
 import { HttpHubApi } from './http-hub-api';
 import { HttpProblem } from './http-problem';
 import { readText } from './output-contents';
@@ -75,7 +75,10 @@ describe('HttpHubApi', () => {
     const id = randomUUID();
     const view = { ...summary(id), sessions: [], nextCursor: null };
     answer = { status: 200, body: JSON.stringify(view), headers: { 'hub-wait': 'timed-out' } };
-    expect(await client().waitForOrchestration(id, 'result', 5, { limit: 1 })).toEqual({ view: { ...view, publish: null }, reached: false });
+    expect(await client().waitForOrchestration(id, 'result', 5, { limit: 1 })).toEqual({
+      view: { ...view, publish: null, usage: NO_USAGE, budget: null },
+      reached: false,
+    });
     answer = { status: 200, body: JSON.stringify(view), headers: { 'hub-wait': 'reached' } };
     expect((await client().waitForOrchestration(id, 'terminal', 30)).reached).toBe(true);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([

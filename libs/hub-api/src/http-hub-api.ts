@@ -13,7 +13,9 @@ import {
   HubError,
   isJsonBody,
   isRefusal,
+  ListNotificationDeliveriesQuery,
   ListOrchestrationsQuery,
+  NotificationDeliveryPage,
   ListSessionsQuery,
   LiveLogLine,
   LiveLogLineSchema,
@@ -31,6 +33,8 @@ import {
   SessionView,
   unavailable,
   WAIT_HEADER,
+  ContinueSessionRequest,
+  UpdateOrchestrationRequest,
 } from '@hub/contracts';
 import { collectSessions } from './collect-sessions';
 import { followEvents, HubEventFilter, HubEventOptions, HubEventStream, HubStreamEvent } from './event-stream';
@@ -93,6 +97,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
 
   rerunSession(sessionId: string): Promise<SessionView> {
     return this.call(routes.rerunSession, { params: { id: sessionId } });
+  }
+
+  continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView> {
+    return this.call(routes.continueSession, { params: { id: sessionId }, body: request });
   }
 
   getSession(sessionId: string): Promise<SessionView> {
@@ -190,6 +198,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
     return this.call(routes.retryOrchestration, { params: { id: orchestrationId } });
   }
 
+  updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
+    return this.call(routes.updateOrchestration, { params: { id: orchestrationId }, body: request });
+  }
+
   async orchestrationChanges(orchestrationId: string): Promise<HubFile> {
     return this.file(await this.send(routes.orchestrationChanges, { params: { id: orchestrationId } }));
   }
@@ -210,6 +222,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
       }
       return response.body as AsyncIterable<Uint8Array>;
     }, options);
+  }
+
+  listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
+    return this.call(routes.listNotificationDeliveries, { query });
   }
 
   /** The route declares the report as its answer with 503 as well as with 200. */

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type {
   CreateOrchestrationRequest,
+  ListNotificationDeliveriesQuery,
+  NotificationDeliveryPage,
   CreateSessionRequest,
   ListOrchestrationsQuery,
   LiveLogLine,
@@ -15,6 +17,8 @@ import type {
   SessionPage,
   SessionStatus,
   SessionView,
+  ContinueSessionRequest,
+  UpdateOrchestrationRequest,
 } from '@hub/contracts';
 import type { SessionOutputWithContents } from './output-contents';
 
@@ -69,6 +73,11 @@ export abstract class HubApi {
    * conflict while it is on its way.
    */
   abstract rerunSession(sessionId: string): Promise<SessionView>;
+  /**
+   * A follow-up to a completed session in the same conversation: a new session that depends on it and
+   * resumes its agent's conversation; conflict unless it completed.
+   */
+  abstract continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView>;
   abstract getSession(sessionId: string): Promise<SessionView>;
   /** The session once it has ended (a terminal status), or as it is after `timeoutSeconds`. */
   abstract waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>>;
@@ -121,11 +130,16 @@ export abstract class HubApi {
    * skipped sessions); conflict while it has not ended, or when nothing is to run again.
    */
   abstract retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary>;
+  /** Replaces the orchestration's budget (null removes it); `retry` then runs what was skipped for the old one. */
+  abstract updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary>;
   /**
    * The unified diff of the orchestration's combined change (its result, made once every session
    * ended); not_found, saying why, when there is none (not ended yet, or nothing to combine).
    */
   abstract orchestrationChanges(orchestrationId: string): Promise<HubFile>;
+
+  /** What became of the notifications sent to the operator's webhooks: a page, newest first, without bodies. */
+  abstract listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage>;
 
   /** Whether Hub can serve requests: every service and what it depends on. */
   abstract readiness(): Promise<ReadinessReport>;

@@ -355,6 +355,8 @@ export class HubService extends EventEmitter {
 const ONLY_FOR: { matches: (key: string) => boolean; service: HubServiceName | null }[] = [
   { matches: (key) => key.startsWith('HUB_SECRET_') || key === 'HUB_SECRETS_FILE', service: 'container-runner' },
   { matches: (key) => key === 'DATABASE_URL', service: 'session-registry' },
+  // The webhooks' secrets, and how hard to try them: the registry delivers notifications.
+  { matches: (key) => key === 'HUB_WEBHOOKS' || key === 'HUB_WEBHOOKS_FILE' || key === 'HUB_WEBHOOK_MAX_ATTEMPTS', service: 'session-registry' },
   { matches: (key) => key === 'HUB_API_TOKEN', service: 'gateway' },
   { matches: (key) => key.startsWith('HUB_NATS_PASSWORD_'), service: null },
 ];

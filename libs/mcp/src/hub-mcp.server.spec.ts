@@ -38,11 +38,12 @@ describe('Hub MCP tools', () => {
   };
 
   describe('tools/list', () => {
-    it('lists the fourteen tools, each with a description, an input schema and an output schema', async () => {
+    it('lists the sixteen tools, each with a description, an input schema and an output schema', async () => {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
         'cancel_orchestration',
         'cancel_session',
+        'continue_session',
         'create_orchestration',
         'create_session',
         'get_orchestration',
@@ -53,6 +54,7 @@ describe('Hub MCP tools', () => {
         'list_sessions',
         'rerun_session',
         'retry_orchestration',
+        'set_orchestration_budget',
         'start_session',
         'wait_for_session',
       ]);
@@ -85,6 +87,8 @@ describe('Hub MCP tools', () => {
       for (const name of ['start_session', 'get_session_status', 'get_session_output', 'cancel_session', 'get_session_logs', 'rerun_session', 'wait_for_session']) {
         expect({ name, required: byName[name].inputSchema.required }).toEqual({ name, required: ['session_id'] });
       }
+      expect(byName.continue_session.inputSchema.required).toEqual(['session_id', 'prompt']);
+      expect(byName.set_orchestration_budget.inputSchema.required).toEqual(['orchestration_id', 'budget']);
       for (const name of ['retry_orchestration', 'get_orchestration', 'cancel_orchestration']) {
         expect({ name, required: byName[name].inputSchema.required }).toEqual({ name, required: ['orchestration_id'] });
       }
@@ -94,9 +98,9 @@ describe('Hub MCP tools', () => {
       expect(props('retry_orchestration').orchestration_id).toMatchObject({ format: 'uuid' });
       expect(props('get_session_logs').tail).toMatchObject({ type: 'integer' });
 
-      // The contract's request schema, as it is: name, sessions (each with dependsOn by name), start, maxParallel, publish.
+      // The contract's request schema, as it is: name, sessions (each with dependsOn by name), start, maxParallel, publish, budget.
       expect(byName.create_orchestration.inputSchema.required).toEqual(['name', 'sessions']);
-      expect(Object.keys(props('create_orchestration')).sort()).toEqual(['maxParallel', 'name', 'publish', 'sessions', 'start']);
+      expect(Object.keys(props('create_orchestration')).sort()).toEqual(['budget', 'maxParallel', 'name', 'publish', 'sessions', 'start']);
       const session = (props('create_orchestration').sessions.items as { required: string[]; properties: object });
       expect(session.required).toEqual(expect.arrayContaining(['name', 'prompt']));
       expect(Object.keys(session.properties)).toEqual(expect.arrayContaining(['name', 'type', 'prompt', 'dependsOn']));
@@ -386,6 +390,27 @@ describe('Hub MCP tools', () => {
       expect(await call('retry_orchestration', { orchestration_id: created.id })).toMatchObject({ isError: true, content: [{ text: refusal }] });
       const running = await call('rerun_session', { session_id: a.id });
       expect(running).toMatchObject({ isError: true, content: [{ text: `cannot re-run session ${a.id}: it has not ended (it is waiting)` }] });
+    });
+  });
+
+  describe('continue_session and set_orchestration_budget', () => {
+    it('continues a completed session as a new one depending on it, and refuses one that did not complete', async () => {
+      const session = await hub.createSession({ type: 'analysis', prompt: 'x', name: 'plan' });
+      hub.finish(session.id, { status: 'completed', exitCode: 0 });
+      const next = jsonOf(await call('continue_session', { session_id: session.id, prompt: 'and now the tests' }));
+      expect(SessionViewSchema.parse(next)).toMatchObject({ name: 'plan-continued-1', continues: session.id, dependsOn: [session.id], status: 'waiting' });
+      expect(hub.received.at(-1)).toEqual({ method: 'continueSession', request: { sessionId: session.id, prompt: 'and now the tests', start: true } });
+      const refused = await call('continue_session', { session_id: next.id, prompt: 'too early' });
+      expect(refused).toMatchObject({ isError: true, content: [{ text: `cannot continue session ${next.id}: it is waiting` }] });
+    });
+
+    it("sets an orchestration's budget and answers what is left, refusing a budget with no cap", async () => {
+      const created = await hub.createOrchestration({ name: 'o', sessions: [{ name: 'a', type: 'analysis', prompt: 'x', dependsOn: [] }] });
+      const summary = jsonOf(await call('set_orchestration_budget', { orchestration_id: created.id, budget: { tokens: 50_000 } }));
+      expect(summary.budget).toEqual({ tokens: 50_000, usd: null, onExhausted: 'finish', left: { tokens: 50_000, usd: null }, exhausted: false });
+      const none = await call('set_orchestration_budget', { orchestration_id: created.id, budget: { onExhausted: 'stop' } });
+      expect(none).toMatchObject({ isError: true });
+      expect(textOf(none)).toContain('must name tokens, usd or both');
     });
   });
 

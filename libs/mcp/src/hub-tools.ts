@@ -2,6 +2,8 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   badRequest,
+  BudgetSchema,
+  ContinueSessionRequestSchema,
   CreateOrchestrationRequestSchema,
   CreateSessionRequestSchema,
   DEFAULT_PAGE_SIZE,
@@ -61,6 +63,12 @@ const orchestrationRef = z.strictObject({
   orchestration_id: OrchestrationIdSchema.describe('The orchestration id (a UUID), as returned by create_orchestration'),
 });
 const request = CreateSessionRequestSchema.shape;
+
+const ContinueSessionArgs = z.strictObject({ session_id: sessionIdArg, ...ContinueSessionRequestSchema.shape });
+const SetBudgetArgs = z.strictObject({
+  ...orchestrationRef.shape,
+  budget: BudgetSchema.nullable().describe('The new budget (tokens, usd, onExhausted), replacing the old one; null removes it'),
+});
 
 const CreateSessionArgs = z.strictObject({
   type: SessionTypeSchema.optional().describe(
@@ -297,6 +305,31 @@ export const HUB_TOOLS = [
     output: SessionViewSchema,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     run: (hub, args) => hub.rerunSession(args.session_id),
+  }),
+  tool({
+    name: 'continue_session',
+    title: 'Continue a completed session',
+    description:
+      'Ask a completed session a follow-up in the same conversation: a new session of its orchestration, named ' +
+      '<name>-continued-<n>, that starts from its code changes and whose agent resumes its conversation (Claude Code ' +
+      'resumes it; other images get its output at /hub/inputs/<name>/). Refused unless the session completed. ' +
+      'Returns the new session; wait_for_session tells when it ended.',
+    input: ContinueSessionArgs,
+    output: SessionViewSchema,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    run: (hub, { session_id, ...request }) => hub.continueSession(session_id, request),
+  }),
+  tool({
+    name: 'set_orchestration_budget',
+    title: "Change an orchestration's budget",
+    description:
+      "Replace what an orchestration's sessions may spend (tokens, dollars, or both; onExhausted finish or stop), or " +
+      'remove the cap with null. Sessions skipped for the old budget stay skipped: retry_orchestration runs them under ' +
+      'the new one. Returns the orchestration summary with what is spent (usage) and left (budget.left).',
+    input: SetBudgetArgs,
+    output: OrchestrationSummarySchema,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    run: (hub, { orchestration_id, budget }) => hub.updateOrchestration(orchestration_id, { budget }),
   }),
   tool({
     name: 'retry_orchestration',

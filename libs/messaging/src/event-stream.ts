@@ -35,17 +35,22 @@ export function durableName(service: string, subject: EventSubject): string {
   return `${service}--${subject.replace(/\./g, '_')}`;
 }
 
+/**
+ * Makes the durable consumer of `subject` if it is missing (reading from the stream's first event, or,
+ * `from: 'new'`, from the events published from now on), else sets its ack wait.
+ */
 export async function ensureDurableConsumer(
   jsm: JetStreamManager,
   durable: string,
   subject: EventSubject,
   ackWaitMs: number,
+  from: 'all' | 'new' = 'all',
 ): Promise<void> {
   const config = {
     durable_name: durable,
     filter_subject: subject,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    deliver_policy: from === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
     ack_wait: nanos(ackWaitMs),
     max_ack_pending: 1000,
   };

@@ -4,6 +4,7 @@ import { OutboxEventEntity } from './entities/outbox-event.entity';
 import { SessionAttemptEntity } from './entities/session-attempt.entity';
 import { SessionDependencyEntity } from './entities/session-dependency.entity';
 import { SessionEntity } from './entities/session.entity';
+import { NotificationDeliveryEntity } from './entities/notification-delivery.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
@@ -13,8 +14,9 @@ import { SessionRuns1764500000000 } from './migrations/1764500000000-session-run
 import { SessionContext1764600000000 } from './migrations/1764600000000-session-context';
 import { SessionEgress1764700000000 } from './migrations/1764700000000-session-egress';
 import { UsageBudgetsContinuations1764800000000 } from './migrations/1764800000000-usage-budgets-continuations';
+import { NotificationDeliveries1764900000000 } from './migrations/1764900000000-notification-deliveries';
 
-export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity];
+export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   OrchestrationsRetriesDispatch1764100000000,
@@ -25,6 +27,7 @@ export const MIGRATIONS = [
   SessionContext1764600000000,
   SessionEgress1764700000000,
   UsageBudgetsContinuations1764800000000,
+  NotificationDeliveries1764900000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

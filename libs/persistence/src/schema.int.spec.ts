@@ -129,6 +129,7 @@ describe('entities and migrations (real PostgreSQL)', () => {
         'session_attempts.container_id: in the migrations, not in any entity',
         'session_attempts.runner_id: in the migrations, not in any entity',
         'session_attempts.finished_at: in the migrations, not in any entity',
+        'session_attempts.usage: in the migrations, not in any entity',
       ]);
     } finally {
       await drifted.destroy();

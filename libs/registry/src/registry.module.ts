@@ -23,12 +23,16 @@ import { StartOrchestration } from './orchestrations/start-orchestration.use-cas
 import { CancelOrchestration } from './orchestrations/cancel-orchestration.use-case';
 import { RetryOrchestration } from './orchestrations/retry-orchestration.use-case';
 import { OrchestrationQueries } from './orchestrations/orchestration-queries';
+import { ContinueSession } from './sessions/continue-session.use-case';
+import { RecordUsage } from './budgets/record-usage';
+import { UpdateOrchestrationBudget } from './budgets/update-orchestration-budget.use-case';
 
 const USE_CASES = [
   CreateSession,
   StartSession,
   CancelSession,
   RerunSession,
+  ContinueSession,
   ClaimSession,
   RecordDependencyOutcome,
   RecordContainerOutcome,
@@ -39,6 +43,7 @@ const USE_CASES = [
   RetryOrchestration,
   OrchestrationQueries,
   RecordOrchestrationResult,
+  UpdateOrchestrationBudget,
 ];
 
 /**
@@ -58,6 +63,7 @@ export class RegistryModule {
         OutboxRelay,
         SessionTransitions,
         ReadyDispatch,
+        RecordUsage,
         OrchestrationCompletion,
         ExpireOverdueSessions,
         OrchestrationReads,

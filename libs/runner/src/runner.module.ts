@@ -8,6 +8,7 @@ import { LiveLogs } from './logs/live-logs';
 import { CombineOrchestration } from './orchestrations/combine-orchestration.use-case';
 import { ResultChanges } from './orchestrations/result-changes';
 import { AttemptOutputs } from './output/attempt-outputs';
+import { ImagePacing } from './pacing/image-pacing';
 import { ContainerEngine } from './ports/container-engine.port';
 import { CONTAINER_ENGINE, LIVE_LOG_LIMITS, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
 import { ExitReporter } from './sessions/exit-reporter';
@@ -28,6 +29,8 @@ export interface RunnerWorld {
   settings: RunnerSettings;
   logger: HubLogger;
   slots: RunnerSlots;
+  /** HUB_IMAGE_PACING, and the pauses of images whose agents hit a rate limit. */
+  pacing: ImagePacing;
   policy: ImagePolicy;
   outputs: OutputStore;
   liveLogs: LiveLogStream;
@@ -50,6 +53,7 @@ export class RunnerModule {
         { provide: RUNNER_SETTINGS, useValue: world.settings },
         { provide: HUB_LOGGER, useValue: world.logger },
         { provide: RunnerSlots, useValue: world.slots },
+        { provide: ImagePacing, useValue: world.pacing },
         { provide: ImagePolicy, useValue: world.policy },
         { provide: OutputStore, useValue: world.outputs },
         { provide: LiveLogStream, useValue: world.liveLogs },

@@ -4,6 +4,7 @@ import type { ContainerLimits } from './ports/container-engine.port';
 import type { OutputLimits } from './output/collect-output';
 import type { RunnerSecrets } from './secrets/runner-secrets';
 import type { ImageEnvironment } from './sessions/image-environment';
+import type { RateLimitWait } from './usage/agent-usage';
 import type { NetworkPolicy } from './sessions/image-policy';
 
 export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
@@ -45,6 +46,11 @@ export interface RunnerSettings {
   expectedImages: string[];
   /** How often containers are reconciled with the sessions the registry says this runner holds (also at start). */
   reconcileIntervalMs: number;
+  /**
+   * HUB_RATE_LIMIT_WAIT_SECONDS / HUB_RATE_LIMIT_MAX_WAIT_SECONDS: how long a rate limit an agent
+   * reports without a reset is waited out, and the longest any is. Default DEFAULT_RATE_LIMIT_WAIT.
+   */
+  rateLimitWait?: RateLimitWait;
 }
 
 export interface EgressSettings {

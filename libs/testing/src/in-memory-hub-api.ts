@@ -8,9 +8,14 @@ import {
   HubError,
   isOrchestrationEnded,
   isTerminal,
+  ListNotificationDeliveriesQuery,
   ListOrchestrationsQuery,
+  NotificationDeliveryPage,
   NOT_COMPLETED_STATUSES,
   NO_USAGE,
+  Budget,
+  ContinueSessionRequest,
+  UpdateOrchestrationRequest,
   ListSessionsQuery,
   LiveLogLine,
   notFound,
@@ -52,6 +57,8 @@ export class InMemoryHubApi extends HubApi {
   readonly sessions = new Map<string, SessionView>();
   private readonly order: string[] = [];
   private readonly orchestrations = new Map<string, { name: string; maxParallel: number | null; createdAt: string }>();
+  /** Budgets set with updateOrchestration: nothing is ever spent here, so all of each is left. */
+  private readonly budgets = new Map<string, Budget | null>();
   private readonly logs = new Map<string, string>();
   private readonly outputs = new Map<string, Map<string, Buffer>>();
   private readonly refusals = new Map<Method, Error>();
@@ -129,6 +136,28 @@ export class InMemoryHubApi extends HubApi {
       again.push(...dependents.filter((s) => (NOT_COMPLETED_STATUSES as readonly SessionStatus[]).includes(s.status)));
     }
     for (const s of again) this.runAgain(s);
+    return { ...session };
+  }
+
+  /** A follow-up session depending on a completed one, named `<name>-continued-<n>`. */
+  async continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView> {
+    this.enter('continueSession', { sessionId, ...request });
+    const source = this.session(sessionId);
+    if (source.status !== 'completed') throw conflict(`cannot continue session ${sessionId}: it is ${source.status}`);
+    const session = this.add({
+      type: source.type,
+      name: `${source.name ?? source.id.slice(0, 8)}-continued-${source.continuedBy.length + 1}`,
+      orchestrationId: source.orchestrationId,
+      repository: source.repository,
+      branch: null,
+      image: source.image,
+      timeoutSeconds: request.timeoutSeconds ?? source.timeoutSeconds,
+      retries: source.retries,
+      dependsOn: [source.id],
+      status: request.start === false ? 'created' : 'waiting',
+      continues: source.id,
+    });
+    source.continuedBy.push(session.id);
     return { ...session };
   }
 
@@ -281,11 +310,24 @@ export class InMemoryHubApi extends HubApi {
     return this.summary(orchestrationId);
   }
 
+  async updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
+    this.enter('updateOrchestration', { orchestrationId, ...request });
+    this.sessionsOf(orchestrationId);
+    this.budgets.set(orchestrationId, request.budget);
+    return this.summary(orchestrationId);
+  }
+
   /** No combined change is ever made here: not found, as for an orchestration whose sessions changed nothing. */
   async orchestrationChanges(orchestrationId: string): Promise<HubFile> {
     this.enter('orchestrationChanges', orchestrationId);
     this.sessionsOf(orchestrationId);
     throw new HubError('not_found', `no combined change: orchestration ${orchestrationId} has none: no session changed anything`);
+  }
+
+  /** No webhook is configured here: nothing was ever delivered. */
+  async listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
+    this.enter('listNotificationDeliveries', query);
+    return { items: [], nextCursor: null };
   }
 
   async readiness(): Promise<ReadinessReport> {
@@ -339,8 +381,15 @@ export class InMemoryHubApi extends HubApi {
       createdAt,
       publish: null,
       usage: NO_USAGE,
-      budget: null,
+      budget: this.budgetOf(orchestrationId),
     };
+  }
+
+  private budgetOf(orchestrationId: string): OrchestrationSummary['budget'] {
+    const budget = this.budgets.get(orchestrationId);
+    if (!budget) return null;
+    const left = { tokens: budget.tokens ?? null, usd: budget.usd ?? null };
+    return { tokens: left.tokens, usd: left.usd, onExhausted: budget.onExhausted, left, exhausted: false };
   }
 
   private view(orchestrationId: string): OrchestrationView {

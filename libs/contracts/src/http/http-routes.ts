@@ -23,6 +23,7 @@ import {
   SessionViewSchema,
   WAIT_HEADER,
 } from '../sessions/session.schemas';
+import { ListNotificationDeliveriesQuerySchema, NotificationDeliveryPageSchema } from '../notifications/notification.schemas';
 import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
 
 /**
@@ -350,6 +351,19 @@ export const HTTP_ROUTES = defineRoutes({
       404: refusal('No such orchestration or session.'),
       503: refusal("Hub's event stream cannot be read."),
     },
+  },
+
+  // ---- notifications -----------------------------------------------------------------------------
+  listNotificationDeliveries: {
+    method: 'get',
+    path: `${API}/notifications/deliveries`,
+    tag: 'notifications',
+    summary: 'List webhook deliveries',
+    description:
+      'What became of each notification sent to a webhook the operator configured (HUB_WEBHOOKS): status, attempts, last status code and error, next attempt. Newest first, a page at a time (`nextCursor` → `cursor`); `status` and `kind` take one or several, comma-separated. Neither the body sent nor anything secret is shown.',
+    auth: 'bearer',
+    query: ListNotificationDeliveriesQuerySchema,
+    responses: { 200: { description: 'A page of deliveries.', body: jsonBody(NotificationDeliveryPageSchema) } },
   },
 
   // ---- probes ------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'sessions', description: 'One agent run each, in its own container.' },
   { name: 'orchestrations', description: 'DAGs of sessions, created, started and cancelled as one.' },
   { name: 'events', description: "Hub's events, live." },
+  { name: 'notifications', description: 'What became of the webhooks sent on its events (HUB_WEBHOOKS).' },
   { name: 'health', description: 'Probes; no token.' },
   { name: 'claude-hub', description: "claude-hub's webhook protocol, for its clients." },
   { name: 'mcp', description: "Hub's MCP tools over streamable HTTP." },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SESSION_STATUSES, SessionStatusSchema } from '../sessions/session-status';
 import { SessionEgressRequestSchema } from '../egress/egress.schemas';
-import { BudgetSchema, BudgetStatusSchema, UsageSchema } from '../usage/usage.schemas';
+import { BudgetSchema, BudgetStatusSchema, NO_USAGE, UsageSchema } from '../usage/usage.schemas';
 import {
   DEFAULT_SESSION_TYPE,
   ImageRefSchema,
@@ -132,9 +132,9 @@ export const OrchestrationSummarySchema = z.object({
   /** The branch its result is to be pushed to, when it asked (`publish`). */
   publish: z.object({ branch: z.string() }).nullable().default(null),
   /** What its sessions spent, every attempt of every run (zero until a session reported usage). */
-  usage: UsageSchema,
+  usage: UsageSchema.default(NO_USAGE),
   /** Its budget, what is left of it and whether it is exhausted; null when it has none. */
-  budget: BudgetStatusSchema.nullable(),
+  budget: BudgetStatusSchema.nullable().default(null),
   /**
    * In an orchestration's own view (not in lists, to keep their pages small): what it produced, null
    * until every session ended and a runner combined their changes.

@@ -21,6 +21,7 @@ import {
   OrchestrationViewSchema,
   UpdateOrchestrationCommandSchema,
 } from '../orchestrations/orchestration.schemas';
+import { ListNotificationDeliveriesQuerySchema, NotificationDeliveryPageSchema } from '../notifications/notification.schemas';
 import { HealthReportSchema } from './health.schemas';
 
 /** One dependency, as a dependent receives it; the runner reads its files' list from its manifest in the object store. */
@@ -327,6 +328,14 @@ export const RPC_CATALOG = {
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
+  'hub.registry.notifications.deliveries': {
+    description: 'Webhook deliveries, newest first, filtered and keyset-paginated: what became of each, without its body or anything secret.',
+    request: ListNotificationDeliveriesQuerySchema,
+    response: NotificationDeliveryPageSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
   'hub.registry.health': {
     description: "The registry's health (PostgreSQL).",
     request: z.object({}),
@@ -378,6 +387,7 @@ export const RPC = {
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
   retryOrchestration: 'hub.registry.orchestrations.retry',
   updateOrchestration: 'hub.registry.orchestrations.update',
+  notificationDeliveries: 'hub.registry.notifications.deliveries',
   registryHealth: 'hub.registry.health',
   resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',

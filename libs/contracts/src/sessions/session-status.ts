@@ -40,7 +40,8 @@ export const ACTIVE_STATUSES = ['waiting', 'ready', ...HELD_STATUSES] as const s
 export const ALLOWED_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
   created: ['waiting', 'cancelled', 'skipped'],
   waiting: ['ready', 'cancelled', 'skipped'],
-  ready: ['starting', 'cancelled'],
+  // → skipped: its orchestration's budget covers no further session (it was never handed to a runner).
+  ready: ['starting', 'cancelled', 'skipped'],
   // → ready: a failed attempt with retries left goes back to the runners, after a backoff.
   starting: ['running', 'completed', 'failed', 'cancelled', 'timed_out', 'ready'],
   running: ['completed', 'failed', 'cancelled', 'timed_out', 'ready'],

@@ -285,11 +285,11 @@ export const SessionViewSchema = z.object({
    * What its agent reported spending, every attempt of every run added up (null until an attempt
    * reported usage: an agent that writes no usage.json spends nothing Hub can see).
    */
-  usage: UsageSchema.nullable(),
+  usage: UsageSchema.nullable().default(null),
   /** The session whose conversation and code it continues (`POST /sessions/:id/continue`), or null. */
-  continues: z.string().nullable(),
+  continues: z.string().nullable().default(null),
   /** The sessions that continue it, oldest first (at most MAX_CONTINUATIONS_LISTED). */
-  continuedBy: z.array(z.string()),
+  continuedBy: z.array(z.string()).default([]),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),

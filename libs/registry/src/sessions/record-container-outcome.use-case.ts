@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { ContainerExitCause, EventOf, SessionStatus } from '@hub/contracts';
+import { ContainerExitCause, EventOf, HELD_STATUSES, SessionStatus } from '@hub/contracts';
+import { RecordUsage } from '../budgets/record-usage';
+import { newEvent } from '../outbox/new-event';
+import { STOPPING } from './stop-reason';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { SessionStore } from '../store/session-store';
 import { retryBackoffMs } from './retry-backoff';
@@ -9,6 +12,10 @@ import { SessionTransitions } from './session-transitions';
 /** Causes worth another attempt; a missing or refused image, a timeout or a cancel are not. */
 const RETRYABLE: readonly ContainerExitCause[] = ['exited', 'start_failed'];
 const MAX_LOST_ATTEMPTS = 3;
+/** How many times one run of a session waits for a rate or usage limit to reset before it ends failed. */
+export const MAX_RATE_LIMIT_WAITS = 20;
+/** The start of the reason of an attempt its model's API refused for a rate or usage limit. */
+const RATE_LIMITED = 'rate_limited';
 
 /**
  * Applies what runners report about containers: starting → running → a terminal status, or back to
@@ -20,6 +27,7 @@ export class RecordContainerOutcome {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
+    private readonly usage: RecordUsage,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
@@ -40,6 +48,8 @@ export class RecordContainerOutcome {
     const exit = event.data;
     const finishedAt = new Date(event.occurredAt);
     await this.store.transaction(async (tx) => {
+      // Locked until commit: a report delivered twice at once is applied once (its usage counted once).
+      await tx.lockSession(exit.sessionId);
       const session = await tx.getSession(exit.sessionId);
       if (!session || session.attempt !== exit.attempt) return null;
       if (session.runnerId !== exit.runnerId) {
@@ -51,33 +61,72 @@ export class RecordContainerOutcome {
         );
         return null;
       }
+      // A redelivered report finds the session moved on already: nothing more to record (its usage was counted).
+      if (!(HELD_STATUSES as readonly SessionStatus[]).includes(session.status)) return null;
+      const spent = exit.usage ? await this.usage.record(tx, session, exit.attempt, exit.usage) : null;
       // A cancel was accepted: whatever the attempt's end, it is not run again, and unless it completed it ends cancelled.
       const cancelRequested = session.cancelRequestedAt !== null;
-      const outcome = finalStatusOf(exit, cancelRequested);
+      const outcome = finalStatusOf(exit, cancelRequested, session.statusReason);
       // A lost container is the infrastructure's failure, not the agent's: run it again without
       // spending the session's own retries (up to MAX_LOST_ATTEMPTS times). Both budgets are per run:
       // only the attempts since the session was last re-run count.
-      const lostBefore = session.attempts.filter(
-        (a) => a.attempt > session.attemptsBeforeRun && a.reason?.startsWith('container_lost'),
-      ).length;
-      const failuresBefore = exit.attempt - 1 - session.attemptsBeforeRun - lostBefore;
+      // So is a rate or usage limit of the agent's model API: it runs again once the limit resets.
+      const thisRun = session.attempts.filter((a) => a.attempt > session.attemptsBeforeRun);
+      const lostBefore = thisRun.filter((a) => a.reason?.startsWith('container_lost')).length;
+      const limitedBefore = thisRun.filter((a) => a.reason?.startsWith(RATE_LIMITED)).length;
+      const failuresBefore = exit.attempt - 1 - session.attemptsBeforeRun - lostBefore - limitedBefore;
+      const rateLimit = outcome.status === 'failed' && exit.cause === 'exited' ? exit.rateLimit : null;
+      const attemptReason = rateLimit ? `${RATE_LIMITED}: ${rateLimit.message} (${outcome.reason})` : outcome.reason;
       const retry =
         cancelRequested ? false
+        : rateLimit ? limitedBefore < MAX_RATE_LIMIT_WAITS
         : exit.cause === 'container_lost'
           ? lostBefore < MAX_LOST_ATTEMPTS
           : outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && failuresBefore < session.retries;
-      const delayMs =
-        exit.cause === 'container_lost' ? 0 : retryBackoffMs(this.settings.retryBackoffMs, failuresBefore + 1);
+      const readyAt = rateLimit
+        ? new Date(Math.max(Date.now(), Date.parse(rateLimit.resetAt)))
+        : new Date(Date.now() + (exit.cause === 'container_lost' ? 0 : retryBackoffMs(this.settings.retryBackoffMs, failuresBefore + 1)));
+      const reason = !retry
+        ? rateLimit
+          ? `${attemptReason}; it waited for the limit ${MAX_RATE_LIMIT_WAITS} times in this run`
+          : outcome.reason
+        : rateLimit
+          ? `attempt ${exit.attempt} rate limited by its model's API (${rateLimit.message}); ` +
+            `waiting until ${readyAt.toISOString()} to run it again (its retries unspent)`
+          : exit.cause === 'container_lost'
+            ? `attempt ${exit.attempt} ${outcome.reason}; running it again`
+            : `attempt ${exit.attempt} ${outcome.reason}; retry ${failuresBefore + 1} of ${session.retries} in ${readyAt.getTime() - Date.now()} ms`;
+      // Recorded before the move, so that what the move decides (a budget's admissions) knows what this attempt spent.
+      await tx.recordAttempt({
+        sessionId: exit.sessionId,
+        attempt: exit.attempt,
+        status: outcome.status,
+        reason: attemptReason,
+        exitCode: exit.exitCode,
+        containerId: exit.containerId,
+        runnerId: exit.runnerId,
+        usage: exit.usage,
+        finishedAt,
+      });
       const record = await this.transitions.moveWithin(tx, {
         sessionId: exit.sessionId,
         attempt: exit.attempt,
         from: ['starting', 'running'],
         to: retry ? 'ready' : outcome.status,
-        reason: !retry
-          ? outcome.reason
-          : exit.cause === 'container_lost'
-            ? `attempt ${exit.attempt} ${outcome.reason}; running it again`
-            : `attempt ${exit.attempt} ${outcome.reason}; retry ${failuresBefore + 1} of ${session.retries} in ${delayMs} ms`,
+        reason,
+        alsoEmit: (s) =>
+          retry && rateLimit
+            ? [
+                newEvent('session.rate-limited', {
+                  sessionId: s.id,
+                  orchestrationId: s.orchestrationId,
+                  image: s.image,
+                  attempt: exit.attempt,
+                  resetAt: readyAt.toISOString(),
+                  message: rateLimit.message,
+                }),
+              ]
+            : [],
         changes: {
           exitCode: exit.exitCode,
           oomKilled: exit.oomKilled,
@@ -86,21 +135,11 @@ export class RecordContainerOutcome {
           changes: exit.changes ?? null,
           egressTraffic: exit.egress ?? null,
           log: { bytes: exit.logBytes, droppedBytes: exit.logDroppedBytes },
-          ...(retry ? { readyAt: new Date(Date.now() + delayMs), dispatchedAt: null } : { finishedAt }),
+          ...(spent ? { usage: spent.sessionTotal } : {}),
+          ...(retry ? { readyAt, dispatchedAt: null } : { finishedAt }),
         },
       });
-      if (record) {
-        await tx.recordAttempt({
-          sessionId: exit.sessionId,
-          attempt: exit.attempt,
-          status: outcome.status,
-          reason: outcome.reason,
-          exitCode: exit.exitCode,
-          containerId: exit.containerId,
-          runnerId: exit.runnerId,
-          finishedAt,
-        });
-      }
+      if (spent) await this.usage.afterSpending(tx, session, spent);
       return record;
     });
   }
@@ -110,13 +149,16 @@ export class RecordContainerOutcome {
 export function finalStatusOf(
   exit: EventOf<'container.exited'>['data'],
   cancelRequested = false,
+  statusReason: string | null = null,
 ): { status: SessionStatus; reason: string } {
   const outcome = statusOfExit(exit);
-  if (cancelRequested && outcome.status !== 'completed' && outcome.status !== 'cancelled') {
-    return { status: 'cancelled', reason: `cancelled on request (the attempt ended: ${outcome.reason})` };
-  }
-  return outcome;
+  if (!cancelRequested || outcome.status === 'completed') return outcome;
+  // Hub itself asked to stop it (its orchestration's budget is spent): say so rather than "on request".
+  const stoppedByHub = statusReason?.startsWith(STOPPING) ? statusReason.slice(STOPPING.length) : null;
+  if (outcome.status === 'cancelled') return stoppedByHub ? { status: 'cancelled', reason: `cancelled ${stoppedByHub}` } : outcome;
+  return { status: 'cancelled', reason: `cancelled ${stoppedByHub ?? 'on request'} (the attempt ended: ${outcome.reason})` };
 }
+
 
 function statusOfExit(exit: EventOf<'container.exited'>['data']): { status: SessionStatus; reason: string } {
   const detail = exit.detail ? `: ${exit.detail}` : '';

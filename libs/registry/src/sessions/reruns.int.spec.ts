@@ -158,7 +158,6 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       startedAt: null,
       changes: null,
       usage: null,
-      rateLimit: null,
       output: null,
       log: null,
     });

@@ -341,8 +341,6 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       reported: true,
       legacyFiles: [],
       changes: null,
-      usage: null,
-      rateLimit: null,
     });
   });
 
@@ -446,8 +444,6 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(await app.get(OrchestrationQueries).get(orchestration.id)).toMatchObject({ publish: null, result: null });
     const result = {
       changes: null,
-      usage: null,
-      rateLimit: null,
       reason: 'no session changed anything',
       publish: { branch: 'main', status: 'not_pushed' as const, commit: null, reason: 'nothing changed' },
       at: new Date().toISOString(),

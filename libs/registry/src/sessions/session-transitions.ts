@@ -90,8 +90,20 @@ export class SessionTransitions {
       },
       `session ${previousStatus} -> ${record.status}`,
     );
-    await this.dispatch.afterMove(tx, record, previousStatus);
-    await this.completion.afterMove(tx, record.orchestrationId, record.status);
+    const refusal = await this.dispatch.afterMove(tx, record, previousStatus);
+    if (refusal) {
+      // The sessions its budget cannot cover end with this move; whether that ends the orchestration
+      // is decided once, after them (moveManyWithin), not twice.
+      await this.moveManyWithin(tx, {
+        scope: { sessionIds: refusal.sessionIds },
+        from: ['ready'],
+        to: 'skipped',
+        reason: refusal.reason,
+        finishedAt: new Date(),
+      });
+    } else {
+      await this.completion.afterMove(tx, record.orchestrationId, record.status);
+    }
     return record;
   }
 

@@ -6,6 +6,9 @@ import {
   HELD_STATUSES,
   ListSessionsQuery,
   MAX_CONTINUATIONS_LISTED,
+  Budget,
+  NO_USAGE,
+  Usage,
   NOT_COMPLETED_STATUSES,
   OrchestrationResult,
   OrchestrationSummary,
@@ -22,7 +25,8 @@ import {
 } from '@hub/persistence';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { decodeCursor, encodeCursor } from './cursor';
-import { readOrchestrationSummary } from './orchestration-summary';
+import { largestAttemptSql, readOrchestrationSummary } from './orchestration-summary';
+import type { LargestAttempt } from '../budgets/budget-admission';
 import {
   AttemptRecord,
   changedColumns,
@@ -39,6 +43,18 @@ export { decodeCursor, encodeCursor } from './cursor';
 export type { NewSession } from './session-record';
 
 export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel' | 'publishBranch'> & Partial<Pick<OrchestrationEntity, 'budget'>>;
+
+/** A session ready to be handed to the runners, with what its `session.ready` says. */
+export type ReadySession = Pick<SessionEntity, 'id' | 'attempt' | 'readyAt' | 'image'>;
+
+/** What an orchestration spent and may spend, read under its row lock. */
+export interface OrchestrationSpending {
+  maxParallel: number | null;
+  budget: Budget | null;
+  usage: Usage;
+  /** The budget thresholds announced already (`tokens:80`…). */
+  announced: string[];
+}
 
 /** A session a bulk move changed, with what its events need. */
 export interface MovedSession {
@@ -331,10 +347,43 @@ export class SessionTransaction extends SessionReads {
     await this.em.createQueryBuilder().insert().into(OrchestrationEntity).values(o).updateEntity(false).execute();
   }
 
-  /** The orchestration's maxParallel (fixed at creation, so read without a lock). */
-  async orchestrationMaxParallel(id: string): Promise<number | null> {
-    const row = await this.em.findOne(OrchestrationEntity, { select: { id: true, maxParallel: true }, where: { id } });
-    return row?.maxParallel ?? null;
+  /** What limits how the orchestration's sessions are handed to runners: maxParallel (fixed) and its budget (read without a lock). */
+  async orchestrationLimits(id: string): Promise<{ maxParallel: number | null; budget: Budget | null }> {
+    const row = await this.em.findOne(OrchestrationEntity, { select: { id: true, maxParallel: true, budget: true }, where: { id } });
+    return { maxParallel: row?.maxParallel ?? null, budget: row?.budget ?? null };
+  }
+
+  /** The orchestration's spending and budget, with its row locked until commit (usage is added and admissions decided under it). */
+  async lockOrchestrationSpending(id: string): Promise<OrchestrationSpending | null> {
+    const row = await this.em.findOne(OrchestrationEntity, {
+      select: { id: true, maxParallel: true, budget: true, usage: true, budgetThresholdsAnnounced: true },
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    return row
+      ? { maxParallel: row.maxParallel, budget: row.budget, usage: row.usage ?? NO_USAGE, announced: row.budgetThresholdsAnnounced }
+      : null;
+  }
+
+  async setOrchestrationSpending(id: string, usage: Usage, announced: string[]): Promise<void> {
+    await this.em.update(OrchestrationEntity, { id }, { usage, budgetThresholdsAnnounced: announced });
+  }
+
+  /** Replaces the orchestration's budget; false when there is no such orchestration. */
+  async setOrchestrationBudget(id: string, budget: Budget | null): Promise<boolean> {
+    const update = await this.em.update(OrchestrationEntity, { id }, { budget });
+    return (update.affected ?? 0) > 0;
+  }
+
+  /** The most one attempt of the orchestration spent, per budget cap. */
+  async largestAttempt(orchestrationId: string): Promise<LargestAttempt> {
+    const [row] = await this.em.query(`SELECT (${largestAttemptSql(this.em, '$1')}) AS largest`, [orchestrationId]);
+    return { tokens: row?.largest?.tokens ?? null, usd: row?.largest?.usd ?? null };
+  }
+
+  /** Whether a session of the orchestration has this name. */
+  nameTaken(orchestrationId: string, name: string): Promise<boolean> {
+    return this.em.existsBy(SessionEntity, { orchestrationId, name });
   }
 
   /** The orchestration's name (fixed at creation): part of the branch its sessions' changes are kept on. */
@@ -472,6 +521,21 @@ export class SessionTransaction extends SessionReads {
       .execute();
   }
 
+  /** Locks the session's row until commit (a compare-and-set needs none; a read-then-decide does). */
+  async lockSession(id: string): Promise<void> {
+    await this.sessions().select('s.id').where('s.id = :id', { id }).setLock('pessimistic_write').getOne();
+  }
+
+  /** Records that Hub asks to stop these held sessions, and why (their status reason until they end). */
+  async markStopping(ids: string[], reason: string): Promise<void> {
+    await this.em
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ cancelRequestedAt: () => 'coalesce(cancel_requested_at, now())', statusReason: reason })
+      .where({ id: Any(ids), status: Any([...HELD_STATUSES]) })
+      .execute();
+  }
+
   async recordAttempt(attempt: SessionAttemptEntity): Promise<void> {
     await this.em.createQueryBuilder().insert().into(SessionAttemptEntity).values(attempt).orIgnore().updateEntity(false).execute();
   }
@@ -507,9 +571,9 @@ export class SessionTransaction extends SessionReads {
   }
 
   /** Ready sessions not yet handed to the runners, in order of readiness, locked until commit. */
-  async undispatchedReady(orchestrationId: string, limit: number): Promise<{ id: string; attempt: number; readyAt: Date | null }[]> {
+  async undispatchedReady(orchestrationId: string, limit: number): Promise<ReadySession[]> {
     const rows = await this.sessions()
-      .select(['s.id', 's.attempt', 's.readyAt'])
+      .select(['s.id', 's.attempt', 's.readyAt', 's.image'])
       .where('s.orchestrationId = :orchestrationId', { orchestrationId })
       .andWhere('s.status = :ready', { ready: READY })
       .andWhere('s.dispatchedAt IS NULL')
@@ -518,7 +582,7 @@ export class SessionTransaction extends SessionReads {
       .limit(limit)
       .setLock('pessimistic_write')
       .getMany();
-    return rows.map((r) => ({ id: r.id, attempt: r.attempt, readyAt: r.readyAt }));
+    return rows.map((r) => ({ id: r.id, attempt: r.attempt, readyAt: r.readyAt, image: r.image }));
   }
 
   async markDispatched(ids: string[]): Promise<void> {

@@ -11,7 +11,8 @@ export const PROMPT_ENV_MAX_BYTES = 32 * 1024;
 
 /**
  * The environment of a session's container: its image's settings (HUB_IMAGE_ENV), who it is, where its
- * prompt and inputs are, the secrets its image is granted.
+ * prompt and inputs are, the conversation it continues (HUB_CONTINUE_FROM: the output of the session
+ * it continues, one of its inputs), the secrets its image is granted.
  */
 export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets, imageEnvironment: ImageEnvironment): Record<string, string> {
   return {
@@ -24,6 +25,9 @@ export function containerEnvironment(spec: SessionSpec, secrets: RunnerSecrets, 
     ...(Buffer.byteLength(spec.prompt) <= PROMPT_ENV_MAX_BYTES ? { HUB_PROMPT: spec.prompt } : {}),
     HUB_ATTEMPT: String(spec.attempt),
     HUB_INPUTS: spec.inputs.map((input) => `${CONTAINER_INPUTS_DIR}/${input.name}`).join(' '),
+    ...(spec.continueFrom !== null && spec.inputs.some((input) => input.name === spec.continueFrom)
+      ? { HUB_CONTINUE_FROM: `${CONTAINER_INPUTS_DIR}/${spec.continueFrom}` }
+      : {}),
     ...(spec.preamble ? { HUB_PROMPT_PREAMBLE: spec.preamble } : {}),
     // /workspace is the repository, prepared by Hub; these say where it came from.
     ...(spec.repository ? { HUB_REPOSITORY: isLocalPath(spec.repository) ? 'local' : spec.repository } : {}),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,6 +21,7 @@ import {
 import { DeferredDelivery, EventPublisher, LiveLogStream, OutputStore, RpcClient } from '@hub/messaging';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
+import { ImagePacing, parseImagePacing } from '../pacing/image-pacing';
 import { AttemptOutputs } from '../output/attempt-outputs';
 import type {
   ContainerEngine,
@@ -194,6 +195,11 @@ class RecordingEngine implements ContainerEngine {
   private markStopped!: () => void;
   private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
 
+  /** What a container that is not stopped exits with. */
+  exitCode = 0;
+  /** What the agent leaves in /hub/output (written when its container is created), by path. */
+  writes: Record<string, string> = {};
+
   /** Images the engine does not have. */
   missingImages = new Set<string>();
   async imageStatus(image: string): Promise<ImageStatus> {
@@ -204,11 +210,12 @@ class RecordingEngine implements ContainerEngine {
     const seen: Record<string, string> = {};
     for (const input of launch.inputs) seen[input.name] = await readFile(join(input.hostPath, 'plan.md'), 'utf8').catch(() => '');
     this.inputsAtCreate.push(seen);
+    for (const [path, content] of Object.entries(this.writes)) await writeFile(join(launch.outputDir, path), content);
     return `container-${this.launches.length}`;
   }
   async start(): Promise<void> {}
   async wait(): Promise<ContainerExit> {
-    if (!this.runsUntilStopped) return { exitCode: 0, oomKilled: false };
+    if (!this.runsUntilStopped) return { exitCode: this.exitCode, oomKilled: false };
     await this.stopped;
     return { exitCode: 137, oomKilled: false };
   }
@@ -285,12 +292,12 @@ function delayClaims(registry: InMemoryRegistry): () => void {
   return () => answer();
 }
 
-function readyEvent(notBefore: string | null): EventOf<'session.ready'> {
+function readyEvent(notBefore: string | null, image?: string): EventOf<'session.ready'> {
   return {
     id: 'e1',
     subject: 'session.ready',
     occurredAt: new Date().toISOString(),
-    data: { sessionId: SESSION, orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211', attempt: 2, notBefore },
+    data: { sessionId: SESSION, orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211', attempt: 2, notBefore, ...(image ? { image } : {}) },
   };
 }
 
@@ -312,6 +319,7 @@ describe('RunSession', () => {
   let slots: RunnerSlots;
   let liveLogs: InMemoryLiveLogStream;
   let ledger: SessionLedger;
+  let pacing: ImagePacing;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hub-run-session-test-'));
@@ -320,6 +328,7 @@ describe('RunSession', () => {
     engine = new RecordingEngine();
     slots = new RunnerSlots(1);
     liveLogs = new InMemoryLiveLogStream();
+    pacing = new ImagePacing([]);
   });
 
   afterEach(async () => {
@@ -358,6 +367,7 @@ describe('RunSession', () => {
     return new RunSession(
       registry as unknown as RpcClient,
       slots,
+      pacing,
       new ImagePolicy('hub/*'),
       ledger,
       files,
@@ -700,6 +710,104 @@ describe('RunSession', () => {
         "HUB_IMAGE_NETWORKS gives hub/test-agent:latest the network bridge, but this Docker engine has no bridge network (dockerd --bridge=none): use HUB_EGRESS to allow destinations through Hub's proxy instead",
       );
       expect(engine.launches).toEqual([]);
+    });
+  });
+
+  describe('usage and pacing', () => {
+    const IMAGE = 'hub/test-agent:latest';
+    const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+    it("reports the usage the agent left in usage.json, whatever the outcome", async () => {
+      engine.writes = { 'usage.json': JSON.stringify({ tokens: { input: 100, output: 20 }, costUsd: 0.01 }) };
+
+      await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+
+      expect(exited).toMatchObject({
+        cause: 'exited',
+        usage: { tokens: { input: 100, output: 20, cacheRead: 0, cacheWrite: 0, total: 120 }, costUsd: 0.01 },
+        rateLimit: null,
+      });
+    });
+
+    it('reports no usage, and the same outcome, for a usage.json that is not a report', async () => {
+      engine.writes = { 'usage.json': '{"tokens": {"input": -5}}' };
+
+      await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+
+      expect(exited).toMatchObject({ cause: 'exited', exitCode: 0, usage: null, rateLimit: null, detail: null });
+    });
+
+    it('hands back a session whose image is paused, before it takes a slot or claims it', async () => {
+      const registry = new InMemoryRegistry(specOf());
+      pacing.pauseUntil(IMAGE, inAnHour(), 'usage limit reached');
+
+      const deferred = await runSession(registry).onReady(readyEvent(null, IMAGE)).catch((error: unknown) => error);
+
+      expect(deferred).toBeInstanceOf(DeferredDelivery);
+      expect((deferred as DeferredDelivery).delayMs).toBeGreaterThan(3_590_000);
+      expect((deferred as DeferredDelivery).message).toMatch(/hub\/test-agent:latest is paused until .*: usage limit reached$/);
+      expect(slots.used).toBe(0);
+      expect(registry.claims).toBe(0);
+      expect(ledger.holds(SESSION)).toBe(false);
+    });
+
+    it('paces only by the image the event names: one without an image is claimed', async () => {
+      const registry = new InMemoryRegistry(specOf());
+      pacing.pauseUntil(IMAGE, inAnHour(), 'usage limit reached');
+
+      await runSession(registry).onReady(readyEvent(null));
+
+      expect(registry.claims).toBe(1);
+      expect((await eventually(() => publisher.exited())).cause).toBe('exited');
+    });
+
+    it("counts a session in its image's concurrency from its claim to the end of its attempt", async () => {
+      pacing = new ImagePacing(parseImagePacing('hub/test-*=concurrent:1'));
+      engine.runsUntilStopped = true;
+      slots = new RunnerSlots(2);
+      const runner = runSession(new InMemoryRegistry(specOf()));
+      await runner.onReady(readyEvent(null, IMAGE));
+      await eventually(() => ledger.get(SESSION)?.containerId ?? undefined);
+
+      const deferred = await runner.onReady(readyEvent(null, 'hub/test-agent:2')).catch((error: unknown) => error);
+      expect(deferred).toBeInstanceOf(DeferredDelivery);
+      expect((deferred as DeferredDelivery).message).toContain('hub/test-* has 1 sessions running on this runner');
+
+      await runner.onCancelRequested({
+        id: 'c1',
+        subject: 'session.cancel-requested',
+        occurredAt: new Date().toISOString(),
+        data: { sessionId: SESSION, runnerId: 'runner-test' },
+      });
+      await settled();
+      expect(pacing.delayFor(IMAGE)).toBeNull();
+    });
+
+    it("pauses the image when its agent failed on a rate limit, and reports when it resets", async () => {
+      const resetAt = new Date(Date.now() + 600_000).toISOString();
+      engine.exitCode = 1;
+      engine.writes = { 'usage.json': JSON.stringify({ tokens: { input: 3 }, rateLimit: { resetAt, message: '5-hour limit reached' } }) };
+
+      await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null, IMAGE));
+      const exited = await eventually(() => publisher.exited());
+      await settled();
+
+      expect(exited).toMatchObject({ cause: 'exited', exitCode: 1, usage: { tokens: { total: 3 } }, rateLimit: { resetAt, message: '5-hour limit reached' } });
+      expect(pacing.activePauses()).toEqual([{ group: IMAGE, until: resetAt, why: '5-hour limit reached' }]);
+      await expect(runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null, IMAGE))).rejects.toBeInstanceOf(DeferredDelivery);
+    });
+
+    it('does not pause the image when the agent reports a rate limit but succeeded', async () => {
+      engine.writes = { 'usage.json': JSON.stringify({ rateLimit: { retryAfterSeconds: 600 } }) };
+
+      await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null, IMAGE));
+      const exited = await eventually(() => publisher.exited());
+      await settled();
+
+      expect(exited.rateLimit).toBeNull();
+      expect(pacing.activePauses()).toEqual([]);
     });
   });
 });

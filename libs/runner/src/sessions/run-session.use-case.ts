@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventOf, HeldSession, RPC, SessionSpec } from '@hub/contracts';
+import { EventOf, HeldSession, RateLimit, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { SessionEgress } from '../egress/session-egress';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
+import { ImagePacing, PacingDelay } from '../pacing/image-pacing';
 import { ContainerEngine, HelperContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
@@ -17,6 +18,9 @@ import { ImagePolicy, missingNetworkReason } from './image-policy';
 import { SessionInHand, SessionLedger } from './session-ledger';
 import { WatchContainer } from './watch-container.use-case';
 
+/** Sessions whose pacing deferral was logged at info (the later ones are at debug); forgotten past this many. */
+const MAX_PACED_REMEMBERED = 10_000;
+
 /**
  * Runs ready sessions, one attempt at a time: claim, prepare the attempt's files (prompt, inputs),
  * create the hardened container, start it, watch it to its end, report, remove, clean up. Every
@@ -25,9 +29,12 @@ import { WatchContainer } from './watch-container.use-case';
  */
 @Injectable()
 export class RunSession {
+  private readonly paced = new Set<string>();
+
   constructor(
     private readonly rpc: RpcClient,
     private readonly slots: RunnerSlots,
+    private readonly pacing: ImagePacing,
     private readonly policy: ImagePolicy,
     private readonly ledger: SessionLedger,
     private readonly files: AttemptFiles,
@@ -44,14 +51,18 @@ export class RunSession {
 
   /**
    * Takes a slot, claims the session and starts running it; returns once the claim is settled.
-   * A retry still backing off is handed back until its notBefore, without holding a slot.
+   * A retry still backing off is handed back until its notBefore, and a session its image's pacing
+   * holds back (HUB_IMAGE_PACING, a rate limit) until it may start, without holding a slot.
    */
   async onReady(event: EventOf<'session.ready'>): Promise<void> {
-    const { sessionId, attempt, notBefore } = event.data;
+    const { sessionId, attempt, notBefore, image } = event.data;
     const waitMs = notBefore ? Date.parse(notBefore) - Date.now() : 0;
     if (waitMs > 0) {
       throw new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt} may not start before ${notBefore}`);
     }
+    const paced = image === undefined ? null : this.pacing.delayFor(image);
+    if (paced) throw this.deferForPacing(sessionId, attempt, image, paced);
+    this.paced.delete(`${sessionId}:${attempt}`);
     this.slots.take();
     this.ledger.claimStarted(sessionId);
     try {
@@ -68,7 +79,7 @@ export class RunSession {
         return;
       }
       const spec = claim.spec;
-      void this.hold(spec.sessionId, spec.attempt, spec.image, (session, log) => this.runAttempt(spec, session, log)).finally(() =>
+      void this.hold(spec.sessionId, spec.attempt, spec.image, undefined, (session, log) => this.runAttempt(spec, session, log)).finally(() =>
         this.slots.release(),
       );
     } finally {
@@ -99,7 +110,8 @@ export class RunSession {
    */
   adopt(held: HeldSession, containerId: string, bridge: HelperContainer | null = null): Promise<void> {
     this.slots.take();
-    return this.hold(held.sessionId, held.attempt, held.image, async (session, log) => {
+    const startedAt = held.startedAt ? Date.parse(held.startedAt) : undefined;
+    return this.hold(held.sessionId, held.attempt, held.image, startedAt, async (session, log) => {
       session.containerId = containerId;
       log.info({ containerId, cancelRequested: held.cancelRequested, bridgeId: bridge?.containerId }, 'adopting container');
       if (bridge) {
@@ -135,14 +147,21 @@ export class RunSession {
     await this.reporter.exited(held.sessionId, held.attempt, report, 0, log);
   }
 
+  /**
+   * Holds one attempt from its claim (or adoption) to its end: runs `body`, reports its exit, removes
+   * its container and files. It counts in its image's pacing meanwhile, as started at `since` (an
+   * adopted container started before), and a rate limit its agent hit pauses its image.
+   */
   private async hold(
     sessionId: string,
     attempt: number,
     image: string,
+    since: number | undefined,
     body: (session: SessionInHand, log: HubLogger) => Promise<ExitReport>,
   ): Promise<void> {
     const startedAt = Date.now();
     const session = this.ledger.take(sessionId, attempt);
+    this.pacing.started(image, since);
     const log = this.logger.child({ sessionId, attempt, image });
     let report: ExitReport;
     try {
@@ -153,6 +172,7 @@ export class RunSession {
       report = exitWithoutContainer(session.stopCause ?? 'start_failed', detail, session.containerId);
     }
     if (session.egress) report = { ...report, egress: session.egress.traffic() };
+    if (report.rateLimit) this.pauseImage(image, report.rateLimit, log);
     // For an attempt that never started, whoever follows its log learns it ended (a captured one said so already).
     void this.liveLogs.ended(sessionId, attempt, log);
     try {
@@ -171,7 +191,31 @@ export class RunSession {
       await this.files.discard(sessionId, log);
     } finally {
       this.ledger.release(sessionId);
+      this.pacing.ended(image);
     }
+  }
+
+  /** A session its image's pacing holds back: said at info the first time, at debug when it comes back still held. */
+  private deferForPacing(sessionId: string, attempt: number, image: string | undefined, delay: PacingDelay): DeferredDelivery {
+    const key = `${sessionId}:${attempt}`;
+    const first = !this.paced.has(key);
+    if (first) {
+      if (this.paced.size >= MAX_PACED_REMEMBERED) this.paced.clear();
+      this.paced.add(key);
+    }
+    const fields = { sessionId, attempt, image, waitMs: Math.round(delay.waitMs) };
+    if (first) this.logger.info(fields, `session deferred by image pacing: ${delay.reason}`);
+    else this.logger.debug(fields, `session deferred by image pacing: ${delay.reason}`);
+    return new DeferredDelivery(delay.waitMs, `session ${sessionId} attempt ${attempt}: ${delay.reason}`);
+  }
+
+  /** Its agent hit its model's rate limit: no session of its image group starts here before the limit resets. */
+  private pauseImage(image: string, rateLimit: RateLimit, log: HubLogger): void {
+    const paused = this.pacing.pauseUntil(image, rateLimit.resetAt, rateLimit.message);
+    if (!paused) return;
+    const { group, until } = paused.pause;
+    if (paused.isNew) log.info({ group, until }, `image pacing: ${group} paused until ${until}: ${rateLimit.message}`);
+    else log.debug({ group, until }, `image pacing: ${group} stays paused until ${until}`);
   }
 
   private async runAttempt(spec: SessionSpec, session: SessionInHand, log: HubLogger): Promise<ExitReport> {

@@ -1,5 +1,6 @@
 import { createLogger } from '@hub/config';
 import { EgressPolicy } from '@hub/contracts';
+import { ImagePacing, parseImagePacing } from '../pacing/image-pacing';
 import type { ContainerEngine } from '../ports/container-engine.port';
 import type { RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
@@ -15,7 +16,12 @@ const engine = (images: string[], networks: string[]) =>
     networkExists: async (name: string) => networks.includes(name),
   }) as unknown as ContainerEngine;
 
-function health(settings: Partial<RunnerSettings>, images: string[] = [], networks = ['none', 'host']): RunnerHealth {
+function health(
+  settings: Partial<RunnerSettings>,
+  images: string[] = [],
+  networks = ['none', 'host'],
+  pacing = new ImagePacing([]),
+): RunnerHealth {
   const all = {
     runnerId: 'runner-test',
     expectedImages: [],
@@ -23,7 +29,7 @@ function health(settings: Partial<RunnerSettings>, images: string[] = [], networ
     egress: { policy: new EgressPolicy('none'), resolve: new Map(), bridgeImage: 'hub/egress-bridge:latest' },
     ...settings,
   } as RunnerSettings;
-  return new RunnerHealth(engine(images, networks), all, new RunnerSlots(2), createLogger('health-test', 'silent'));
+  return new RunnerHealth(engine(images, networks), all, new RunnerSlots(2), pacing, createLogger('health-test', 'silent'));
 }
 
 describe('RunnerHealth', () => {
@@ -59,6 +65,27 @@ describe('RunnerHealth', () => {
     expect(report.checks.find((c) => c.name === 'image hub/egress-bridge:latest')).toMatchObject({
       ok: false,
       fix: 'run `bash images/egress-bridge/build.sh`',
+    });
+  });
+
+  it('lists the pacing rules and the images paused for a rate limit, until when and why', async () => {
+    const pacing = new ImagePacing(parseImagePacing('hub/claude-code*=concurrent:4,perMinute:10;hub/other:latest=concurrent:2'));
+    expect((await health({}, [], undefined, pacing).report()).checks.find((c) => c.name === 'pacing')).toEqual({
+      name: 'pacing',
+      ok: true,
+      detail: 'HUB_IMAGE_PACING: hub/claude-code*: 4 at once, 10 started a minute; hub/other:latest: 2 at once; no image paused',
+    });
+
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    pacing.pauseUntil('hub/claude-code:1', until, 'usage limit reached');
+    pacing.pauseUntil('hub/test-agent', until, 'rate limited');
+
+    expect((await health({}, [], undefined, pacing).report()).checks.find((c) => c.name === 'pacing')).toEqual({
+      name: 'pacing',
+      ok: true,
+      detail:
+        'HUB_IMAGE_PACING: hub/claude-code*: 4 at once, 10 started a minute; hub/other:latest: 2 at once; ' +
+        `paused: hub/claude-code* until ${until} (usage limit reached); hub/test-agent:latest until ${until} (rate limited)`,
     });
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { HealthCheck, HealthReport } from '@hub/contracts';
+import { ImagePacing } from '../pacing/image-pacing';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
@@ -14,7 +15,8 @@ const BUILD_SCRIPTS: Record<string, string> = {
 
 /**
  * Can this runner run sessions: is Docker reachable, are the expected images there, do the networks
- * HUB_IMAGE_NETWORKS names exist? And what may sessions reach through its egress proxy (HUB_EGRESS)?
+ * HUB_IMAGE_NETWORKS names exist? And what may sessions reach through its egress proxy (HUB_EGRESS),
+ * how are images paced (HUB_IMAGE_PACING), which are paused for a rate limit?
  */
 @Injectable()
 export class RunnerHealth implements OnApplicationBootstrap {
@@ -22,12 +24,14 @@ export class RunnerHealth implements OnApplicationBootstrap {
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     private readonly slots: RunnerSlots,
+    private readonly pacing: ImagePacing,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
   /** Says at start what would make sessions fail later: a network the engine does not have. */
   async onApplicationBootstrap(): Promise<void> {
     this.logger.info({ egress: this.settings.egress.policy.describe() }, 'egress policy (HUB_EGRESS)');
+    this.logger.info({ pacing: this.pacing.describe() }, 'image pacing (HUB_IMAGE_PACING)');
     for (const check of await this.networkChecks().catch(() => [])) {
       if (!check.ok) this.logger.warn({ fix: check.fix }, check.detail);
     }
@@ -53,6 +57,7 @@ export class RunnerHealth implements OnApplicationBootstrap {
     }
     checks.push(...(await this.networkChecks()));
     checks.push(this.egressCheck());
+    checks.push(this.pacingCheck());
     return { service: `container-runner ${this.settings.runnerId}`, checks };
   }
 
@@ -86,6 +91,16 @@ export class RunnerHealth implements OnApplicationBootstrap {
       name: 'egress',
       ok: true,
       detail: `HUB_EGRESS: ${policy.describe()}${overrides.length ? `; HUB_EGRESS_RESOLVE: ${overrides.join(', ')}` : ''}`,
+    };
+  }
+
+  /** The pacing rules, and the image groups paused until a rate limit resets (a pause is no fault of the runner's). */
+  private pacingCheck(): HealthCheck {
+    const pauses = this.pacing.activePauses().map((pause) => `${pause.group} until ${pause.until} (${pause.why})`);
+    return {
+      name: 'pacing',
+      ok: true,
+      detail: `HUB_IMAGE_PACING: ${this.pacing.describe()}; ${pauses.length ? `paused: ${pauses.join('; ')}` : 'no image paused'}`,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChangeSummary, ContainerExitCause } from '@hub/contracts';
+import { AGENT_USAGE_FILE, type ChangeSummary, type ContainerExitCause } from '@hub/contracts';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { LiveLogs } from '../logs/live-logs';
 import { captureLog, type LogCapture } from '../logs/log-capture';
@@ -8,6 +8,7 @@ import { AttemptOutputs, type StoredOutput } from '../output/attempt-outputs';
 import { watchDiskQuota } from '../output/output-quota';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { type AgentUsage, DEFAULT_RATE_LIMIT_WAIT, readAgentUsage } from '../usage/agent-usage';
 import { AttemptFiles, type AttemptPaths } from '../workspace/attempt-files';
 import { GitWorkspaces } from '../workspace/git-workspaces';
 import { ExitReport, ExitReporter } from './exit-reporter';
@@ -32,8 +33,8 @@ export interface WatchedAttempt {
 
 /**
  * From a started container to its exit report: its log captured as it runs (capped, and published
- * live), its time limit and disk quota enforced, then its log, output files and manifest stored.
- * Bounded whatever the agent prints or writes.
+ * live), its time limit and disk quota enforced, then its log, output files and manifest stored,
+ * and what its agent reported spending (usage.json). Bounded whatever the agent prints or writes.
  */
 @Injectable()
 export class WatchContainer {
@@ -67,6 +68,8 @@ export class WatchContainer {
     // A file cut at the size limit (the writer got SIGXFSZ) fills the quota exactly.
     if (!session.stopCause && (await quota.measure()) >= this.settings.outputQuotaBytes) session.stopCause = 'quota_exceeded';
     const cause = session.stopCause ?? 'exited';
+    // Whatever the cause: what the agent spent was spent (a rate limit counts only when it failed).
+    const agent = await this.agentUsage(paths.outputDir, cause === 'exited' && exit.exitCode !== 0, log);
     await this.outputs.storeLog(session.sessionId, session.attempt, captured, log);
     const changes =
       cause === 'quota_exceeded' ? { summary: null, problem: null } : await this.captureChanges(session.sessionId, paths, log);
@@ -75,7 +78,16 @@ export class WatchContainer {
         ? await this.outputs.storeNothing(session.sessionId, session.attempt, 'over the output quota: nothing kept', log)
         : await this.outputs.storeOutput(session.sessionId, session.attempt, paths.outputDir, log);
     log.info(
-      { containerId, exitCode: exit.exitCode, oomKilled: exit.oomKilled, cause, files: output.files, logDroppedBytes: captured?.droppedBytes },
+      {
+        containerId,
+        exitCode: exit.exitCode,
+        oomKilled: exit.oomKilled,
+        cause,
+        files: output.files,
+        logDroppedBytes: captured?.droppedBytes,
+        tokens: agent.usage?.tokens.total,
+        rateLimitedUntil: agent.rateLimit?.resetAt,
+      },
       'container exited',
     );
     return {
@@ -88,9 +100,20 @@ export class WatchContainer {
       logBytes: captured?.keptBytes ?? 0,
       logDroppedBytes: captured?.droppedBytes ?? 0,
       changes: changes.summary,
-      usage: null,
-      rateLimit: null,
+      usage: agent.usage,
+      rateLimit: agent.rateLimit,
     };
+  }
+
+  /** The agent's usage report; one that is ignored leaves the outcome as it is, and the log says why. */
+  private async agentUsage(outputDir: string, failed: boolean, log: HubLogger): Promise<AgentUsage> {
+    const agent = await readAgentUsage(outputDir, {
+      failed,
+      wait: this.settings.rateLimitWait ?? DEFAULT_RATE_LIMIT_WAIT,
+      scrub: (text) => this.files.scrub(this.settings.secrets.maskText(text)),
+    });
+    if (agent.problem) log.warn({ problem: agent.problem }, `${AGENT_USAGE_FILE} ignored: ${agent.problem}`);
+    return agent;
   }
 
   /** What the session changed in its workspace; a capture that fails loses the changes, not the outcome. */
