@@ -52,6 +52,11 @@ export class OrchestrationCommandsController {
     return this.queries.get(orchestrationId, page);
   }
 
+  @MessagePattern(RPC.readOrchestration)
+  onReadOrchestration(@Payload() { orchestrationId, ...page }: RpcRequest<typeof RPC.readOrchestration>) {
+    return this.queries.get(orchestrationId, page);
+  }
+
   @MessagePattern(RPC.listOrchestrations)
   onListOrchestrations(@Payload() query: RpcRequest<typeof RPC.listOrchestrations>) {
     return this.queries.list(query);

@@ -76,6 +76,11 @@ export class SessionCommandsController {
     return this.queries.statuses(sessionIds);
   }
 
+  @MessagePattern(RPC.dependencyStatuses)
+  onDependencyStatuses(@Payload() { sessionIds }: RpcRequest<typeof RPC.dependencyStatuses>) {
+    return this.queries.statuses(sessionIds);
+  }
+
   @MessagePattern(RPC.sessionDependents)
   onSessionDependents(@Payload() { sessionId }: RpcRequest<typeof RPC.sessionDependents>) {
     return this.queries.dependents(sessionId);

@@ -10,6 +10,8 @@ import {
 import { InvalidEventError, parseEventEnvelope, validateEventPayload } from './events/event-validation';
 import { parseOrBadRequest } from './validation';
 import { HubError } from './rpc/rpc-result';
+import { requiresCaller, RPC_CATALOG, type RpcSubject } from './rpc/rpc-catalog';
+import { scopeAllows, type Scope } from './auth/caller';
 
 describe('session statuses', () => {
   it('leave a terminal status only to wait again (a re-run)', () => {
@@ -93,5 +95,26 @@ describe('event validation', () => {
     expect(() => parseEventEnvelope('deps.unknown', envelope)).toThrow(/unknown subject/);
     expect(() => parseEventEnvelope('deps.failed', envelope)).toThrow(/envelope names subject deps.resolved/);
     expect(() => parseEventEnvelope('deps.resolved', { ...envelope, data: {} })).toThrow(InvalidEventError);
+  });
+});
+
+describe('who asks (the caller)', () => {
+  it("is required on every subject the gateway calls but anonymous ones (health probes), and no subject is shared by the gateway and a service", () => {
+    for (const subject of Object.keys(RPC_CATALOG) as RpcSubject[]) {
+      const { calledBy, anonymous } = RPC_CATALOG[subject] as { calledBy: readonly string[]; anonymous?: true };
+      if (subject.endsWith('.health')) expect({ subject, anonymous }).toEqual({ subject, anonymous: true });
+      if (calledBy.includes('gateway') && !anonymous) {
+        expect({ subject, calledBy }).toEqual({ subject, calledBy: ['gateway'] });
+        expect(requiresCaller(subject)).toBe(true);
+      } else {
+        expect({ subject, requires: requiresCaller(subject) }).toEqual({ subject, requires: false });
+      }
+    }
+  });
+
+  it('allows each scope what it names and less', () => {
+    expect(['read', 'write', 'admin'].map((scope) => scopeAllows(scope as Scope, 'write'))).toEqual([false, true, true]);
+    expect(scopeAllows('read', 'read')).toBe(true);
+    expect(scopeAllows('write', 'admin')).toBe(false);
   });
 });

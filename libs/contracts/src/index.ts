@@ -23,3 +23,4 @@ export * from './http/http-routes';
 export * from './http/openapi-document';
 export * from './bus/bus-principals';
 export * from './bus/bus-permissions';
+export * from './auth/caller';

@@ -1,6 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { DEFAULT_TENANT, type Caller } from '@hub/contracts';
+import { CallerContext } from './auth/caller-context';
 import { unauthorized } from './http-problem.error';
+
+/** Who the bootstrap token (HUB_API_TOKEN, or the state dir's api-token) is: the operator's admin key. */
+export const BOOTSTRAP_CALLER: Caller = { key: 'bootstrap', tenant: DEFAULT_TENANT, scope: 'admin' };
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -52,6 +57,6 @@ export function apiTokenGuard(expected: string, schemes: TokenSchemes = 'bearer'
     const presented = readers[schemes](req.headers.authorization);
     if ('problem' in presented) return next(refuse(presented.problem));
     if (!tokensMatch(presented.token, expected)) return next(refuse('invalid API token'));
-    next();
+    CallerContext.runAs(BOOTSTRAP_CALLER, next);
   };
 }

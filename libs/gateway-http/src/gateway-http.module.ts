@@ -8,6 +8,7 @@ import { Readiness } from './readiness.service';
 import { SessionFiles } from './session-files.service';
 import { LiveSessionLogs } from './logs/live-session-logs.service';
 import { NatsHubApi } from './nats-hub-api';
+import { CallerRpc } from './auth/caller-context';
 import { ClaudeHubWebhook } from './claude-hub/claude-hub-webhook.service';
 import { GIT_REPOSITORIES_DIR } from './gateway-http.tokens';
 import { GitHttpBackend } from './git/git-http-backend';
@@ -41,6 +42,7 @@ export class GatewayHttpModule {
         { provide: OutputStore, useValue: new OutputStore(nc) },
         { provide: LiveLogStream, useValue: new LiveLogStream(nc) },
         { provide: GIT_REPOSITORIES_DIR, useValue: resolve(options.stateDir, 'git') },
+        CallerRpc,
         SessionFiles,
         LiveSessionLogs,
         OrchestrationFiles,

@@ -19,3 +19,4 @@ export * from './nats-hub-api';
 export * from './claude-hub';
 export * from './events';
 export * from './api-docs';
+export * from './auth/caller-context';

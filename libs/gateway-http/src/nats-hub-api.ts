@@ -1,3 +1,4 @@
+import { CallerRpc } from './auth/caller-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import {
@@ -38,7 +39,7 @@ import {
   Waited,
   withInlinedContents,
 } from '@hub/hub-api';
-import { EventWaiters, NATS_CONNECTION, RpcClient } from '@hub/messaging';
+import { EventWaiters, NATS_CONNECTION } from '@hub/messaging';
 import { assertFitsOnBus } from './bus-payload';
 import { LiveSessionLogs } from './logs/live-session-logs.service';
 import { OrchestrationFiles } from './orchestration-files.service';
@@ -61,7 +62,7 @@ const RESULT_RECORDING_PAUSE_MS = 50;
 @Injectable()
 export class NatsHubApi extends HubApi {
   constructor(
-    private readonly rpc: RpcClient,
+    private readonly rpc: CallerRpc,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly files: SessionFiles,
     private readonly liveLogs: LiveSessionLogs,

@@ -1,7 +1,8 @@
+import { CallerRpc } from './auth/caller-context';
 import { Injectable } from '@nestjs/common';
 import { HubError, orchestrationChangesKey, OrchestrationSummary, RPC } from '@hub/contracts';
 import type { HubFile } from '@hub/hub-api';
-import { OutputStore, RpcClient } from '@hub/messaging';
+import { OutputStore } from '@hub/messaging';
 import { DIFF_CONTENT_TYPE, readOutputStore } from './session-files.service';
 
 /**
@@ -25,7 +26,7 @@ export function noCombinedChangeMessage(orchestration: OrchestrationSummary): st
 @Injectable()
 export class OrchestrationFiles {
   constructor(
-    private readonly rpc: RpcClient,
+    private readonly rpc: CallerRpc,
     private readonly store: OutputStore,
   ) {}
 

@@ -1,9 +1,10 @@
+import { CallerRpc } from './auth/caller-context';
 import { extname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { HubError, isTerminal, notFound, RPC, SessionOutput, SessionView, unavailable } from '@hub/contracts';
 import type { HubFile } from '@hub/hub-api';
-import { OutputStore, RpcClient } from '@hub/messaging';
+import { OutputStore } from '@hub/messaging';
 import { attemptState } from './logs/followed-attempt';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -55,7 +56,7 @@ export function noLogMessage(session: SessionView, attempt = session.attempt): s
 @Injectable()
 export class SessionFiles {
   constructor(
-    private readonly rpc: RpcClient,
+    private readonly rpc: CallerRpc,
     private readonly store: OutputStore,
   ) {}
 

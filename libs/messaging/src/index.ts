@@ -2,6 +2,7 @@ export * from './nats-connection';
 export * from './event-stream';
 export * from './event-publisher';
 export * from './rpc-client';
+export * from './rpc-call';
 export * from './jetstream.server';
 export * from './deferred-delivery';
 export * from './messaging.module';

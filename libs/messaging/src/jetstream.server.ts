@@ -17,6 +17,7 @@ import { HubLogger } from '@hub/config';
 import { DeferredDelivery } from './deferred-delivery';
 import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
 import { decodeJson, encodeJson } from './nats-connection';
+import { callerOf, RpcCall } from './rpc-call';
 
 const PERMANENT_FAILURES = new Set<ErrorCode>(['bad_request', 'not_found', 'conflict']);
 
@@ -202,7 +203,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       }
       const request = parseOrBadRequest(RPC_CATALOG[subject].request, raw, 'request');
       const handler = this.getHandlerByPattern(subject) as MessageHandler;
-      const data = await lastValueFrom(this.transformToObservable(await handler(request)), { defaultValue: null });
+      const call = new RpcCall(subject, callerOf(subject, msg));
+      const data = await lastValueFrom(this.transformToObservable(await handler(request, call)), { defaultValue: null });
       this.respond(subject, msg, { ok: true, data });
     } catch (error) {
       this.respond(subject, msg, { ok: false, error: this.toRpcError(subject, error) });

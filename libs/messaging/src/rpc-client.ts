@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NatsConnection } from 'nats';
+import { headers as natsHeaders, NatsConnection } from 'nats';
 import { z } from 'zod';
 import {
+  Caller,
+  CALLER_HEADER,
   HubError,
+  requiresCaller,
   RPC_CATALOG,
   RpcErrorSchema,
   RpcRequest,
@@ -26,11 +29,18 @@ const ResultSchema = z.union([
 export class RpcClient {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  async call<S extends RpcSubject>(subject: S, request: RpcRequest<S>): Promise<RpcResponse<S>> {
+  /**
+   * `caller`: who asks, for a subject that reads or writes a tenant's data (requiresCaller); the
+   * responder refuses such a request without it, so it is a programming error to leave it out.
+   */
+  async call<S extends RpcSubject>(subject: S, request: RpcRequest<S>, caller?: Caller): Promise<RpcResponse<S>> {
     const { timeoutMs } = RPC_CATALOG[subject];
+    const headers = natsHeaders();
+    if (caller) headers.set(CALLER_HEADER, JSON.stringify(caller));
+    else if (requiresCaller(subject)) throw new HubError('internal', `${subject} needs the caller: who asks, for which tenant`);
     let reply;
     try {
-      reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs });
+      reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs, headers });
     } catch (error) {
       throw this.noAnswer(subject, error, timeoutMs);
     }

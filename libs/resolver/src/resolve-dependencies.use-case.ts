@@ -20,7 +20,7 @@ export class ResolveDependencies {
   async onStartRequested(event: EventOf<'session.start-requested'>): Promise<void> {
     const { sessionId, dependsOn, run = 1 } = event.data;
     const { statuses } = dependsOn.length
-      ? await this.rpc.call(RPC.sessionStatuses, { sessionIds: dependsOn })
+      ? await this.rpc.call(RPC.dependencyStatuses, { sessionIds: dependsOn })
       : { statuses: [] };
     await this.apply(sessionId, run, statuses);
   }

@@ -32,6 +32,9 @@ export const SessionInputSchema = z.object({
 });
 export type SessionInput = z.infer<typeof SessionInputSchema>;
 
+const SessionStatusesRequestSchema = z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) });
+const SessionStatusesResponseSchema = z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) });
+
 /** What a runner needs to run a session it has claimed. Secrets are not in it: runners hold those. */
 export const SessionSpecSchema = z.object({
   sessionId: z.string(),
@@ -132,6 +135,11 @@ export interface RpcDefinition {
   calledBy: readonly RpcCaller[];
   /** How long a caller waits for the answer (RpcClient). */
   timeoutMs: number;
+  /**
+   * Asked by the gateway for no one in particular: a health probe, or the check of credentials that
+   * tells who the caller is. Every other subject the gateway calls carries its caller (requiresCaller).
+   */
+  anonymous?: true;
 }
 
 /**
@@ -244,11 +252,19 @@ export const RPC_CATALOG = {
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.statuses': {
-    description: 'The statuses of some sessions (the resolver asks).',
-    request: z.strictObject({ sessionIds: z.array(SessionIdSchema).max(10_000) }),
-    response: z.object({ statuses: z.array(z.object({ sessionId: z.string(), status: SessionStatusSchema })) }),
+    description: "The statuses of some of the caller's sessions (a claude-hub client's dependencies); others are not listed.",
+    request: SessionStatusesRequestSchema,
+    response: SessionStatusesResponseSchema,
     respondedBy: 'session-registry',
-    calledBy: ['dependency-resolver', 'gateway'],
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.dependencies.statuses': {
+    description: 'The statuses of some sessions, whatever their tenant (the resolver asks, about dependencies).',
+    request: SessionStatusesRequestSchema,
+    response: SessionStatusesResponseSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['dependency-resolver'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.sessions.dependents': {
@@ -283,7 +299,15 @@ export const RPC_CATALOG = {
     request: GetOrchestrationRequestSchema,
     response: OrchestrationViewSchema,
     respondedBy: 'session-registry',
-    calledBy: ['gateway', 'container-runner'],
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
+  'hub.registry.orchestrations.read': {
+    description: 'An orchestration with a page of its sessions, as `orchestrations.get` answers it, whatever its tenant (a runner combining its result asks).',
+    request: GetOrchestrationRequestSchema,
+    response: OrchestrationViewSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['container-runner'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
   'hub.registry.orchestrations.list': {
@@ -343,6 +367,7 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
+    anonymous: true,
   },
   'hub.resolver.health': {
     description: "The dependency resolver's health (is it consuming its events).",
@@ -351,6 +376,7 @@ export const RPC_CATALOG = {
     respondedBy: 'dependency-resolver',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
+    anonymous: true,
   },
   'hub.runner.health': {
     description: "A runner's health (Docker, images, slots).",
@@ -359,6 +385,7 @@ export const RPC_CATALOG = {
     respondedBy: 'container-runner',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.health,
+    anonymous: true,
   },
 } as const satisfies Record<string, RpcDefinition>;
 
@@ -379,9 +406,11 @@ export const RPC = {
   heldSessions: 'hub.registry.sessions.held',
   waitingSessions: 'hub.registry.sessions.waiting',
   sessionStatuses: 'hub.registry.sessions.statuses',
+  dependencyStatuses: 'hub.registry.dependencies.statuses',
   sessionDependents: 'hub.registry.sessions.dependents',
   createOrchestration: 'hub.registry.orchestrations.create',
   getOrchestration: 'hub.registry.orchestrations.get',
+  readOrchestration: 'hub.registry.orchestrations.read',
   listOrchestrations: 'hub.registry.orchestrations.list',
   startOrchestration: 'hub.registry.orchestrations.start',
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
@@ -395,6 +424,17 @@ export const RPC = {
 
 export function isRpcSubject(subject: string): subject is RpcSubject {
   return Object.prototype.hasOwnProperty.call(RPC_CATALOG, subject);
+}
+
+/**
+ * Whether a request must say who asks (the CALLER_HEADER): every subject the gateway calls, but the
+ * `anonymous` ones, reads or writes a tenant's data on behalf of an API key. No subject is called both by
+ * the gateway and by another service (those have subjects of their own), so a service's internal
+ * request can never stand in for a client's.
+ */
+export function requiresCaller(subject: RpcSubject): boolean {
+  const definition: RpcDefinition = RPC_CATALOG[subject];
+  return definition.calledBy.includes('gateway') && !definition.anonymous;
 }
 
 /** The request subjects a service answers: what it binds handlers for (runService's `rpc`). */

@@ -89,7 +89,7 @@ class InMemoryChangesStore {
   }
 }
 
-/** The registry's orchestrations.get, one session a page, so that the use case must read on. */
+/** The registry's orchestrations.read, one session a page, so that the use case must read on. */
 class PagedRegistry {
   pagesRead = 0;
   constructor(private readonly view: OrchestrationView) {}

@@ -94,10 +94,10 @@ export class CombineOrchestration implements OnApplicationBootstrap {
 
   /** Every session of the orchestration, page after page, in the order declared. */
   private async readWhole(orchestrationId: string): Promise<OrchestrationView> {
-    let view = await this.rpc.call(RPC.getOrchestration, { orchestrationId });
+    let view = await this.rpc.call(RPC.readOrchestration, { orchestrationId });
     const sessions: SessionView[] = [...view.sessions];
     while (view.nextCursor) {
-      view = await this.rpc.call(RPC.getOrchestration, { orchestrationId, cursor: view.nextCursor });
+      view = await this.rpc.call(RPC.readOrchestration, { orchestrationId, cursor: view.nextCursor });
       sessions.push(...view.sessions);
     }
     return { ...view, sessions, nextCursor: null };

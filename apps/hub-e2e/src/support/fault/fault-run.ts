@@ -107,7 +107,7 @@ export async function runFaultTest(options: FaultRunOptions): Promise<FaultRunRe
     const rpc = new RpcClient(nc);
     const terminalCount = async (): Promise<number | null> => {
       try {
-        const summary = await rpc.call(RPC.getOrchestration, { orchestrationId, limit: 1 }); // the counts; one session is enough
+        const summary = await rpc.call(RPC.readOrchestration, { orchestrationId, limit: 1 }); // the counts; one session is enough
         return Object.entries(summary.counts).reduce((n, [status, count]) => n + (isTerminal(status as SessionStatus) ? count : 0), 0);
       } catch {
         return null; // NATS, the registry or PostgreSQL is down right now
