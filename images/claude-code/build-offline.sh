@@ -164,7 +164,7 @@ import_image() {
 smoke_test() {
   local out
   out=$(docker run --rm --network none --user "$AGENT_UID:$AGENT_GID" --entrypoint /bin/bash "$IMAGE" -c \
-    'set -e; claude --version; git --version; node --version; for c in sed grep find stat sort head tail wc ls id; do command -v $c >/dev/null; done' 2>&1) \
+    'set -e; claude --version; git --version; node --version; for c in sed grep find stat sort head tail wc ls id cat chmod mkdir rm; do command -v $c >/dev/null; done' 2>&1) \
     || die "the built image does not work: $out"
   echo "$out" | tr '\n' ' '
 }
