@@ -40,6 +40,7 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
         nanoCpus: Math.round(config.HUB_CONTAINER_CPUS * 1e9),
         pids: config.HUB_CONTAINER_PIDS,
       },
+      containerTmpBytes: config.HUB_CONTAINER_TMPFS_MB * MB,
       stopGraceSeconds: config.HUB_STOP_GRACE_SECONDS,
       outputLimits: { maxFiles: config.HUB_MAX_OUTPUT_FILES, maxTotalBytes: config.HUB_MAX_OUTPUT_MB * MB },
       logCapBytes: config.HUB_LOG_CAP_MB * MB,

@@ -18,6 +18,8 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_CONTAINER_MEMORY_MB: z.coerce.number().int().min(16).default(2048),
   HUB_CONTAINER_CPUS: z.coerce.number().min(0.1).max(64).default(1),
   HUB_CONTAINER_PIDS: z.coerce.number().int().min(16).default(512),
+  /** The size of each session container's /tmp, a tmpfs (its root filesystem is read-only); it counts against its memory. */
+  HUB_CONTAINER_TMPFS_MB: z.coerce.number().int().min(1).max(1_048_576).default(512),
   /** How often the runner matches its containers against the sessions it holds (also at start). */
   HUB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   HUB_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),

@@ -131,6 +131,48 @@ describe('a hostile agent cannot take Hub down', () => {
     await expectAnOrdinarySessionCompletes();
   }, 300_000);
 
+  it('runs the agent on a read-only root filesystem: /tmp, HOME, /workspace and /hub/output are where it writes', async () => {
+    const session = await hub.api.createSession({
+      prompt: [
+        // Each refusal is handled: the session goes on.
+        'touch /etc/x 2>&1 || echo "refused /etc/x"',
+        'touch /usr/bin/x 2>&1 || echo "refused /usr/bin/x"',
+        "mkdir /usr/bin 2>&1 || echo 'refused /usr/bin'",
+        '{ echo > /x; } 2>&1 || echo "refused /x"',
+        'echo t > /tmp/t && echo h > "$HOME/h" && echo w > /workspace/w && echo o > /hub/output/o.txt && echo "wrote /tmp, HOME=$HOME, /workspace, /hub/output"',
+        // /tmp is executable (agents run the tools they build or fetch there), and bounded (HUB_CONTAINER_TMPFS_MB).
+        "printf '#!/bin/sh\\necho ran from /tmp\\n' > /tmp/tool && chmod +x /tmp/tool && /tmp/tool",
+        'grep " /tmp " /proc/mounts | cut -d" " -f4',
+        'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status',
+      ].join('\n'),
+      start: true,
+    });
+
+    const done = await hub.api.waitForStatus(session.id, undefined, 60_000);
+
+    expect([done.status, done.statusReason]).toEqual(['completed', 'exited with code 0']);
+    const log = (await hub.api.request('GET', `/api/v1/sessions/${session.id}/logs`)).text;
+    expect(log.split('\n')).toEqual([
+      'touch: /etc/x: Read-only file system',
+      'refused /etc/x',
+      'touch: /usr/bin/x: No such file or directory', // the image has no /usr/bin, and it cannot be made:
+      'refused /usr/bin/x',
+      "mkdir: can't create directory '/usr/bin': Read-only file system",
+      'refused /usr/bin',
+      "/hub/prompt: line 4: can't create /x: Read-only file system",
+      'refused /x',
+      'wrote /tmp, HOME=/tmp, /workspace, /hub/output',
+      'ran from /tmp',
+      'rw,nosuid,nodev,relatime,size=524288k', // 512 MiB, HUB_CONTAINER_TMPFS_MB's default; not noexec
+      'NoNewPrivs:\t1',
+      'Seccomp:\t2', // Docker's default profile, filtering
+      '',
+    ]);
+    const output = await hub.api.request<SessionOutput>('GET', `/api/v1/sessions/${session.id}/output`);
+    expect(output.body.files.map((file) => file.path)).toEqual(['o.txt']);
+    await expectRemoved(session.id);
+  });
+
   it('hands a 190,000-character prompt to the agent intact', async () => {
     const prompt = `cp /hub/prompt /hub/output/prompt.txt\n# ${'x'.repeat(190_000 - 40)}\n`;
     const session = await hub.api.createSession({ prompt, start: true });

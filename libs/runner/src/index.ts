@@ -15,6 +15,7 @@ export * from './secrets/runner-secrets';
 export * from './sessions/reconcile-containers.use-case';
 export * from './sessions/watch-container.use-case';
 export * from './sessions/session-ledger';
+export * from './sessions/settle-on-shutdown.use-case';
 export * from './sessions/exit-reporter';
 export * from './workspace/attempt-files';
 export * from './output/attempt-outputs';

@@ -17,6 +17,7 @@ import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
 import { RunSession } from './sessions/run-session.use-case';
 import { RunnerHealth } from './sessions/runner-health';
 import { SessionLedger } from './sessions/session-ledger';
+import { SettleOnShutdown } from './sessions/settle-on-shutdown.use-case';
 import { WatchContainer } from './sessions/watch-container.use-case';
 import { RunnerSlots } from './slots/runner-slots';
 import { AttemptFiles } from './workspace/attempt-files';
@@ -41,7 +42,8 @@ const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth, CombineOrchest
 
 /**
  * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers)
- * runs as the application starts and then periodically, until it stops.
+ * runs as the application starts and then periodically, until it stops; as it stops, the attempts
+ * whose containers exited are finished first (SettleOnShutdown).
  */
 @Module({})
 export class RunnerModule {
@@ -70,6 +72,7 @@ export class RunnerModule {
         LiveLogs,
         ExitReporter,
         WatchContainer,
+        SettleOnShutdown,
         ...USE_CASES,
       ],
       exports: [HUB_LOGGER, ...USE_CASES],

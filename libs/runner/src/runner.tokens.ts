@@ -11,6 +11,8 @@ export const CONTAINER_ENGINE = Symbol('CONTAINER_ENGINE');
 export const RUNNER_SETTINGS = Symbol('RUNNER_SETTINGS');
 /** How much of the live logs (HUB_LOGS, every attempt's together) JetStream keeps: a `LiveLogLimits`. */
 export const LIVE_LOG_LIMITS = Symbol('LIVE_LOG_LIMITS');
+/** A session container's /tmp when the settings name no size (HUB_CONTAINER_TMPFS_MB's default). */
+export const DEFAULT_CONTAINER_TMP_BYTES = 512 * 1024 * 1024;
 
 export interface RunnerSettings {
   runnerId: string;
@@ -19,6 +21,11 @@ export interface RunnerSettings {
   /** uid:gid the agent runs as. */
   containerUser: string;
   limits: ContainerLimits;
+  /**
+   * The size of each session container's /tmp (bytes; HUB_CONTAINER_TMPFS_MB), a tmpfs: its root
+   * filesystem is read-only. Default DEFAULT_CONTAINER_TMP_BYTES.
+   */
+  containerTmpBytes?: number;
   stopGraceSeconds: number;
   outputLimits: OutputLimits;
   /** The log kept of each attempt (bytes); what a container prints beyond it is counted, not kept, nor shown live. */

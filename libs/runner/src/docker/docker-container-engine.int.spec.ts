@@ -55,6 +55,7 @@ async function launchOf(prompt: string, overrides: Partial<ContainerLaunch> = {}
     runnerId: 'runner-test',
     logCapBytes: 1024 * 1024,
     fileSizeLimitBytes: 64 * 1024 * 1024,
+    tmpBytes: 64 * 1024 * 1024,
     ...overrides,
   };
 }
@@ -185,6 +186,10 @@ describe('DockerContainerEngine', () => {
     expect(Config.Labels).toMatchObject({ 'hub.session': launch.sessionId, 'hub.attempt': '1', 'hub.runner': 'runner-test' });
     expect(HostConfig.CapDrop).toEqual(['ALL']);
     expect(HostConfig.SecurityOpt).toContain('no-new-privileges');
+    // Docker's default seccomp profile: no seccomp option at all.
+    expect(HostConfig.SecurityOpt?.filter((option: string) => option.startsWith('seccomp'))).toEqual([]);
+    expect(HostConfig.ReadonlyRootfs).toBe(true);
+    expect(HostConfig.Tmpfs).toEqual({ '/tmp': 'rw,exec,nosuid,nodev,mode=1777,size=67108864' });
     expect(HostConfig.NetworkMode).toBe('none');
     expect(HostConfig.PidsLimit).toBe(LIMITS.pids);
     expect(HostConfig.Memory).toBe(LIMITS.memoryBytes);
@@ -208,12 +213,14 @@ describe('DockerContainerEngine', () => {
     await writeFile(join(inputDir, 'data.txt'), 'input\n');
     const prompt = [
       'id -u',
-      'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status',
+      'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status',
       'ls /sys/class/net',
       'cat /hub/inputs/in/data.txt',
       'touch /owned 2>/dev/null && echo root-writable || echo root-protected',
+      'touch /etc/x 2>&1; mkdir /usr/bin 2>&1; { echo > /x; } 2>&1',
       'touch /hub/inputs/in/new 2>/dev/null && echo input-writable || echo input-read-only',
-      'touch /tmp/t /workspace/w && echo tmp-and-workspace-writable',
+      'touch /tmp/t /workspace/w /hub/output/o "$HOME/h" && echo "tmp-workspace-output-and-home-writable HOME=$HOME"',
+      'grep " /tmp " /proc/mounts | cut -d" " -f4',
     ].join('; ');
     const { exit, log } = await runToExit(await launchOf(prompt, { inputs: [{ name: 'in', hostPath: inputDir }] }));
 
@@ -222,11 +229,16 @@ describe('DockerContainerEngine', () => {
       '1000',
       'CapEff:\t0000000000000000',
       'NoNewPrivs:\t1',
+      'Seccomp:\t2',
       'lo',
       'input',
       'root-protected',
+      'touch: /etc/x: Read-only file system',
+      "mkdir: can't create directory '/usr/bin': Read-only file system",
+      "/hub/prompt: line 1: can't create /x: Read-only file system",
       'input-read-only',
-      'tmp-and-workspace-writable',
+      'tmp-workspace-output-and-home-writable HOME=/tmp',
+      'rw,nosuid,nodev,relatime,size=65536k', // exec (no noexec); mode 1777 is tmpfs's default, not shown
       '',
     ]);
   });

@@ -4,7 +4,9 @@ import { parseImageReference } from '@hub/contracts';
 import {
   CONTAINER_INPUTS_DIR,
   CONTAINER_CONTEXT_FILE,
+  CONTAINER_OUTPUT_DIR,
   CONTAINER_PROMPT_FILE,
+  CONTAINER_TMP_DIR,
   CONTAINER_WORKSPACE_DIR,
   type ContainerEngine,
   type ContainerExit,
@@ -27,7 +29,6 @@ export const LABEL_RUNNER = 'hub.runner';
 /** On helper containers (ContainerEngine.runHelper), never with hub.session: what the helper is for. */
 export const LABEL_HELPER = 'hub.helper';
 
-const OUTPUT_DIR = '/hub/output';
 const PING_TIMEOUT_MS = 5_000;
 const HELPER_LOG_TAIL_LINES = 50;
 const NON_ROOT_USER = /^[1-9]\d*:\d+$/;
@@ -35,6 +36,8 @@ const INPUT_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 const HELPER_PURPOSE = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const HELPER_LOG_TAIL_BYTES = 4 * 1024;
 const HELPER_TMP_BYTES = 64 * 1024 * 1024;
+/** Where a session's container may write when it starts (its root filesystem is read-only): HOME may be one of them. */
+const WRITABLE_HOMES = [CONTAINER_TMP_DIR, CONTAINER_WORKSPACE_DIR, CONTAINER_OUTPUT_DIR];
 
 export function sessionContainerName(sessionId: string, attempt: number): string {
   return `hub-session-${sessionId}-a${attempt}`;
@@ -61,7 +64,7 @@ export class DockerContainerEngine implements ContainerEngine {
 
   async create(launch: ContainerLaunch): Promise<string> {
     const name = sessionContainerName(launch.sessionId, launch.attempt);
-    const options = containerOptions(name, launch);
+    const options = containerOptions(name, launch, await this.imageHome(launch.image, name));
     try {
       const container = await this.docker.createContainer(options);
       return container.id;
@@ -218,6 +221,17 @@ export class DockerContainerEngine implements ContainerEngine {
     }
   }
 
+  /** The HOME an image sets (ENV HOME), or null when it sets none (Docker would take it from /etc/passwd). */
+  private async imageHome(image: string, containerName: string): Promise<string | null> {
+    const parsed = parseImageReference(image);
+    if (!parsed.ok) throw new Error(`Docker: image ${parsed.message}`);
+    const info = await dockerCall(`creating container ${containerName} from image ${image}`, () =>
+      this.docker.getImage(parsed.reference.familiar).inspect(),
+    );
+    const home = (info.Config?.Env ?? []).filter((entry) => entry.startsWith('HOME=')).at(-1);
+    return home === undefined ? null : home.slice('HOME='.length);
+  }
+
   /** After a 409 on create: the container of that name, provided it is this launch's. */
   private async existingContainerId(name: string, launch: ContainerLaunch): Promise<string> {
     const info = await dockerCall(`inspecting existing container ${name}`, () => this.docker.getContainer(name).inspect());
@@ -231,13 +245,17 @@ export class DockerContainerEngine implements ContainerEngine {
   }
 }
 
-export function containerOptions(name: string, launch: ContainerLaunch): Docker.ContainerCreateOptions {
+/**
+ * A session's container: `imageHome` is the HOME its image sets (null: none), replaced by /tmp when
+ * the agent could not write there (see writableHome).
+ */
+export function containerOptions(name: string, launch: ContainerLaunch, imageHome: string | null = null): Docker.ContainerCreateOptions {
   assertNonRootUser(launch.user);
   return {
     name,
     Image: launch.image,
     User: launch.user,
-    Env: environment(launch.env),
+    Env: environment(writableHome(launch.env, imageHome)),
     Labels: {
       [LABEL_SESSION]: launch.sessionId,
       [LABEL_ATTEMPT]: String(launch.attempt),
@@ -299,7 +317,11 @@ function helperBind(mount: HelperMount): string {
   return `${hostPath(mount.hostPath, `helper mount ${target}`)}:${target}:${mount.readOnly ? 'ro' : 'rw'}`;
 }
 
-/** What every container Hub runs has: no privileges, its own IPC and init, the limits, the file-size cap. */
+/**
+ * What every container Hub runs has: no privileges, its own IPC and init, the limits, the file-size cap.
+ * Docker's default seccomp profile stays on: no `seccomp=` option is ever given (`seccomp=unconfined`
+ * would let the agent call every system call the kernel has), nor an AppArmor override.
+ */
 function isolation(limits: ContainerLimits, fileSizeLimitBytes: number): Docker.HostConfig {
   const { memoryBytes, nanoCpus, pids } = limits;
   const fileSizeLimit = positiveBytes(fileSizeLimitBytes, 'fileSizeLimitBytes');
@@ -320,18 +342,38 @@ function isolation(limits: ContainerLimits, fileSizeLimitBytes: number): Docker.
   };
 }
 
+/**
+ * A session's container: its root filesystem read-only (the image's binaries and /etc cannot be
+ * replaced, and nothing is written to the engine's disk outside the mounts), so the agent writes only
+ * to /workspace and /hub/output (bind mounts of the attempt's directories, under the disk quota) and
+ * /tmp, a tmpfs of HUB_CONTAINER_TMPFS_MB whose pages count against the memory limit. /tmp is `exec`
+ * (Docker's tmpfs default is noexec): agents build and run tools there (a test's compiled binary, a
+ * downloaded CLI, a script), and noexec would protect nothing, since /workspace, which the agent
+ * writes too, is executable.
+ */
 function hardenedHostConfig(launch: ContainerLaunch): Docker.HostConfig {
-  const { memoryBytes } = launch.limits;
+  const tmpBytes = positiveBytes(launch.tmpBytes, 'tmpBytes');
   return {
     ...isolation(launch.limits, launch.fileSizeLimitBytes),
     NetworkMode: launch.network,
-    // /workspace lives in the image's writable layer (agents clone into it), so the root
-    // filesystem stays writable; /tmp is tmpfs, whose pages count against the memory limit.
-    ReadonlyRootfs: false,
-    Tmpfs: { '/tmp': `rw,nosuid,nodev,mode=1777,size=${memoryBytes}` },
+    ReadonlyRootfs: true,
+    Tmpfs: { [CONTAINER_TMP_DIR]: `rw,exec,nosuid,nodev,mode=1777,size=${tmpBytes}` },
     Binds: binds(launch),
     LogConfig: logConfig(launch),
   };
+}
+
+/**
+ * A session's environment with a HOME the agent can write (git, npm, pip and Claude Code keep their
+ * settings and caches there): the image's HOME when it is /tmp, /workspace or /hub/output, else /tmp
+ * (an image's /home/agent or /root is on the read-only root filesystem; a directory under /tmp would
+ * not exist, the tmpfs starts empty). A HOME the runner's settings give (HUB_IMAGE_ENV) is kept.
+ */
+export function writableHome(env: Record<string, string>, imageHome: string | null): Record<string, string> {
+  if (env['HOME'] !== undefined) return env;
+  const home = imageHome?.replace(/(?<=.)\/+$/, '');
+  if (home && WRITABLE_HOMES.includes(home)) return env;
+  return { ...env, HOME: CONTAINER_TMP_DIR };
 }
 
 const MIN_DOCKER_LOG_FILE_BYTES = 1024 * 1024;
@@ -355,7 +397,7 @@ function positiveBytes(value: number, field: string): number {
 }
 
 function binds(launch: ContainerLaunch): string[] {
-  const output = `${hostPath(launch.outputDir, 'output directory')}:${OUTPUT_DIR}:rw`;
+  const output = `${hostPath(launch.outputDir, 'output directory')}:${CONTAINER_OUTPUT_DIR}:rw`;
   const prompt = `${hostPath(launch.promptFile, 'prompt file')}:${CONTAINER_PROMPT_FILE}:ro`;
   const workspace = `${hostPath(launch.workspaceDir, 'workspace')}:${CONTAINER_WORKSPACE_DIR}:rw`;
   const context = launch.contextFile ? [`${hostPath(launch.contextFile, 'context file')}:${CONTAINER_CONTEXT_FILE}:ro`] : [];

@@ -7,6 +7,7 @@ import {
   LABEL_RUNNER,
   LABEL_SESSION,
   sessionHelperOptions,
+  writableHome,
 } from './docker-container-engine';
 
 const launch: HelperLaunch = {
@@ -98,7 +99,46 @@ describe("a session's container", () => {
     runnerId: 'runner-1',
     logCapBytes: 1024 * 1024,
     fileSizeLimitBytes: 1024 * 1024,
+    tmpBytes: 512 * 1024 * 1024,
   };
+
+  it('is hardened: read-only root, a bounded executable /tmp, no capabilities, no new privileges, Docker’s default seccomp, limits, non-root', () => {
+    const options = containerOptions('n', agent, '/tmp');
+    expect(options).toMatchObject({
+      User: '1000:1000',
+      HostConfig: {
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,exec,nosuid,nodev,mode=1777,size=536870912' },
+        Privileged: false,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        PidsLimit: 128,
+        Memory: 512 * 1024 * 1024,
+        MemorySwap: 512 * 1024 * 1024,
+        IpcMode: 'private',
+        Binds: [
+          '/data/sessions/s1/attempt-1/output:/hub/output:rw',
+          '/data/sessions/s1/attempt-1/prompt:/hub/prompt:ro',
+          '/data/sessions/s1/attempt-1/workspace:/workspace:rw',
+        ],
+      },
+    });
+    // No seccomp= (nor apparmor=) option: Docker's default profile applies.
+    expect(options.HostConfig?.SecurityOpt?.some((option: string) => /seccomp|apparmor/.test(option))).toBe(false);
+    expect(options.HostConfig?.CapAdd).toBeUndefined();
+    expect(() => containerOptions('n', { ...agent, tmpBytes: 0 })).toThrow(/tmpBytes must be a positive whole number/);
+  });
+
+  it('gives the agent a HOME it can write: the image’s when it is /tmp, /workspace or /hub/output, else /tmp', () => {
+    const envOf = (imageHome: string | null, env: Record<string, string> = {}) => containerOptions('n', { ...agent, env }, imageHome).Env;
+    expect(envOf('/tmp')).toEqual([]);
+    expect(envOf('/workspace/')).toEqual([]);
+    expect(envOf('/home/agent')).toEqual(['HOME=/tmp']);
+    expect(envOf('/tmp/home')).toEqual(['HOME=/tmp']); // the tmpfs starts empty: it would not exist
+    expect(envOf(null)).toEqual(['HOME=/tmp']); // Docker would take it from /etc/passwd, on the read-only root
+    expect(envOf('/root', { HOME: '/hub/output/home' })).toEqual(['HOME=/hub/output/home']); // the runner's settings say so
+    expect(writableHome({ A: '1' }, '/')).toEqual({ A: '1', HOME: '/tmp' });
+  });
 
   it("has networking disabled on network none, and enabled only to join its bridge's namespace (loopback only)", () => {
     expect(containerOptions('n', agent)).toMatchObject({ NetworkDisabled: true, HostConfig: { NetworkMode: 'none' }, Labels: { [LABEL_ATTEMPT]: '1' } });

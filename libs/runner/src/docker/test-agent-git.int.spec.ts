@@ -46,6 +46,7 @@ async function session(name: string, script: string, extra: { env?: Record<strin
     runnerId: 'runner-test',
     logCapBytes: 1024 * 1024,
     fileSizeLimitBytes: 64 * 1024 * 1024,
+    tmpBytes: 64 * 1024 * 1024,
   };
   const id = await engine.create(launch);
   containers.push(id);

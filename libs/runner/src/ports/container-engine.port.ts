@@ -18,6 +18,16 @@ export const CONTAINER_CONTEXT_FILE = '/hub/context';
 /** Where each input is mounted (read-only) inside the container: `<CONTAINER_INPUTS_DIR>/<name>`. */
 export const CONTAINER_INPUTS_DIR = '/hub/inputs';
 
+/** Where the session's output directory is mounted, read-write. */
+export const CONTAINER_OUTPUT_DIR = '/hub/output';
+
+/**
+ * The container's scratch space: a tmpfs (its pages count against the memory limit), and HOME unless
+ * the image's HOME is another place the agent may write. The root filesystem is read-only: /tmp, the
+ * workspace and /hub/output are the only places an agent writes.
+ */
+export const CONTAINER_TMP_DIR = '/tmp';
+
 export interface ContainerInput {
   /** Directory name under /hub/inputs/ inside the container. */
   name: string;
@@ -58,6 +68,8 @@ export interface ContainerLaunch {
    * writer gets SIGXFSZ), so no single file outgrows the session's disk quota between two of its polls.
    */
   fileSizeLimitBytes: number;
+  /** The size of its /tmp (a tmpfs, bytes; HUB_CONTAINER_TMPFS_MB): its root filesystem is read-only. */
+  tmpBytes: number;
 }
 
 /** A host directory a helper container sees. */
@@ -142,8 +154,9 @@ export interface ContainerEngine {
   /** Whether the image is on the engine. Never pulls. */
   imageStatus(image: string): Promise<ImageStatus>;
   /**
-   * Creates the session's container (hardened; name derived from session id and attempt; labels
-   * hub.session, hub.attempt, hub.runner). If a container of that name already exists, returns its id.
+   * Creates the session's container (hardened, read-only root filesystem, a writable HOME; name
+   * derived from session id and attempt; labels hub.session, hub.attempt, hub.runner). If a container
+   * of that name already exists, returns its id.
    */
   create(launch: ContainerLaunch): Promise<string>;
   start(containerId: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { HeldSession, RPC } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
@@ -20,7 +20,7 @@ const CLOCK_SLACK_MS = 2_000;
  * are removed. Nothing is started twice.
  */
 @Injectable()
-export class ReconcileContainers extends PeriodicTask {
+export class ReconcileContainers extends PeriodicTask implements BeforeApplicationShutdown {
   private running: Promise<void> | null = null;
   /** When this runner process started: helper containers older than that are an earlier incarnation's. */
   private readonly startedAt = Date.now();
@@ -36,6 +36,11 @@ export class ReconcileContainers extends PeriodicTask {
   ) {
     // As the runner starts, then every reconcileIntervalMs while it runs.
     super({ everyMs: settings.reconcileIntervalMs, atStart: true });
+  }
+
+  /** No pass starts once the runner is stopping: it would adopt or remove containers while SettleOnShutdown finishes attempts. */
+  beforeApplicationShutdown(): void {
+    this.onApplicationShutdown();
   }
 
   /** One pass; concurrent calls share it. Failures are logged and left to the next pass. */

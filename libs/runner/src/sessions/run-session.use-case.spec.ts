@@ -45,6 +45,7 @@ import { RunnerSecrets } from '../secrets/runner-secrets';
 import { ImageEnvironment } from './image-environment';
 import { RunSession } from './run-session.use-case';
 import { SessionLedger } from './session-ledger';
+import { SettleOnShutdown } from './settle-on-shutdown.use-case';
 import { WatchContainer } from './watch-container.use-case';
 
 // RunSession with its ports in memory: the registry answers claims, the object store holds the
@@ -211,13 +212,19 @@ class RecordingEngine implements ContainerEngine {
     for (const input of launch.inputs) seen[input.name] = await readFile(join(input.hostPath, 'plan.md'), 'utf8').catch(() => '');
     this.inputsAtCreate.push(seen);
     for (const [path, content] of Object.entries(this.writes)) await writeFile(join(launch.outputDir, path), content);
-    return `container-${this.launches.length}`;
+    const id = `container-${this.launches.length}`;
+    this.states.set(id, 'created');
+    return id;
   }
-  async start(): Promise<void> {}
-  async wait(): Promise<ContainerExit> {
-    if (!this.runsUntilStopped) return { exitCode: this.exitCode, oomKilled: false };
-    await this.stopped;
-    return { exitCode: 137, oomKilled: false };
+  /** Each session container's state, as listSessionContainers shows it. */
+  readonly states = new Map<string, string>();
+  async start(containerId: string): Promise<void> {
+    this.states.set(containerId, 'running');
+  }
+  async wait(containerId: string): Promise<ContainerExit> {
+    if (this.runsUntilStopped) await this.stopped;
+    if (this.states.has(containerId)) this.states.set(containerId, 'exited');
+    return { exitCode: this.runsUntilStopped ? 137 : this.exitCode, oomKilled: false };
   }
   async stop(containerId: string, graceSeconds: number): Promise<void> {
     this.stops.push({ containerId, graceSeconds });
@@ -233,12 +240,22 @@ class RecordingEngine implements ContainerEngine {
   }
   async remove(containerId: string): Promise<void> {
     this.removed.push(containerId);
+    this.states.delete(containerId);
   }
   async listSessionContainers(): Promise<SessionContainer[]> {
-    return [];
+    return this.launches.flatMap((launch, i) => {
+      const state = this.states.get(`container-${i + 1}`);
+      if (!state) return [];
+      const { sessionId, attempt, runnerId } = launch;
+      return [{ containerId: `container-${i + 1}`, sessionId, attempt, runnerId, running: state === 'running', state }];
+    });
   }
   async listHelperContainers(): Promise<HelperContainer[]> {
-    return [];
+    return this.helpers.flatMap((helper, i) =>
+      this.removed.includes(`helper-${i + 1}`)
+        ? []
+        : [{ containerId: `helper-${i + 1}`, createdAt: new Date(), purpose: helper.purpose, sessionId: helper.sessionId, labels: helper.labels }],
+    );
   }
   async runHelper(): Promise<HelperExit> {
     throw new Error('no helper containers in these specs');
@@ -335,6 +352,9 @@ describe('RunSession', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  /** What the last runSession() was made of, for SettleOnShutdown. */
+  let made: { settings: RunnerSettings; logger: ReturnType<typeof createLogger> };
+
   function runSession(registry: InMemoryRegistry, overrides: Partial<RunnerSettings> = {}): RunSession {
     const settings: RunnerSettings = {
       runnerId: 'runner-test',
@@ -357,6 +377,7 @@ describe('RunSession', () => {
       ...overrides,
     };
     const logger = createLogger('run-session-test', 'silent');
+    made = { settings, logger };
     ledger = new SessionLedger();
     const files = new AttemptFiles(settings);
     const reporter = new ExitReporter(publisher as unknown as EventPublisher, ledger, settings);
@@ -808,6 +829,89 @@ describe('RunSession', () => {
 
       expect(exited.rateLimit).toBeNull();
       expect(pacing.activePauses()).toEqual([]);
+    });
+  });
+
+  describe('when the runner stops (SettleOnShutdown)', () => {
+    const withEgress = { egress: { policy: new EgressPolicy('hub/*=api.test.invalid:*'), resolve: new Map(), bridgeImage: 'hub/egress-bridge:latest' } };
+    const settleOf = (runner: RunSession) => new SettleOnShutdown(runner, ledger, engine, made.settings, made.logger);
+
+    /** container.exited is published only once release() is called: the attempt is caught between its exit and its report. */
+    function holdReports(): () => void {
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const publish = publisher.publish.bind(publisher);
+      publisher.publish = async (subject, data) => {
+        if (subject === 'container.exited') await released;
+        await publish(subject, data);
+      };
+      return release;
+    }
+
+    it('finishes an attempt whose container exited before it goes: reported, its container and its bridge removed', async () => {
+      const release = holdReports();
+      const runner = runSession(new InMemoryRegistry(specOf()), withEgress);
+      await runner.onReady(readyEvent(null));
+      await eventually(() => (ledger.get(SESSION)?.containerExited ? true : undefined));
+
+      let gone = false;
+      const settling = settleOf(runner).settle(5_000).then(() => (gone = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(gone).toBe(false); // it waits for the report
+      release();
+      await settling;
+
+      expect(publisher.exited()).toMatchObject({ cause: 'exited', exitCode: 0 });
+      expect(engine.removed).toEqual(['container-1', 'helper-1']);
+      expect(ledger.holds(SESSION)).toBe(false);
+      expect(slots.used).toBe(0);
+    });
+
+    it('waits no longer than it was given: past it, the stopped container stays for the runner to collect when back, its bridge is removed', async () => {
+      const release = holdReports(); // not before the runner is gone
+      const runner = runSession(new InMemoryRegistry(specOf()), withEgress);
+      await runner.onReady(readyEvent(null));
+      await eventually(() => (ledger.get(SESSION)?.containerExited ? true : undefined));
+
+      const began = Date.now();
+      await settleOf(runner).settle(400);
+
+      expect(Date.now() - began).toBeLessThan(2_000);
+      expect(publisher.exited()).toBeUndefined();
+      expect(engine.removed).toEqual(['helper-1']);
+      release();
+      await settled();
+    });
+
+    it('leaves a running container and its bridge for adoption, and does not wait for it', async () => {
+      engine.runsUntilStopped = true;
+      const runner = runSession(new InMemoryRegistry(specOf()), withEgress);
+      await runner.onReady(readyEvent(null));
+      await eventually(() => publisher.published.find((e) => e.subject === 'container.started'));
+
+      const began = Date.now();
+      await settleOf(runner).settle(5_000);
+
+      expect(Date.now() - began).toBeLessThan(1_000);
+      expect(engine.stops).toEqual([]);
+      expect(engine.removed).toEqual([]);
+      expect(publisher.exited()).toBeUndefined();
+      expect(ledger.holds(SESSION)).toBe(true);
+      await engine.stop('container-1', 0);
+      await settled();
+    });
+
+    it('starts no container once it is stopping: the attempt ends container_lost, to be run again', async () => {
+      const runner = runSession(new InMemoryRegistry(specOf()), withEgress);
+      await settleOf(runner).settle(1_000);
+
+      await runner.onReady(readyEvent(null));
+      const exited = await eventually(() => publisher.exited());
+      await settled();
+
+      expect(exited).toMatchObject({ cause: 'container_lost', containerId: null, detail: 'the runner stopped before its container was created' });
+      expect(engine.launches).toEqual([]);
+      expect(engine.helpers).toEqual([]);
     });
   });
 });

@@ -7,7 +7,7 @@ import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
 import { ImagePacing, PacingDelay } from '../pacing/image-pacing';
 import { ContainerEngine, HelperContainer } from '../ports/container-engine.port';
-import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { CONTAINER_ENGINE, DEFAULT_CONTAINER_TMP_BYTES, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { GitWorkspaces } from '../workspace/git-workspaces';
@@ -30,6 +30,8 @@ const MAX_PACED_REMEMBERED = 10_000;
 @Injectable()
 export class RunSession {
   private readonly paced = new Set<string>();
+  /** The runner is stopping: no container is created or started from now on. */
+  private stopping = false;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -138,6 +140,15 @@ export class RunSession {
     }).finally(() => this.slots.release());
   }
 
+  /**
+   * The runner is stopping: an attempt not yet started creates and starts no container from now on;
+   * it ends `container_lost` (run again, its retries unspent), as reconciliation would report it once
+   * the runner is back, but at once, so that another runner may take it meanwhile.
+   */
+  stopStarting(): void {
+    this.stopping = true;
+  }
+
   /** A session this runner held whose container is gone: it ends failed (container_lost), and may be retried. */
   async reportLost(held: Pick<HeldSession, 'sessionId' | 'attempt'>): Promise<void> {
     const log = this.logger.child({ sessionId: held.sessionId, attempt: held.attempt });
@@ -218,6 +229,13 @@ export class RunSession {
     else log.debug({ group, until }, `image pacing: ${group} stays paused until ${until}`);
   }
 
+  /** The report of an attempt that must not start its container: a stop was asked for, or the runner is stopping. */
+  private stoppedBeforeStart(session: SessionInHand, when: string, containerId: string | null = null): ExitReport | null {
+    if (session.stopCause) return exitWithoutContainer(session.stopCause, `stopped before its container ${when}`, containerId);
+    if (this.stopping) return exitWithoutContainer('container_lost', `the runner stopped before its container ${when}`, containerId);
+    return null;
+  }
+
   private async runAttempt(spec: SessionSpec, session: SessionInHand, log: HubLogger): Promise<ExitReport> {
     if (!this.policy.allows(spec.image)) {
       return exitWithoutContainer(
@@ -235,7 +253,8 @@ export class RunSession {
     if (network !== 'none' && !(await this.engine.networkExists(network))) {
       return exitWithoutContainer('start_failed', missingNetworkReason(network, spec.image));
     }
-    if (session.stopCause) return exitWithoutContainer(session.stopCause, 'stopped before its container was created');
+    const stopped = this.stoppedBeforeStart(session, 'was created');
+    if (stopped) return stopped;
     const paths = await this.files.prepare(spec.sessionId, spec.attempt, spec.prompt, spec.context);
     try {
       const workspace = await this.workspaces.prepare(spec, paths, log);
@@ -249,6 +268,8 @@ export class RunSession {
     if (inputs.length) log.info({ inputs: inputs.map((input) => input.name) }, 'inputs fetched');
     // Named destinations through Hub's proxy, for a container on network none; null when it may reach nothing.
     session.egress = network === 'none' ? await this.egress.open(spec, log) : null;
+    const stoppedMeanwhile = this.stoppedBeforeStart(session, 'was created');
+    if (stoppedMeanwhile) return stoppedMeanwhile;
     const containerId = await this.engine.create({
       sessionId: spec.sessionId,
       attempt: spec.attempt,
@@ -263,14 +284,16 @@ export class RunSession {
       limits: this.settings.limits,
       logCapBytes: this.settings.logCapBytes,
       fileSizeLimitBytes: this.settings.outputQuotaBytes,
+      tmpBytes: this.settings.containerTmpBytes ?? DEFAULT_CONTAINER_TMP_BYTES,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
     });
     session.containerId = containerId;
     log.info({ containerId }, 'container created');
-    if (session.stopCause) {
+    const stoppedBeforeStart = this.stoppedBeforeStart(session, 'started', containerId);
+    if (stoppedBeforeStart) {
       await this.engine.remove(containerId);
-      return exitWithoutContainer(session.stopCause, 'stopped before its container started', containerId);
+      return stoppedBeforeStart;
     }
     // Attached before the start, so that every byte the container prints is read, in order.
     const logStream = await this.engine.followLog(containerId);

@@ -7,6 +7,10 @@ export interface SessionInHand {
   sessionId: string;
   attempt: number;
   containerId: string | null;
+  /** Set once its container has stopped (the engine's wait returned): what is left is reporting and cleaning up. */
+  containerExited: boolean;
+  /** Resolves once the session is released: reported, its container removed, its files discarded. */
+  readonly ended: Promise<void>;
   /** Set when the runner itself stops the container: why it stopped. */
   stopCause: ContainerExitCause | null;
   /** Its way out through Hub's egress proxy (its bridge and proxy socket), when its policy allows any destination. */
@@ -24,6 +28,7 @@ const REPORTS_REMEMBERED = 10_000;
 @Injectable()
 export class SessionLedger {
   private readonly inHand = new Map<string, SessionInHand>();
+  private readonly endOf = new Map<string, () => void>();
   private readonly claiming = new Set<string>();
   private readonly cancelledWhileClaiming = new Set<string>();
   private readonly reported = new Map<string, number>();
@@ -44,23 +49,35 @@ export class SessionLedger {
 
   /** Takes a session in hand; a cancel that arrived while it was being claimed is carried over. */
   take(sessionId: string, attempt: number): SessionInHand {
+    let end: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (end = resolve));
     const session: SessionInHand = {
       sessionId,
       attempt,
       containerId: null,
+      containerExited: false,
+      ended,
       stopCause: this.cancelledWhileClaiming.has(sessionId) ? 'cancelled' : null,
       egress: null,
     };
     this.inHand.set(sessionId, session);
+    this.endOf.set(sessionId, end);
     return session;
   }
 
   release(sessionId: string): void {
     this.inHand.delete(sessionId);
+    this.endOf.get(sessionId)?.();
+    this.endOf.delete(sessionId);
   }
 
   get(sessionId: string): SessionInHand | undefined {
     return this.inHand.get(sessionId);
+  }
+
+  /** The sessions this runner is running now. */
+  sessions(): SessionInHand[] {
+    return [...this.inHand.values()];
   }
 
   /** A cancel for a session whose claim has not been answered yet: honoured once it is in hand. */

@@ -64,6 +64,8 @@ export class WatchContainer {
       clearTimeout(timer);
       quota.stop();
     });
+    // From here on a runner asked to stop finishes the attempt before it goes (SettleOnShutdown).
+    session.containerExited = true;
     const captured = await capturing;
     // A file cut at the size limit (the writer got SIGXFSZ) fills the quota exactly.
     if (!session.stopCause && (await quota.measure()) >= this.settings.outputQuotaBytes) session.stopCause = 'quota_exceeded';
