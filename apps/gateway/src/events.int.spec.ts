@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, JetStreamManager, NatsConnection, Subscription } from 'nats';
 import pino from 'pino';
-import { EVENT_STREAM, EventPayload, EventSubject, RPC, RpcSubject, SessionStatus } from '@hub/contracts';
+import { EVENT_STREAM, EventPayload, EventSubject, HubError, notFound, RPC, RpcSubject, SessionStatus } from '@hub/contracts';
 import { createGatewayHttpApp } from '@hub/gateway-http';
 import { serverSentEvents, ServerSentEvent } from '@hub/hub-api';
 import { startNatsServer, type NatsServer } from '@hub/infra';
@@ -65,14 +65,37 @@ describe('live events and waits', () => {
     await rm(storeDir, { recursive: true, force: true });
   });
 
-  /** Plays the session-registry: answers `subject` with what `reply` makes of each request. */
+  /** Plays the session-registry: answers `subject` with what `reply` makes of each request (a HubError: as an error answer). */
   async function answer(subject: RpcSubject, reply: (request: any) => unknown | Promise<unknown>) {
     registry.push(
       testNc.subscribe(subject, {
-        callback: async (_error, msg) => msg.respond(encodeJson({ ok: true, data: await reply(decodeJson(msg.data)) })),
+        callback: async (_error, msg) => {
+          try {
+            msg.respond(encodeJson({ ok: true, data: await reply(decodeJson(msg.data)) }));
+          } catch (error) {
+            const { code, message } = error as HubError;
+            msg.respond(encodeJson({ ok: false, error: { code, message } }));
+          }
+        },
       }),
     );
     await testNc.flush();
+  }
+
+  /**
+   * The registry of an unfiltered stream's caller: the orchestrations in `theirs` are another tenant's
+   * (not found, as the registry answers them), every other is the caller's, and a session is in `orchestrationOf` it.
+   */
+  async function tenantRegistry(theirs: Set<string>, orchestrationOf: (sessionId: string) => string) {
+    await answer(RPC.getOrchestration, ({ orchestrationId }) => {
+      if (theirs.has(orchestrationId)) throw notFound('orchestration', orchestrationId);
+      return orchestrationView(orchestrationId);
+    });
+    await answer(RPC.getSession, ({ sessionId }) => {
+      const orchestrationId = orchestrationOf(sessionId);
+      if (theirs.has(orchestrationId)) throw notFound('session', sessionId);
+      return buildSessionView({ id: sessionId, orchestrationId });
+    });
   }
 
   const orchestrationView = (id: string, fields: object = {}) => ({
@@ -153,6 +176,7 @@ describe('live events and waits', () => {
 
   describe('GET /api/v1/events', () => {
     it('streams only new events without filters, each with its stream sequence as id, its subject and its envelope', async () => {
+      await tenantRegistry(new Set(), () => randomUUID());
       await publish('deps.resolved', { sessionId: randomUUID() });
       const client = await subscribe();
       expect(client.response.status).toBe(200);
@@ -165,6 +189,24 @@ describe('live events and waits', () => {
       expect(idsOf(frames)).toEqual([first, second]);
       expect(frames.map((f) => f.event)).toEqual(['deps.resolved', 'orchestration.finished']);
       expect(JSON.parse(frames[0].data)).toEqual({ id: expect.any(String), subject: 'deps.resolved', occurredAt: expect.any(String), data: { sessionId } });
+    });
+
+    it("streams without filters only the caller's tenant's events: those of another tenant's orchestrations and sessions are left out", async () => {
+      const [ours, theirs] = [randomUUID(), randomUUID()];
+      const [ourSession, theirSession] = [randomUUID(), randomUUID()];
+      await tenantRegistry(new Set([theirs]), (sessionId) => (sessionId === theirSession ? theirs : ours));
+      const client = await subscribe();
+      await publish('deps.resolved', { sessionId: theirSession });
+      await publish('orchestration.finished', { orchestrationId: theirs, status: 'completed', publish: null, at: at() });
+      await publish('session.status-changed', statusChanged(theirSession, theirs, 'running', 'completed'));
+      const visible = [
+        await publish('deps.resolved', { sessionId: ourSession }),
+        await publish('session.status-changed', statusChanged(ourSession, ours, 'running', 'completed')),
+        await publish('orchestration.finished', { orchestrationId: ours, status: 'completed', publish: null, at: at() }),
+      ];
+      const frames = await client.take(3);
+      client.close();
+      expect(idsOf(frames)).toEqual(visible);
     });
 
     it("replays an orchestration's events from its creation, those of deps.* and container.* through its sessions, new sessions learnt", async () => {
@@ -251,6 +293,7 @@ describe('live events and waits', () => {
       const orchestrationId = randomUUID();
       const start = (await jsm.streams.info(EVENT_STREAM.name)).state.last_seq;
       const total = 400; // 40 MB: far more than the sockets between the gateway and the client buffer
+      await tenantRegistry(new Set(), () => orchestrationId);
       await Promise.all(
         Array.from({ length: total }, () => events.publish('session.status-changed', { ...statusChanged(sessionId, orchestrationId, 'running', 'running'), reason })),
       );

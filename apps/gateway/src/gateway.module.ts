@@ -9,6 +9,8 @@ import { ClaudeHubWebhookController } from './claude-hub-webhook.controller';
 import { McpController } from './mcp.controller';
 import { EventsController } from './events.controller';
 import { NotificationsController } from './notifications.controller';
+import { KeysController } from './keys.controller';
+import { AuditController } from './audit.controller';
 
 @Module({
   controllers: [
@@ -16,6 +18,8 @@ import { NotificationsController } from './notifications.controller';
     OrchestrationsController,
     EventsController,
     NotificationsController,
+    KeysController,
+    AuditController,
     HealthController,
     ClaudeHubWebhookController,
     McpController,

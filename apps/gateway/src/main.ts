@@ -18,6 +18,8 @@ async function main() {
     apiToken: token,
     maxBodyBytes: config.HUB_MAX_BODY_BYTES,
     logger,
+    claudeWebhook: config.CLAUDE_WEBHOOK_SECRET ? { secret: config.CLAUDE_WEBHOOK_SECRET, tenant: config.HUB_CLAUDE_WEBHOOK_TENANT } : undefined,
+    tenantRates: config.HUB_TENANT_REQUESTS_PER_MINUTE,
   });
   await app.listen(config.HUB_PORT, config.HUB_HOST);
   const { port } = app.getHttpServer().address() as { port: number };

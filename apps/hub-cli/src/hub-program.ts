@@ -14,6 +14,8 @@ import { budgetCommand } from './budget.command';
 import { retryCommand } from './retry.command';
 import { submitCommand } from './submit.command';
 import { watchCommand } from './watch.command';
+import { keysCommand } from './keys.command';
+import { auditCommand } from './audit.command';
 
 const USAGE_EXIT_CODE = 2;
 
@@ -26,9 +28,12 @@ export function hubProgram(cli: CliContext): Command {
     .configureOutput({ writeOut: (text) => cli.terminal.out.write(text), writeErr: (text) => cli.terminal.err.write(text) })
     .showHelpAfterError('(--help says how to call it)')
     .exitOverride();
-  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand];
+  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand, keysCommand, auditCommand];
   for (const command of commands) {
-    program.addCommand(command(cli).copyInheritedSettings(program));
+    const made = command(cli);
+    // Subcommands (hub keys create) too: they fail and print as the program does.
+    for (const each of [made, ...made.commands]) each.copyInheritedSettings(program);
+    program.addCommand(made);
   }
   return program;
 }

@@ -94,6 +94,7 @@ describe('MCP: Hub tools through the SDK client, over streamable HTTP and stdio'
       expect(tools.map((t) => t.name).sort()).toEqual([
         'cancel_orchestration',
         'cancel_session',
+        'continue_session',
         'create_orchestration',
         'create_session',
         'get_orchestration',
@@ -104,6 +105,7 @@ describe('MCP: Hub tools through the SDK client, over streamable HTTP and stdio'
         'list_sessions',
         'rerun_session',
         'retry_orchestration',
+        'set_orchestration_budget',
         'start_session',
         'wait_for_session',
       ]);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { connectNats, runService } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
-import { classifyRegistryError } from '@hub/registry';
+import { classifyRegistryError, loadApiKeyPepper } from '@hub/registry';
 import { RegistryConfigSchema } from './registry.config';
 import { SESSION_REGISTRY_SUBJECTS, SessionRegistryModule } from './session-registry.module';
 
@@ -13,6 +13,7 @@ async function main() {
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
+  const apiKeyPepper = await loadApiKeyPepper({ configured: config.HUB_API_KEY_PEPPER, stateDir: config.HUB_STATE_DIR, logger });
   const dataSource = await openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   logger.info('database ready, migrations applied');
   const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
@@ -20,7 +21,7 @@ async function main() {
     service: SERVICE,
     nc,
     logger,
-    module: SessionRegistryModule.forRoot(nc, logger, dataSource, config),
+    module: SessionRegistryModule.forRoot(nc, logger, dataSource, config, apiKeyPepper),
     ...SESSION_REGISTRY_SUBJECTS,
     classifyError: classifyRegistryError,
     onStop: () => dataSource.destroy(),

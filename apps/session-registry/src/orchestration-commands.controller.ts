@@ -1,16 +1,18 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
+import { RpcCall } from '@hub/messaging';
 import {
   CancelOrchestration,
   CreateOrchestration,
+  EVERY_TENANT,
   OrchestrationQueries,
   RetryOrchestration,
   StartOrchestration,
   UpdateOrchestrationBudget,
 } from '@hub/registry';
 
-/** Orchestration commands and queries (request/reply). */
+/** Orchestration commands and queries (request/reply): the gateway's within its caller's tenant, a runner's in any. */
 @Controller()
 export class OrchestrationCommandsController {
   constructor(
@@ -23,42 +25,42 @@ export class OrchestrationCommandsController {
   ) {}
 
   @MessagePattern(RPC.createOrchestration)
-  onCreateOrchestration(@Payload() request: RpcRequest<typeof RPC.createOrchestration>) {
-    return this.createOrchestration.execute(request);
+  onCreateOrchestration(@Payload() request: RpcRequest<typeof RPC.createOrchestration>, @Ctx() call: RpcCall) {
+    return this.createOrchestration.execute(request, call.caller.tenant);
   }
 
   @MessagePattern(RPC.startOrchestration)
-  onStartOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.startOrchestration>) {
-    return this.startOrchestration.execute(orchestrationId);
+  onStartOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.startOrchestration>, @Ctx() call: RpcCall) {
+    return this.startOrchestration.execute(orchestrationId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.cancelOrchestration)
-  onCancelOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.cancelOrchestration>) {
-    return this.cancelOrchestration.execute(orchestrationId);
+  onCancelOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.cancelOrchestration>, @Ctx() call: RpcCall) {
+    return this.cancelOrchestration.execute(orchestrationId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.retryOrchestration)
-  onRetryOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.retryOrchestration>) {
-    return this.retryOrchestration.execute(orchestrationId);
+  onRetryOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.retryOrchestration>, @Ctx() call: RpcCall) {
+    return this.retryOrchestration.execute(orchestrationId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.updateOrchestration)
-  onUpdateOrchestration(@Payload() command: RpcRequest<typeof RPC.updateOrchestration>) {
-    return this.updateBudget.execute(command);
+  onUpdateOrchestration(@Payload() command: RpcRequest<typeof RPC.updateOrchestration>, @Ctx() call: RpcCall) {
+    return this.updateBudget.execute(command, call.caller.tenant);
   }
 
   @MessagePattern(RPC.getOrchestration)
-  onGetOrchestration(@Payload() { orchestrationId, ...page }: RpcRequest<typeof RPC.getOrchestration>) {
-    return this.queries.get(orchestrationId, page);
+  onGetOrchestration(@Payload() { orchestrationId, ...page }: RpcRequest<typeof RPC.getOrchestration>, @Ctx() call: RpcCall) {
+    return this.queries.get(orchestrationId, page, call.caller.tenant);
   }
 
   @MessagePattern(RPC.readOrchestration)
   onReadOrchestration(@Payload() { orchestrationId, ...page }: RpcRequest<typeof RPC.readOrchestration>) {
-    return this.queries.get(orchestrationId, page);
+    return this.queries.get(orchestrationId, page, EVERY_TENANT);
   }
 
   @MessagePattern(RPC.listOrchestrations)
-  onListOrchestrations(@Payload() query: RpcRequest<typeof RPC.listOrchestrations>) {
-    return this.queries.list(query);
+  onListOrchestrations(@Payload() query: RpcRequest<typeof RPC.listOrchestrations>, @Ctx() call: RpcCall) {
+    return this.queries.list(query, call.caller.tenant);
   }
 }

@@ -32,5 +32,15 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   HUB_WEBHOOKS: z.string().optional(),
   HUB_WEBHOOKS_FILE: z.string().optional(),
   HUB_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+  /**
+   * Per tenant: its limit on sessions in flight and the images it may run (TenantsConfigSchema), the
+   * JSON inline or in a file; read and checked by loadTenantPolicies.
+   */
+  HUB_TENANTS: z.string().optional(),
+  HUB_TENANTS_FILE: z.string().optional(),
+  /** Where the generated API key pepper is kept (`api-key-pepper`, 0600) when HUB_API_KEY_PEPPER is unset. */
+  HUB_STATE_DIR: z.string().min(1).default('.hub'),
+  /** What API keys' secrets are hashed with (HMAC-SHA256); changing it invalidates every key. */
+  HUB_API_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').regex(/^\S+$/, 'must not contain whitespace').optional(),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;

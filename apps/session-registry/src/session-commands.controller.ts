@@ -1,9 +1,22 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { RPC, RpcRequest } from '@hub/contracts';
-import { CancelSession, ClaimSession, ContinueSession, CreateSession, RerunSession, SessionQueries, StartSession } from '@hub/registry';
+import { RpcCall } from '@hub/messaging';
+import {
+  CancelSession,
+  ClaimSession,
+  ContinueSession,
+  CreateSession,
+  EVERY_TENANT,
+  RerunSession,
+  SessionQueries,
+  StartSession,
+} from '@hub/registry';
 
-/** Commands and queries other services send the registry (request/reply). */
+/**
+ * Commands and queries other services send the registry (request/reply). The gateway's act for its
+ * caller, within the caller's tenant; the runners' and the resolver's see every tenant.
+ */
 @Controller()
 export class SessionCommandsController {
   constructor(
@@ -17,28 +30,28 @@ export class SessionCommandsController {
   ) {}
 
   @MessagePattern(RPC.createSession)
-  onCreateSession(@Payload() request: RpcRequest<typeof RPC.createSession>) {
-    return this.createSession.execute(request);
+  onCreateSession(@Payload() request: RpcRequest<typeof RPC.createSession>, @Ctx() call: RpcCall) {
+    return this.createSession.execute(request, call.caller.tenant);
   }
 
   @MessagePattern(RPC.startSession)
-  onStartSession(@Payload() { sessionId }: RpcRequest<typeof RPC.startSession>) {
-    return this.startSession.execute(sessionId);
+  onStartSession(@Payload() { sessionId }: RpcRequest<typeof RPC.startSession>, @Ctx() call: RpcCall) {
+    return this.startSession.execute(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.cancelSession)
-  onCancelSession(@Payload() { sessionId }: RpcRequest<typeof RPC.cancelSession>) {
-    return this.cancelSession.execute(sessionId);
+  onCancelSession(@Payload() { sessionId }: RpcRequest<typeof RPC.cancelSession>, @Ctx() call: RpcCall) {
+    return this.cancelSession.execute(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.rerunSession)
-  onRerunSession(@Payload() { sessionId }: RpcRequest<typeof RPC.rerunSession>) {
-    return this.rerunSession.execute(sessionId);
+  onRerunSession(@Payload() { sessionId }: RpcRequest<typeof RPC.rerunSession>, @Ctx() call: RpcCall) {
+    return this.rerunSession.execute(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.continueSession)
-  onContinueSession(@Payload() command: RpcRequest<typeof RPC.continueSession>) {
-    return this.continueSession.execute(command);
+  onContinueSession(@Payload() command: RpcRequest<typeof RPC.continueSession>, @Ctx() call: RpcCall) {
+    return this.continueSession.execute(command, call.caller.tenant);
   }
 
   @MessagePattern(RPC.claimSession)
@@ -57,28 +70,28 @@ export class SessionCommandsController {
   }
 
   @MessagePattern(RPC.getSession)
-  onGetSession(@Payload() { sessionId }: RpcRequest<typeof RPC.getSession>) {
-    return this.queries.get(sessionId);
+  onGetSession(@Payload() { sessionId }: RpcRequest<typeof RPC.getSession>, @Ctx() call: RpcCall) {
+    return this.queries.get(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.listSessions)
-  onListSessions(@Payload() query: RpcRequest<typeof RPC.listSessions>) {
-    return this.queries.list(query);
+  onListSessions(@Payload() query: RpcRequest<typeof RPC.listSessions>, @Ctx() call: RpcCall) {
+    return this.queries.list(query, call.caller.tenant);
   }
 
   @MessagePattern(RPC.getSessionOutput)
-  onGetSessionOutput(@Payload() { sessionId }: RpcRequest<typeof RPC.getSessionOutput>) {
-    return this.queries.output(sessionId);
+  onGetSessionOutput(@Payload() { sessionId }: RpcRequest<typeof RPC.getSessionOutput>, @Ctx() call: RpcCall) {
+    return this.queries.output(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.sessionStatuses)
-  onSessionStatuses(@Payload() { sessionIds }: RpcRequest<typeof RPC.sessionStatuses>) {
-    return this.queries.statuses(sessionIds);
+  onSessionStatuses(@Payload() { sessionIds }: RpcRequest<typeof RPC.sessionStatuses>, @Ctx() call: RpcCall) {
+    return this.queries.statuses(sessionIds, call.caller.tenant);
   }
 
   @MessagePattern(RPC.dependencyStatuses)
   onDependencyStatuses(@Payload() { sessionIds }: RpcRequest<typeof RPC.dependencyStatuses>) {
-    return this.queries.statuses(sessionIds);
+    return this.queries.statuses(sessionIds, EVERY_TENANT);
   }
 
   @MessagePattern(RPC.sessionDependents)

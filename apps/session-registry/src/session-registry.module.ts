@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { HubLogger } from '@hub/config';
 import { EVENTS, ImagePolicy, rpcSubjectsAnsweredBy } from '@hub/contracts';
 import { MessagingModule, ServiceDefinition } from '@hub/messaging';
-import { loadSessionTemplates, RegistryModule } from '@hub/registry';
+import { ApiKeysModule, AuditModule, loadSessionTemplates, loadTenantPolicies, RegistryModule } from '@hub/registry';
 import { loadWebhooks, NOTIFICATION_SOURCES, NotificationSettings, NotificationsModule } from '@hub/notifications';
 import { OrchestrationCommandsController } from './orchestration-commands.controller';
 import { RegistryConfig } from './registry.config';
@@ -13,6 +14,10 @@ import { SessionCommandsController } from './session-commands.controller';
 import { SessionEventsController } from './session-events.controller';
 import { OrchestrationEventsController } from './orchestration-events.controller';
 import { NotificationsController } from './notifications.controller';
+import { ApiKeysController } from './api-keys.controller';
+import { AuditController } from './audit.controller';
+import { AuditInterceptor } from './audit.interceptor';
+import { CallerScopeGuard } from './caller-scope.guard';
 
 /** What the session-registry takes work from: runService binds each subject and checks it has exactly one handler. */
 export const SESSION_REGISTRY_SUBJECTS = {
@@ -36,12 +41,20 @@ export const SESSION_REGISTRY_SUBJECTS = {
     OrchestrationEventsController,
     RegistryHealthController,
     NotificationsController,
+    ApiKeysController,
+    AuditController,
   ],
 })
 export class SessionRegistryModule {
-  static forRoot(nc: NatsConnection, logger: HubLogger, dataSource: DataSource, config: RegistryConfig): DynamicModule {
+  /** `apiKeyPepper`: what API keys' secrets are hashed with (loadApiKeyPepper, before the module is made). */
+  static forRoot(nc: NatsConnection, logger: HubLogger, dataSource: DataSource, config: RegistryConfig, apiKeyPepper: string): DynamicModule {
     return {
       module: SessionRegistryModule,
+      providers: [
+        // Every request: its caller's scope first, then, for the writes that succeeded, the audit log.
+        { provide: APP_GUARD, useClass: CallerScopeGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+      ],
       imports: [
         MessagingModule.forConnection(nc),
         RegistryModule.forRoot(
@@ -52,11 +65,14 @@ export class SessionRegistryModule {
             egressPolicy: config.HUB_EGRESS,
             templates: loadSessionTemplates(config.HUB_SESSION_TYPES_FILE),
             defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
+            tenants: loadTenantPolicies(config),
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,
           },
           logger,
         ),
         NotificationsModule.forRoot(dataSource, notificationSettings(config, logger), logger),
+        ApiKeysModule.forRoot(dataSource, { pepper: apiKeyPepper }),
+        AuditModule.forRoot(dataSource),
       ],
     };
   }

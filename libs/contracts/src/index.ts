@@ -24,3 +24,5 @@ export * from './http/openapi-document';
 export * from './bus/bus-principals';
 export * from './bus/bus-permissions';
 export * from './auth/caller';
+export * from './auth/api-keys.schemas';
+export * from './auth/tenants.schemas';

@@ -1,18 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { DEFAULT_TENANT, type Caller } from '@hub/contracts';
+import { type Caller, forbidden, scopeAllows } from '@hub/contracts';
+import { Authenticator, type Entrance } from './auth/authenticator';
 import { CallerContext } from './auth/caller-context';
+import { RouteScopes } from './auth/route-scopes';
+import type { TenantRateLimiter } from './auth/tenant-rate-limiter';
 import { unauthorized } from './http-problem.error';
-
-/** Who the bootstrap token (HUB_API_TOKEN, or the state dir's api-token) is: the operator's admin key. */
-export const BOOTSTRAP_CALLER: Caller = { key: 'bootstrap', tenant: DEFAULT_TENANT, scope: 'admin' };
-
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-/** Compares in constant time, whatever the lengths (both sides are hashed first). */
-export function tokensMatch(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 /** The bearer token in an Authorization header, or why there is none. */
 export function bearerTokenOf(header: string | undefined): { token: string } | { problem: string } {
@@ -45,18 +37,43 @@ export type TokenSchemes = 'bearer' | 'git';
 const readers = { bearer: bearerTokenOf, git: gitTokenOf } satisfies Record<TokenSchemes, (header: string | undefined) => unknown>;
 const challenges: Record<TokenSchemes, string> = { bearer: 'Bearer', git: 'Basic realm="Hub"' };
 
+export interface GuardOptions {
+  /** The claude-hub endpoint also takes CLAUDE_WEBHOOK_SECRET. */
+  entrance?: Entrance;
+  /** Each tenant's requests a minute; none: no limit. */
+  limiter?: TenantRateLimiter;
+}
+
+/** The scope each route needs, from the routes catalog. */
+const ROUTE_SCOPES = new RouteScopes();
+
 /**
- * Guards every `/api/v1` request (and `/git`, with `schemes: 'git'`). It is express middleware mounted
- * before the body parser rather than a Nest CanActivate guard on purpose: Nest guards run after the
- * body is read and never run for unknown routes, so a client without the token could make the gateway
- * parse up to the body limit, and could probe which routes exist. Failures go to the global error filter.
+ * Guards every `/api/v1` request (and the claude-hub endpoint, /mcp and `/git`, with `schemes:
+ * 'git'`): who the token is (Authenticator: the bootstrap token, an API key, the claude-hub secret;
+ * else 401), whether the tenant is within its rate (else 429 with Retry-After), whether the key's
+ * scope allows the route (the routes catalog's scope; else 403), then the rest of the request runs
+ * as that caller (CallerContext). It is express middleware mounted before the body parser rather
+ * than a Nest CanActivate guard on purpose: Nest guards run after the body is read and never run for
+ * unknown routes, so a client without the token could make the gateway parse up to the body limit,
+ * and could probe which routes exist. Failures go to the global error filter.
+ * `auth` is the Authenticator, or the bootstrap token alone (a gateway that knows no API key).
  */
-export function apiTokenGuard(expected: string, schemes: TokenSchemes = 'bearer'): RequestHandler {
+export function apiTokenGuard(auth: Authenticator | string, schemes: TokenSchemes = 'bearer', options: GuardOptions = {}): RequestHandler {
+  const authenticator = typeof auth === 'string' ? new Authenticator({ bootstrapToken: auth }) : auth;
   const refuse = (problem: string) => unauthorized(problem, challenges[schemes]);
-  return (req: Request, _res: Response, next: NextFunction) => {
+
+  const admit = async (req: Request): Promise<Caller> => {
     const presented = readers[schemes](req.headers.authorization);
-    if ('problem' in presented) return next(refuse(presented.problem));
-    if (!tokensMatch(presented.token, expected)) return next(refuse('invalid API token'));
-    CallerContext.runAs(BOOTSTRAP_CALLER, next);
+    if ('problem' in presented) throw refuse(presented.problem);
+    const caller = await authenticator.callerOf(presented.token, options.entrance);
+    if ('problem' in caller) throw refuse(caller.problem);
+    options.limiter?.admit(caller.tenant);
+    const route = ROUTE_SCOPES.of(req.method, `${req.baseUrl}${req.path}`);
+    if (route && !scopeAllows(caller.scope, route.scope)) throw forbidden(caller.scope, route.scope, route.route);
+    return caller;
+  };
+
+  return (req: Request, _res: Response, next: NextFunction) => {
+    admit(req).then((caller) => CallerContext.runAs(caller, next), next);
   };
 }

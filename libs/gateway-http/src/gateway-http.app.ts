@@ -3,7 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { RequestHandler } from 'express';
 import { HubLogger, PinoNestLogger } from '@hub/config';
-import { apiTokenGuard } from './api-token.guard';
+import { RPC } from '@hub/contracts';
+import { RpcClient } from '@hub/messaging';
+import { apiTokenGuard, type TokenSchemes } from './api-token.guard';
+import { Authenticator, type Entrance } from './auth/authenticator';
+import { DEFAULT_TENANT_REQUESTS_PER_MINUTE, TenantRateLimiter, type TenantRates } from './auth/tenant-rate-limiter';
 import { apiDocsRouter } from './api-docs/api-docs.router';
 import { API_PREFIX, GIT_HTTP_PREFIX } from './gateway-http.tokens';
 import { GitSmartHttp } from './git/git-smart-http';
@@ -20,17 +24,23 @@ const noSniff: RequestHandler = (_req, res, next) => {
 };
 
 export interface GatewayHttpOptions {
+  /** The bootstrap token: the admin key `bootstrap` of the default tenant. */
   apiToken: string;
   maxBodyBytes: number;
   logger: HubLogger;
+  /** CLAUDE_WEBHOOK_SECRET: the claude-hub endpoint takes it as the caller `claude-hub` (write) of `tenant`. */
+  claudeWebhook?: { secret: string; tenant: string };
+  /** Requests a minute per tenant (HUB_TENANT_REQUESTS_PER_MINUTE); default DEFAULT_TENANT_REQUESTS_PER_MINUTE each. */
+  tenantRates?: TenantRates;
 }
 
 /**
  * Creates the gateway's Nest app around `rootModule` (its controllers, and GatewayHttpModule), not
- * yet listening. Order matters: request log, then the token check on /api/v1, the claude-hub webhook,
- * /mcp and /git (git's Basic credentials too), then `git fetch` (GitSmartHttp, whose bodies are git's,
- * streamed to git http-backend), then the JSON body (with our own limit; Nest's parser is off), then
- * the routes; every error reaches HttpErrorFilter.
+ * yet listening. Order matters: request log, then the guard (who the token is, the tenant's rate,
+ * the route's scope) on /api/v1, the claude-hub webhook, /mcp and /git (git's Basic credentials
+ * too), then `git fetch` (GitSmartHttp, whose bodies are git's, streamed to git http-backend), then
+ * the JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches
+ * HttpErrorFilter.
  * What Node's HTTP parser refuses before express sees it is answered in the same JSON (client-errors.ts).
  */
 export async function createGatewayHttpApp(rootModule: DynamicModule, options: GatewayHttpOptions): Promise<NestExpressApplication> {
@@ -45,10 +55,18 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.use(requireHostHeader);
   app.use(noSniff);
   app.use(apiDocsRouter()); // /api/openapi.json and /api/docs: no token, they hold no data
-  app.use(`/${API_PREFIX}`, apiTokenGuard(options.apiToken));
-  app.use(`/${CLAUDE_HUB_WEBHOOK_PATH}`, apiTokenGuard(options.apiToken));
-  app.use('/mcp', apiTokenGuard(options.apiToken)); // the MCP endpoint (@hub/mcp's MCP_HTTP_PATH)
-  app.use(`/${GIT_HTTP_PREFIX}`, apiTokenGuard(options.apiToken, 'git'), app.get(GitSmartHttp).router());
+  const rpc = app.get(RpcClient);
+  const authenticator = new Authenticator({
+    bootstrapToken: options.apiToken,
+    claudeWebhook: options.claudeWebhook,
+    verifyKey: async (token) => (await rpc.call(RPC.verifyApiKey, { token })).caller,
+  });
+  const limiter = new TenantRateLimiter(options.tenantRates ?? { perMinute: DEFAULT_TENANT_REQUESTS_PER_MINUTE, perTenant: {} });
+  const guard = (schemes: TokenSchemes = 'bearer', entrance: Entrance = 'api') => apiTokenGuard(authenticator, schemes, { entrance, limiter });
+  app.use(`/${API_PREFIX}`, guard());
+  app.use(`/${CLAUDE_HUB_WEBHOOK_PATH}`, guard('bearer', 'claude-hub'));
+  app.use('/mcp', guard()); // the MCP endpoint (@hub/mcp's MCP_HTTP_PATH)
+  app.use(`/${GIT_HTTP_PREFIX}`, guard('git'), app.get(GitSmartHttp).router());
   app.use(...jsonBody(options.maxBodyBytes));
   app.useGlobalFilters(new HttpErrorFilter(options.logger));
   answerClientErrorsInJson(app.getHttpServer());

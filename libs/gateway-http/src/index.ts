@@ -20,3 +20,6 @@ export * from './claude-hub';
 export * from './events';
 export * from './api-docs';
 export * from './auth/caller-context';
+export * from './auth/authenticator';
+export * from './auth/route-scopes';
+export * from './auth/tenant-rate-limiter';

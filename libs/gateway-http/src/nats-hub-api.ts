@@ -2,6 +2,13 @@ import { CallerRpc } from './auth/caller-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import {
+  ApiKey,
+  ApiKeyPage,
+  AuditPage,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  ListApiKeysQuery,
+  ListAuditQuery,
   CreateOrchestrationRequest,
   ListNotificationDeliveriesQuery,
   NotificationDeliveryPage,
@@ -209,6 +216,22 @@ export class NatsHubApi extends HubApi {
 
   listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
     return this.send(RPC.notificationDeliveries, query);
+  }
+
+  createApiKey(request: CreateApiKeyRequest): Promise<CreatedApiKey> {
+    return this.send(RPC.createApiKey, request);
+  }
+
+  listApiKeys(query: ListApiKeysQuery): Promise<ApiKeyPage> {
+    return this.send(RPC.listApiKeys, query);
+  }
+
+  revokeApiKey(keyId: string): Promise<ApiKey> {
+    return this.send(RPC.revokeApiKey, { id: keyId });
+  }
+
+  listAudit(query: ListAuditQuery): Promise<AuditPage> {
+    return this.send(RPC.listAudit, query);
   }
 
   readiness(): Promise<ReadinessReport> {

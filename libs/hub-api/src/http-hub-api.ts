@@ -2,6 +2,13 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   type AnswerOf,
+  ApiKey,
+  ApiKeyPage,
+  AuditPage,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  ListApiKeysQuery,
+  ListAuditQuery,
   CreateOrchestrationRequest,
   CreateSessionRequest,
   ERROR_CODES,
@@ -226,6 +233,22 @@ export class HttpHubApi extends HubApi implements HubEventStream {
 
   listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
     return this.call(routes.listNotificationDeliveries, { query });
+  }
+
+  createApiKey(request: CreateApiKeyRequest): Promise<CreatedApiKey> {
+    return this.call(routes.createApiKey, { body: request });
+  }
+
+  listApiKeys(query: ListApiKeysQuery): Promise<ApiKeyPage> {
+    return this.call(routes.listApiKeys, { query });
+  }
+
+  revokeApiKey(keyId: string): Promise<ApiKey> {
+    return this.call(routes.revokeApiKey, { params: { id: keyId } });
+  }
+
+  listAudit(query: ListAuditQuery): Promise<AuditPage> {
+    return this.call(routes.listAudit, { query });
   }
 
   /** The route declares the report as its answer with 503 as well as with 200. */

@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
 import type {
+  ApiKey,
+  ApiKeyPage,
+  AuditPage,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  ListApiKeysQuery,
+  ListAuditQuery,
   CreateOrchestrationRequest,
   ListNotificationDeliveriesQuery,
   NotificationDeliveryPage,
@@ -140,6 +147,15 @@ export abstract class HubApi {
 
   /** What became of the notifications sent to the operator's webhooks: a page, newest first, without bodies. */
   abstract listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage>;
+
+  /** A new API key (admin), with its token: shown in this answer only. */
+  abstract createApiKey(request: CreateApiKeyRequest): Promise<CreatedApiKey>;
+  /** API keys (admin): every tenant's or one's, revoked ones too, newest first; never a token. */
+  abstract listApiKeys(query: ListApiKeysQuery): Promise<ApiKeyPage>;
+  /** Revokes a key (admin): its next request is refused. Revoking a revoked key changes nothing. */
+  abstract revokeApiKey(keyId: string): Promise<ApiKey>;
+  /** The audit log (admin): who (key name) did what write on what, newest first. */
+  abstract listAudit(query: ListAuditQuery): Promise<AuditPage>;
 
   /** Whether Hub can serve requests: every service and what it depends on. */
   abstract readiness(): Promise<ReadinessReport>;

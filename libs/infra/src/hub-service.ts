@@ -357,7 +357,9 @@ const ONLY_FOR: { matches: (key: string) => boolean; service: HubServiceName | n
   { matches: (key) => key === 'DATABASE_URL', service: 'session-registry' },
   // The webhooks' secrets, and how hard to try them: the registry delivers notifications.
   { matches: (key) => key === 'HUB_WEBHOOKS' || key === 'HUB_WEBHOOKS_FILE' || key === 'HUB_WEBHOOK_MAX_ATTEMPTS', service: 'session-registry' },
-  { matches: (key) => key === 'HUB_API_TOKEN', service: 'gateway' },
+  { matches: (key) => key === 'HUB_API_TOKEN' || key === 'CLAUDE_WEBHOOK_SECRET', service: 'gateway' },
+  // The pepper API keys are hashed with: only the registry verifies keys.
+  { matches: (key) => key === 'HUB_API_KEY_PEPPER', service: 'session-registry' },
   { matches: (key) => key.startsWith('HUB_NATS_PASSWORD_'), service: null },
 ];
 

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { HubLogger } from '@hub/config';
+import { forbidden, type Scope, scopeAllows } from '@hub/contracts';
 import type { HubApi } from '@hub/hub-api';
 import { HUB_TOOLS, type HubTool } from './hub-tools';
 import { publicMessageOf, toolError, toolResult } from './tool-result';
@@ -16,12 +17,20 @@ const INSTRUCTIONS = [
   'each session is completed, failed, cancelled, timed_out or skipped, then read get_session_output and get_session_logs.',
 ].join(' ');
 
+/** The scope a tool needs: read for those whose annotations say readOnlyHint, write for the others. */
+export function toolScope(tool: Pick<HubTool, 'annotations'>): Scope {
+  return tool.annotations.readOnlyHint ? 'read' : 'write';
+}
+
 /**
  * An MCP server with Hub's tools over `hub`. Cheap to build (the gateway builds one per HTTP
  * request). A tool never throws: a refusal comes back as a tool error with the REST API's message,
- * anything unexpected as "internal error" (logged), and the connection carries on.
+ * anything unexpected as "internal error" (logged), and the connection carries on. `scope`: the
+ * caller's key's (the gateway's MCP endpoint), which refuses the tools it does not allow as tool
+ * errors naming the scope; by default every tool is called (hub-mcp over REST: the gateway checks
+ * each request's key itself).
  */
-export function createHubMcpServer(hub: HubApi, logger: HubLogger): McpServer {
+export function createHubMcpServer(hub: HubApi, logger: HubLogger, scope: Scope = 'admin'): McpServer {
   const server = new McpServer(
     { name: HUB_MCP_SERVER_NAME, title: 'Hub', version: HUB_MCP_SERVER_VERSION },
     { instructions: INSTRUCTIONS },
@@ -36,16 +45,18 @@ export function createHubMcpServer(hub: HubApi, logger: HubLogger): McpServer {
         outputSchema: definition.output,
         annotations: definition.annotations,
       },
-      (args: unknown) => callTool(definition, hub, args as Record<string, unknown>, logger),
+      (args: unknown) => callTool(definition, hub, args as Record<string, unknown>, logger, scope),
     );
   }
   return server;
 }
 
-async function callTool(definition: HubTool, hub: HubApi, args: Record<string, unknown>, logger: HubLogger): Promise<CallToolResult> {
+async function callTool(definition: HubTool, hub: HubApi, args: Record<string, unknown>, logger: HubLogger, scope: Scope): Promise<CallToolResult> {
   const started = Date.now();
   const line = { tool: definition.name, ...(typeof args['session_id'] === 'string' ? { sessionId: args['session_id'] } : {}) };
   try {
+    const needed = toolScope(definition);
+    if (!scopeAllows(scope, needed)) throw forbidden(scope, needed, `call ${definition.name}`);
     const result = toolResult(await definition.run(hub, args));
     logger.info({ ...line, ms: Date.now() - started }, 'mcp tool call');
     return result;

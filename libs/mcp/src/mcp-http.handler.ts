@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { HubLogger } from '@hub/config';
+import type { Scope } from '@hub/contracts';
 import type { HubApi } from '@hub/hub-api';
 import { createHubMcpServer } from './hub-mcp.server';
 
@@ -16,14 +17,16 @@ export const MCP_HTTP_PATH = 'mcp';
  *
  * The gateway has already parsed the JSON body (express.json, with its size limit), so it is
  * passed on: the request stream is consumed. Answers are plain JSON rather than an SSE stream.
+ * `scope`: the caller's key's; a tool it does not allow is refused (createHubMcpServer).
  */
 export async function serveMcpHttpRequest(
   req: IncomingMessage & { body?: unknown },
   res: ServerResponse,
   hub: HubApi,
   logger: HubLogger,
+  scope: Scope,
 ): Promise<void> {
-  const server = createHubMcpServer(hub, logger);
+  const server = createHubMcpServer(hub, logger, scope);
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   transport.onerror = (error) => logger.warn({ err: error }, 'mcp transport error');
   res.once('close', () => {

@@ -5,6 +5,8 @@ import { SessionAttemptEntity } from './entities/session-attempt.entity';
 import { SessionDependencyEntity } from './entities/session-dependency.entity';
 import { SessionEntity } from './entities/session.entity';
 import { NotificationDeliveryEntity } from './entities/notification-delivery.entity';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { AuditEntryEntity } from './entities/audit-entry.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
@@ -15,8 +17,10 @@ import { SessionContext1764600000000 } from './migrations/1764600000000-session-
 import { SessionEgress1764700000000 } from './migrations/1764700000000-session-egress';
 import { UsageBudgetsContinuations1764800000000 } from './migrations/1764800000000-usage-budgets-continuations';
 import { NotificationDeliveries1764900000000 } from './migrations/1764900000000-notification-deliveries';
+import { Tenants1765000000000 } from './migrations/1765000000000-tenants';
+import { ApiKeysAudit1765100000000 } from './migrations/1765100000000-api-keys-audit';
 
-export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity];
+export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   OrchestrationsRetriesDispatch1764100000000,
@@ -28,6 +32,8 @@ export const MIGRATIONS = [
   SessionEgress1764700000000,
   UsageBudgetsContinuations1764800000000,
   NotificationDeliveries1764900000000,
+  Tenants1765000000000,
+  ApiKeysAudit1765100000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -4,4 +4,6 @@ export * from './entities/session-dependency.entity';
 export * from './entities/session-attempt.entity';
 export * from './entities/outbox-event.entity';
 export * from './entities/notification-delivery.entity';
+export * from './entities/api-key.entity';
+export * from './entities/audit-entry.entity';
 export * from './data-source';

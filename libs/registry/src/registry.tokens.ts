@@ -1,6 +1,7 @@
 export const REGISTRY_SETTINGS = Symbol('REGISTRY_SETTINGS');
 
 import type { EgressPolicy, ImagePolicy, SessionTemplates } from '@hub/contracts';
+import type { TenantPolicies } from './tenants/tenant-policies';
 
 export interface RegistrySettings {
   defaultImage: string;
@@ -11,6 +12,8 @@ export interface RegistrySettings {
   /** Per session type: default image and preamble. */
   templates: SessionTemplates;
   defaultTimeoutSeconds: number;
+  /** Per tenant (HUB_TENANTS): its limit on sessions in flight and the images it may run, within imagePolicy. */
+  tenants: TenantPolicies;
   /** First retry's delay; each further retry waits twice as long (capped at 5 minutes). */
   retryBackoffMs: number;
 }

@@ -1,7 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
 import {
+  ApiKey,
+  ApiKeyPage,
+  AuditEntry,
+  AuditPage,
+  CreateApiKeyRequest,
+  CreatedApiKey,
+  DEFAULT_TENANT,
+  ListApiKeysQuery,
+  ListAuditQuery,
   conflict,
   CreateOrchestrationRequest,
   CreateSessionRequest,
@@ -63,6 +72,10 @@ export class InMemoryHubApi extends HubApi {
   private readonly outputs = new Map<string, Map<string, Buffer>>();
   private readonly refusals = new Map<Method, Error>();
   readonly received: { method: Method; request: unknown }[] = [];
+  /** API keys, newest last; created here by `bootstrap`, in the default tenant unless asked otherwise. */
+  readonly apiKeys: ApiKey[] = [];
+  /** The audit log listAudit answers, newest last: nothing writes it here but a test. */
+  readonly auditEntries: AuditEntry[] = [];
   /** Emits `change` when a session ends here (finish, cancel): what the waits read again on. */
   private readonly changes = new EventEmitter();
   down = false;
@@ -328,6 +341,46 @@ export class InMemoryHubApi extends HubApi {
   async listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage> {
     this.enter('listNotificationDeliveries', query);
     return { items: [], nextCursor: null };
+  }
+
+  async createApiKey(request: CreateApiKeyRequest): Promise<CreatedApiKey> {
+    this.enter('createApiKey', request);
+    if (this.apiKeys.some((key) => key.name === request.name && !key.revokedAt)) throw conflict(`an API key named ${request.name} exists (revoke it first)`);
+    const id = randomUUID();
+    const key: ApiKey = {
+      id,
+      name: request.name,
+      scope: request.scope,
+      tenant: request.tenant ?? DEFAULT_TENANT,
+      createdAt: new Date().toISOString(),
+      createdBy: 'bootstrap',
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    this.apiKeys.push(key);
+    return { ...key, token: `hub_${id.replace(/-/g, '')}_${randomBytes(32).toString('base64url')}` };
+  }
+
+  async listApiKeys(query: ListApiKeysQuery): Promise<ApiKeyPage> {
+    this.enter('listApiKeys', query);
+    const items = this.apiKeys.filter((key) => !query.tenant || key.tenant === query.tenant).reverse();
+    return { items: items.slice(0, query.limit ?? 50), nextCursor: null };
+  }
+
+  async revokeApiKey(keyId: string): Promise<ApiKey> {
+    this.enter('revokeApiKey', keyId);
+    const key = this.apiKeys.find((k) => k.id === keyId);
+    if (!key) throw notFound('API key', keyId);
+    key.revokedAt ??= new Date().toISOString();
+    return { ...key };
+  }
+
+  async listAudit(query: ListAuditQuery): Promise<AuditPage> {
+    this.enter('listAudit', query);
+    const items = this.auditEntries
+      .filter((entry) => (!query.tenant || entry.tenant === query.tenant) && (!query.key || entry.key === query.key) && (!query.action || entry.action === query.action))
+      .reverse();
+    return { items: items.slice(0, query.limit ?? 50), nextCursor: null };
   }
 
   async readiness(): Promise<ReadinessReport> {

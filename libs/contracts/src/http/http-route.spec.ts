@@ -33,10 +33,18 @@ describe('the OpenAPI document of a catalog', () => {
     expect(() => openApiDocument({ x: route({}), y: route({}) })).toThrow('GET /x/{id} is described twice');
   });
 
-  it('adds the refusals a route shares with its kind: the token, the JSON body limits, invalid input', () => {
+  it("adds the refusals a route shares with its kind: the token, the key's scope, the tenant's rate, the JSON body limits, invalid input", () => {
     const post = route({ method: 'post', body: { json: z.object({ a: z.string() }) } });
-    const { paths } = openApiDocument({ x: post, open: route({ path: '/open', params: undefined, auth: 'none' }) });
-    expect(Object.keys(paths['/x/{id}']['post']['responses'] as object)).toEqual(['200', '400', '401', '413', '415', 'default']);
+    const { paths } = openApiDocument({ x: post, get: route({ path: '/get/{id}' }), open: route({ path: '/open', params: undefined, auth: 'none' }) });
+    expect(Object.keys(paths['/x/{id}']['post']['responses'] as object)).toEqual(['200', '400', '401', '403', '413', '415', '429', 'default']);
+    expect(Object.keys(paths['/get/{id}']['get']['responses'] as object)).toEqual(['200', '400', '401', '429', 'default']);
     expect(Object.keys(paths['/open']['get']['responses'] as object)).toEqual(['200', 'default']);
+  });
+
+  it('names the scope each route needs (x-hub-scope), and says it', () => {
+    const { paths } = openApiDocument({ x: route({ method: 'post' }), y: route({ path: '/y/{id}', scope: 'admin' }), open: route({ path: '/open', params: undefined, auth: 'none' }) });
+    expect(paths['/x/{id}']['post']).toMatchObject({ 'x-hub-scope': 'write', description: 'Needs a key of scope `write` or more.' });
+    expect(paths['/y/{id}']['get']).toMatchObject({ 'x-hub-scope': 'admin', description: 'Needs a key of scope `admin`.' });
+    expect(paths['/open']['get']).not.toHaveProperty('x-hub-scope');
   });
 });

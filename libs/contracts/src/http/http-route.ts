@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Scope } from '../auth/caller';
 
 /**
  * The shapes of the HTTP routes catalog (http-routes.ts): what a route takes and answers, in the
@@ -70,6 +71,11 @@ export interface HttpRoute {
   readonly summary: string;
   readonly description?: string;
   readonly auth: RouteAuth;
+  /**
+   * The least scope a key needs to call it (auth other than `none`): by default `read` for a GET and
+   * `write` for anything else (routeScope). The gateway refuses less with 403 before the route runs.
+   */
+  readonly scope?: Scope;
   /** One schema per `{name}` of the path. */
   readonly params?: Readonly<Record<string, z.ZodType>>;
   /** The path parameter that may hold `/` (the last one: each of its segments is percent-encoded on its own). */
@@ -78,6 +84,12 @@ export interface HttpRoute {
   readonly headers?: Readonly<Record<string, RouteHeader>>;
   readonly body?: RouteBody;
   readonly responses: Readonly<Record<number, RouteResponse>>;
+}
+
+/** The scope `route` needs (null: no key at all), its own or the default of its method. */
+export function routeScope(route: HttpRoute): Scope | null {
+  if (route.auth === 'none') return null;
+  return route.scope ?? (route.method === 'get' ? 'read' : 'write');
 }
 
 export const jsonBody = <S extends z.ZodType>(schema: S): JsonBody<S> => ({ json: schema });

@@ -24,6 +24,16 @@ import {
   WAIT_HEADER,
 } from '../sessions/session.schemas';
 import { ListNotificationDeliveriesQuerySchema, NotificationDeliveryPageSchema } from '../notifications/notification.schemas';
+import {
+  ApiKeyIdSchema,
+  ApiKeyPageSchema,
+  ApiKeySchema,
+  AuditPageSchema,
+  CreateApiKeyRequestSchema,
+  CreatedApiKeySchema,
+  ListApiKeysQuerySchema,
+  ListAuditQuerySchema,
+} from '../auth/api-keys.schemas';
 import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
 
 /**
@@ -33,8 +43,10 @@ import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './
  * The key of each route is its operationId.
  *
  * What every route shares is added by the document, not repeated here: 401 without the token (auth
- * other than `none`), 400 when a parameter, the query or the body is invalid, 413 and 415 for a JSON
- * body over the limit or not JSON, and any other error in the house error body.
+ * other than `none`), 403 for a key whose scope is less than the route's (`scope`, by default read
+ * for a GET and write otherwise: routeScope), 429 over the tenant's request rate, 400 when a
+ * parameter, the query or the body is invalid, 413 and 415 for a JSON body over the limit or not
+ * JSON, and any other error in the house error body.
  */
 
 const API = '/api/v1';
@@ -362,8 +374,63 @@ export const HTTP_ROUTES = defineRoutes({
     description:
       'What became of each notification sent to a webhook the operator configured (HUB_WEBHOOKS): status, attempts, last status code and error, next attempt. Newest first, a page at a time (`nextCursor` → `cursor`); `status` and `kind` take one or several, comma-separated. Neither the body sent nor anything secret is shown.',
     auth: 'bearer',
+    scope: 'admin',
     query: ListNotificationDeliveriesQuerySchema,
     responses: { 200: { description: 'A page of deliveries.', body: jsonBody(NotificationDeliveryPageSchema) } },
+  },
+
+  // ---- API keys and the audit log ----------------------------------------------------------------
+  createApiKey: {
+    method: 'post',
+    path: `${API}/keys`,
+    tag: 'keys',
+    summary: 'Create an API key',
+    description:
+      "A key with a name (unique among keys not revoked), a scope (`read`, `write` or `admin`) and a tenant (default: the creating key's). Its `token` is in this answer only: Hub keeps a hash of it, never the token.",
+    auth: 'bearer',
+    scope: 'admin',
+    body: jsonBody(CreateApiKeyRequestSchema),
+    responses: {
+      201: { description: 'The key, with its token (shown this once).', body: jsonBody(CreatedApiKeySchema) },
+      409: refusal('A key not revoked has that name.'),
+    },
+  },
+  listApiKeys: {
+    method: 'get',
+    path: `${API}/keys`,
+    tag: 'keys',
+    summary: 'List API keys',
+    description: 'Every tenant\'s keys (or `tenant`\'s), revoked ones too, newest first, a page at a time (`nextCursor` → `cursor`). Never a token.',
+    auth: 'bearer',
+    scope: 'admin',
+    query: ListApiKeysQuerySchema,
+    responses: { 200: { description: 'A page of keys.', body: jsonBody(ApiKeyPageSchema) } },
+  },
+  revokeApiKey: {
+    method: 'post',
+    path: `${API}/keys/{id}/revoke`,
+    tag: 'keys',
+    summary: 'Revoke an API key',
+    description: 'Its next request is refused (401); revoking a revoked key changes nothing.',
+    auth: 'bearer',
+    scope: 'admin',
+    params: { id: ApiKeyIdSchema },
+    responses: {
+      200: { description: 'The key, revoked.', body: jsonBody(ApiKeySchema) },
+      404: refusal('No such key.'),
+    },
+  },
+  listAudit: {
+    method: 'get',
+    path: `${API}/audit`,
+    tag: 'keys',
+    summary: 'Read the audit log',
+    description:
+      'Who (the key\'s name and tenant) created, started, cancelled, re-ran, continued, retried or changed what, and which keys were created and revoked: newest first, every tenant\'s (or `tenant`\'s), a page at a time (`nextCursor` → `cursor`).',
+    auth: 'bearer',
+    scope: 'admin',
+    query: ListAuditQuerySchema,
+    responses: { 200: { description: 'A page of entries.', body: jsonBody(AuditPageSchema) } },
   },
 
   // ---- probes ------------------------------------------------------------------------------------
@@ -398,10 +465,13 @@ export const HTTP_ROUTES = defineRoutes({
     description:
       "claude-hub's request shapes (`type`: session.create, session.start, session.get, session.list, session.output, orchestrate, orchestration.create), answered in claude-hub's envelope, so its clients (mcp-claude-hub) work against Hub unchanged. See docs/claude-hub-compat.md.",
     auth: 'bearer',
+    // Each request type checks its own: the reads need read, the others write.
+    scope: 'read',
     body: { mediaTypes: ['application/json'], loose: z.looseObject({ type: z.string() }) },
     responses: {
       200: { description: "Handled: claude-hub's envelope, `{ message, event, handlerCount, results }`.", body: claudeHubEnvelope },
       207: { description: 'The handler failed (`results[0].success` is false, `error` says why), in the same envelope.', body: claudeHubEnvelope },
+      403: { description: "The key's scope does not allow this request type (session.get, session.list and session.output need read, the others write), in the same envelope.", body: claudeHubEnvelope },
       400: { description: 'No or an unknown `type`, in the same envelope.', body: claudeHubEnvelope },
     },
   },
@@ -413,6 +483,8 @@ export const HTTP_ROUTES = defineRoutes({
     description:
       "JSON-RPC 2.0 over HTTP: Hub's MCP tools (docs/mcp.md), stateless (no MCP session), answered in plain JSON.",
     auth: 'bearer',
+    // Each tool checks its own: those whose annotations say readOnlyHint need read, the others write.
+    scope: 'read',
     body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema },
     responses: {
       200: { description: 'The JSON-RPC response.', body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema } },
@@ -435,6 +507,7 @@ export const HTTP_ROUTES = defineRoutes({
     summary: 'End an MCP session (not offered)',
     description: 'There are no MCP sessions to end.',
     auth: 'bearer',
+    scope: 'read',
     responses: { 405: { description: 'A JSON-RPC error saying so.', body: { mediaTypes: ['application/json'], loose: JsonRpcMessageSchema } } },
   },
   gitAdvertiseRefs: {
@@ -460,6 +533,7 @@ export const HTTP_ROUTES = defineRoutes({
     summary: 'git fetch: the pack',
     description: 'The second request of `git fetch`: git says what it wants and has, and gets a pack.',
     auth: 'git',
+    scope: 'read',
     params: gitRepository,
     body: mediaBody('application/x-git-upload-pack-request'),
     responses: {
@@ -474,6 +548,7 @@ export const HTTP_ROUTES = defineRoutes({
     summary: 'git push (refused)',
     description: 'Hub serves its repositories read-only (any method on this path is refused).',
     auth: 'git',
+    scope: 'read',
     params: gitRepository,
     responses: { 403: refusal('git push is not served.') },
   },

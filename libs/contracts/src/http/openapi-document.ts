@@ -22,7 +22,17 @@ import {
   SkippedOutputSchema,
 } from '../sessions/session.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
-import { ErrorBodySchema, type HttpRoute, isJsonBody, isRefusal, pathParamsOf, refusal, type RouteBody, type RouteResponse } from './http-route';
+import {
+  ErrorBodySchema,
+  type HttpRoute,
+  isJsonBody,
+  isRefusal,
+  pathParamsOf,
+  refusal,
+  type RouteBody,
+  type RouteResponse,
+  routeScope,
+} from './http-route';
 
 /**
  * The OpenAPI 3.1 document of the HTTP routes catalog, its schemas converted from the contracts' zod
@@ -64,6 +74,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'orchestrations', description: 'DAGs of sessions, created, started and cancelled as one.' },
   { name: 'events', description: "Hub's events, live." },
   { name: 'notifications', description: 'What became of the webhooks sent on its events (HUB_WEBHOOKS).' },
+  { name: 'keys', description: 'API keys (each with a scope and a tenant) and the audit log of writes; admin keys only.' },
   { name: 'health', description: 'Probes; no token.' },
   { name: 'claude-hub', description: "claude-hub's webhook protocol, for its clients." },
   { name: 'mcp', description: "Hub's MCP tools over streamable HTTP." },
@@ -153,7 +164,10 @@ function sharedRefusals(route: HttpRoute): Record<number, RouteResponse> {
   const validates = route.auth !== 'git' && (!!route.params || !!route.query || isJsonBody(route.body));
   const refusals: Record<number, RouteResponse> = {};
   if (validates) refusals[400] = refusal('Invalid: `details` names each field and why.');
-  if (route.auth !== 'none') refusals[401] = refusal('No token, or not the right one.');
+  if (route.auth !== 'none') refusals[401] = refusal('No token, or not the right one (unknown, or revoked).');
+  const scope = routeScope(route);
+  if (scope && scope !== 'read') refusals[403] = refusal(`The key's scope is less than ${scope}.`);
+  if (route.auth !== 'none') refusals[429] = refusal("Over the tenant's request rate (HUB_TENANT_REQUESTS_PER_MINUTE): `Retry-After` says in how many seconds to try again.");
   if (takesJson) {
     refusals[413] = refusal('The body is over the limit (HUB_MAX_BODY_BYTES).');
     refusals[415] = refusal('The body is not JSON.');
@@ -188,12 +202,15 @@ function parametersOf(route: HttpRoute, schemas: SchemaConverter): unknown[] {
 function operationOf(operationId: string, route: HttpRoute, schemas: SchemaConverter): Record<string, unknown> {
   const parameters = parametersOf(route, schemas);
   const responses = { ...sharedRefusals(route), ...route.responses };
+  const scope = routeScope(route);
+  const description = [route.description, scope && `Needs a key of scope \`${scope}\`${scope === 'admin' ? '' : ' or more'}.`].filter(Boolean).join(' ');
   return {
     operationId,
     tags: [route.tag],
     summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
+    ...(description ? { description } : {}),
     security: SECURITY[route.auth],
+    ...(scope ? { 'x-hub-scope': scope } : {}),
     ...(parameters.length ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: true, content: contentOf(route.body, 'input', schemas) } } : {}),
     responses: {
@@ -230,7 +247,9 @@ export function openApiDocument(routes: Readonly<Record<string, HttpRoute>>): Op
       description:
         'Runs AI coding-agent sessions in Docker containers; orchestrations are DAGs of sessions. ' +
         'Generated from the contracts (libs/contracts): the schemas are those every edge validates with. ' +
-        'Send the API token as `Authorization: Bearer <token>` (`npm run hub` prints it; it is in `.hub/api-token`). ' +
+        'Send the API token as `Authorization: Bearer <token>` (`npm run hub` prints it; it is in `.hub/api-token`), or an API key ' +
+        '(`hub_…`, made with `POST /api/v1/keys`). A key has a scope, `read` < `write` < `admin`: each operation names the least it ' +
+        'needs as `x-hub-scope` (403 below it), and a tenant, whose requests are limited per minute (429 with `Retry-After` above it). ' +
         'Every refusal is JSON `{ error, message, details? }`.',
     },
     tags: TAGS,
@@ -239,8 +258,8 @@ export function openApiDocument(routes: Readonly<Record<string, HttpRoute>>): Op
     components: {
       schemas: schemas.components,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'The API token (HUB_API_TOKEN, or generated into .hub/api-token).' },
-        gitBasic: { type: 'http', scheme: 'basic', description: 'For git: any user name, the API token as the password.' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'The API token (HUB_API_TOKEN, or generated into .hub/api-token), or an API key (hub_…).' },
+        gitBasic: { type: 'http', scheme: 'basic', description: 'For git: any user name, the API token or an API key as the password.' },
       },
     },
   };

@@ -23,6 +23,19 @@ import {
 } from '../orchestrations/orchestration.schemas';
 import { ListNotificationDeliveriesQuerySchema, NotificationDeliveryPageSchema } from '../notifications/notification.schemas';
 import { HealthReportSchema } from './health.schemas';
+import {
+  ApiKeyPageSchema,
+  ApiKeyRefSchema,
+  ApiKeySchema,
+  AuditPageSchema,
+  CreateApiKeyRequestSchema,
+  CreatedApiKeySchema,
+  ListApiKeysQuerySchema,
+  ListAuditQuerySchema,
+  VerifyApiKeyRequestSchema,
+  VerifyApiKeyResponseSchema,
+} from '../auth/api-keys.schemas';
+import type { Scope } from '../auth/caller';
 
 /** One dependency, as a dependent receives it; the runner reads its files' list from its manifest in the object store. */
 export const SessionInputSchema = z.object({
@@ -140,6 +153,13 @@ export interface RpcDefinition {
    * tells who the caller is. Every other subject the gateway calls carries its caller (requiresCaller).
    */
   anonymous?: true;
+  /**
+   * The least scope its caller needs (default `read`): the registry refuses a caller with less
+   * (`forbidden`), after the gateway refused it already by the HTTP route's scope.
+   */
+  scope?: Scope;
+  /** A write the registry records in its audit log once it succeeded: who (the caller's key), what, on what. */
+  audited?: true;
 }
 
 /**
@@ -155,6 +175,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.sessions.start': {
     description: 'Ask a session (and the sessions it depends on) to start.',
@@ -163,6 +185,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.sessions.cancel': {
     description: 'Cancel a session; a running one gets `session.cancel-requested`.',
@@ -171,6 +195,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.sessions.get': {
     description: 'One session.',
@@ -205,6 +231,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.sessions.continue': {
     description:
@@ -215,6 +243,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.sessions.claim': {
     description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
@@ -291,6 +321,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.orchestrations.get': {
     description:
@@ -325,6 +357,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.orchestrations.cancel': {
     description: 'Cancel an orchestration.',
@@ -333,6 +367,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.orchestrations.retry': {
     description:
@@ -343,6 +379,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.orchestrations.update': {
     description: "Change an orchestration's budget; the answer shows what is spent and left under the new one.",
@@ -351,6 +389,8 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
   },
   'hub.registry.notifications.deliveries': {
     description: 'Webhook deliveries, newest first, filtered and keyset-paginated: what became of each, without its body or anything secret.',
@@ -359,6 +399,54 @@ export const RPC_CATALOG = {
     respondedBy: 'session-registry',
     calledBy: ['gateway'],
     timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'admin',
+  },
+  'hub.registry.keys.create': {
+    description: 'Create an API key (admin): its view and its token, which is shown this once; only a hash of its secret is kept.',
+    request: CreateApiKeyRequestSchema,
+    response: CreatedApiKeySchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'admin',
+    audited: true,
+  },
+  'hub.registry.keys.list': {
+    description: 'API keys of every tenant, or of one (admin), newest first, revoked ones too; never a token or a hash.',
+    request: ListApiKeysQuerySchema,
+    response: ApiKeyPageSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'admin',
+  },
+  'hub.registry.keys.revoke': {
+    description: 'Revoke an API key (admin): refused from its next request on. Revoking a revoked key changes nothing.',
+    request: ApiKeyRefSchema,
+    response: ApiKeySchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'admin',
+    audited: true,
+  },
+  'hub.registry.keys.verify': {
+    description: "Who a `hub_` token is (the gateway asks on every request that carries one): its key's caller, or null when unknown or revoked.",
+    request: VerifyApiKeyRequestSchema,
+    response: VerifyApiKeyResponseSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    anonymous: true,
+  },
+  'hub.registry.audit.list': {
+    description: 'The audit log (admin): who (key name) did what write on what, newest first, every tenant or one.',
+    request: ListAuditQuerySchema,
+    response: AuditPageSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'admin',
   },
   'hub.registry.health': {
     description: "The registry's health (PostgreSQL).",
@@ -417,6 +505,11 @@ export const RPC = {
   retryOrchestration: 'hub.registry.orchestrations.retry',
   updateOrchestration: 'hub.registry.orchestrations.update',
   notificationDeliveries: 'hub.registry.notifications.deliveries',
+  createApiKey: 'hub.registry.keys.create',
+  listApiKeys: 'hub.registry.keys.list',
+  revokeApiKey: 'hub.registry.keys.revoke',
+  verifyApiKey: 'hub.registry.keys.verify',
+  listAudit: 'hub.registry.audit.list',
   registryHealth: 'hub.registry.health',
   resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',
@@ -435,6 +528,20 @@ export function isRpcSubject(subject: string): subject is RpcSubject {
 export function requiresCaller(subject: RpcSubject): boolean {
   const definition: RpcDefinition = RPC_CATALOG[subject];
   return definition.calledBy.includes('gateway') && !definition.anonymous;
+}
+
+/** The least scope a caller of `subject` needs (its catalog entry's `scope`, else read). */
+export function scopeNeededFor(subject: RpcSubject): Scope {
+  const definition: RpcDefinition = RPC_CATALOG[subject];
+  return definition.scope ?? 'read';
+}
+
+/** The subjects the registry records in its audit log once they succeeded. */
+export type AuditedSubject = { [S in RpcSubject]: (typeof RPC_CATALOG)[S] extends { audited: true } ? S : never }[RpcSubject];
+
+export function isAudited(subject: RpcSubject): subject is AuditedSubject {
+  const definition: RpcDefinition = RPC_CATALOG[subject];
+  return definition.audited === true;
 }
 
 /** The request subjects a service answers: what it binds handlers for (runService's `rpc`). */

@@ -4,11 +4,13 @@ import { z } from 'zod';
  * Errors cross service boundaries as data, never as exceptions: a request/reply answer is either
  * `{ ok: true, data }` or `{ ok: false, error }`. The gateway maps the code to an HTTP status.
  */
-export const ERROR_CODES = ['bad_request', 'not_found', 'conflict', 'unavailable', 'internal'] as const;
+export const ERROR_CODES = ['bad_request', 'forbidden', 'not_found', 'conflict', 'unavailable', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   bad_request: 400,
+  /** The caller's key may not do this (its scope), within its own tenant; another tenant's data is not_found. */
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   unavailable: 503,

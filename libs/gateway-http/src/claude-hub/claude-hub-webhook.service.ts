@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { HubError, isTerminal, MAX_ORCHESTRATION_SESSIONS } from '@hub/contracts';
+import { forbidden, HTTP_STATUS_OF, HubError, isTerminal, MAX_ORCHESTRATION_SESSIONS, type Scope, scopeAllows } from '@hub/contracts';
 import { HttpProblem, HubApi, readText } from '@hub/hub-api';
 import {
   parseClaudeWebhookRequest,
@@ -13,16 +13,27 @@ import {
   toCreateSessionRequest,
   waitingForOf,
 } from './claude-hub-mapping';
-import { ClaudeHandlerResult, ClaudeRequestOf, ClaudeWebhookEnvelope, ClaudeWebhookRequest } from './claude-hub.schemas';
+import { ClaudeHandlerResult, ClaudeRequestOf, ClaudeWebhookEnvelope, ClaudeWebhookRequest, ClaudeWebhookRequestType } from './claude-hub.schemas';
 
 /** A listing without an orchestration id holds at most this many sessions, the newest. */
 export const MAX_LISTED_SESSIONS = 1000;
 
+/** What each request type needs of the caller's key: the reads read, the others write. */
+export const CLAUDE_HUB_SCOPES: Readonly<Record<ClaudeWebhookRequestType, Scope>> = {
+  'session.create': 'write',
+  'session.start': 'write',
+  'session.get': 'read',
+  'session.list': 'read',
+  'session.output': 'read',
+  orchestrate: 'write',
+  'orchestration.create': 'write',
+};
+
 export interface ClaudeHubAnswer {
   /**
    * 200 when the request succeeded, 207 when Hub refused it (claude-hub's "Multi-Status"), the
-   * gateway's own status when it refused it itself (413: too large for Hub's message bus), 400 when
-   * it is no claude-hub request.
+   * gateway's own status when it refused it itself (413: too large for Hub's message bus), 403 when
+   * the caller's key may not make it (its scope), 400 when it is no claude-hub request.
    */
   httpStatus: number;
   envelope: ClaudeWebhookEnvelope;
@@ -42,7 +53,8 @@ export class ClaudeHubWebhook {
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
-  async handle(body: unknown): Promise<ClaudeHubAnswer> {
+  /** `scope`: the caller's key's, which each request type's (CLAUDE_HUB_SCOPES) must be within. */
+  async handle(body: unknown, scope: Scope): Promise<ClaudeHubAnswer> {
     const parsed = parseClaudeWebhookRequest(body);
     if (!parsed.ok) {
       this.logger.info({ event: parsed.event, problem: parsed.error }, 'claude-hub request refused');
@@ -53,11 +65,13 @@ export class ClaudeHubWebhook {
     const { request } = parsed;
     this.logger.info({ event: request.type, ...('sessionId' in request ? { sessionId: request.sessionId } : {}) }, 'claude-hub request');
     try {
+      const needed = CLAUDE_HUB_SCOPES[request.type];
+      if (!scopeAllows(scope, needed)) throw forbidden(scope, needed, `make a ${request.type} request`);
       return { httpStatus: 200, envelope: processed(request.type, await this.answer(request)) };
     } catch (error) {
       if (!(error instanceof HubError || error instanceof HttpProblem)) throw error;
       this.logger.info({ event: request.type, code: error.code, problem: error.message }, 'claude-hub request failed');
-      const httpStatus = error instanceof HttpProblem ? error.status : 207;
+      const httpStatus = error instanceof HttpProblem ? error.status : error.code === 'forbidden' ? HTTP_STATUS_OF.forbidden : 207;
       return { httpStatus, envelope: processed(request.type, { success: false, error: error.message }) };
     }
   }

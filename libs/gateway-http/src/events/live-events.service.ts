@@ -5,6 +5,7 @@ import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { HubApi } from '@hub/hub-api';
 import { EventReader, EventReaderStart, NATS_CONNECTION } from '@hub/messaging';
 import { EventFilter } from './event-filter';
+import { TenantVisibility } from './tenant-visibility';
 import { SseResponse, SseWriter } from './sse-writer';
 
 export interface LiveEventsOptions {
@@ -62,6 +63,8 @@ export class LiveEvents implements OnModuleDestroy {
     const after = resumeAfter(query.after, lastEventId);
     const [start, sessions] = await Promise.all([this.startOf(query, after), this.sessionsOf(query.orchestrationId)]);
     const eventFilter = new EventFilter(filter, sessions);
+    // Filtered by one orchestration or session, the stream is of one the caller was shown; else each event is checked.
+    const visibility = query.orchestrationId || query.sessionId ? null : new TenantVisibility(this.hub);
     const reader = await EventReader.open(this.nc, {
       start,
       subject: eventFilter.serverSubject(),
@@ -77,6 +80,7 @@ export class LiveEvents implements OnModuleDestroy {
     try {
       for await (const { seq, raw, event } of reader.events()) {
         if (!eventFilter.accepts(event)) continue;
+        if (visibility && !(await visibility.accepts(event))) continue;
         if (!(await writer.send({ id: seq, event: event.subject, data: raw }))) break;
         sent++;
       }

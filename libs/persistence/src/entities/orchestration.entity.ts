@@ -12,6 +12,10 @@ export class OrchestrationEntity {
   @Column('text')
   name!: string;
 
+  /** Whose it is: the tenant of the API key that created it (`default`, DEFAULT_TENANT, for all made before tenants). */
+  @Column({ type: 'text', default: 'default' })
+  tenant!: string;
+
   @Column({ name: 'max_parallel', type: 'int', nullable: true })
   maxParallel!: number | null;
 

@@ -27,6 +27,10 @@ export class SessionEntity {
   @Column({ name: 'orchestration_id', type: 'uuid' })
   orchestrationId!: string;
 
+  /** Its orchestration's tenant, copied at insert (a tenant's lists and in-flight count read this table alone). */
+  @Column({ type: 'text', default: 'default' })
+  tenant!: string;
+
   @Column({ type: 'text', nullable: true })
   name!: string | null;
 

@@ -13,6 +13,7 @@ import { createLogger } from '@hub/config';
 import {
   Budget,
   DEFAULT_EGRESS,
+  DEFAULT_TENANT,
   EgressPolicy,
   EventOf,
   EventPayload,
@@ -65,6 +66,7 @@ describe('usage, budgets, rate limits and continuations in the registry (real Po
               templates: {},
               defaultTimeoutSeconds: 60,
               retryBackoffMs: 0,
+              tenants: new Map(),
             },
             createLogger('test', 'silent'),
           ),
@@ -113,8 +115,8 @@ describe('usage, budgets, rate limits and continuations in the registry (real Po
       rateLimit: exit.rateLimit ?? null,
     });
 
-  const get = (sessionId: string) => app.get(SessionQueries).get(sessionId);
-  const orchestration = (id: string) => app.get(OrchestrationQueries).get(id);
+  const get = (sessionId: string) => app.get(SessionQueries).get(sessionId, DEFAULT_TENANT);
+  const orchestration = (id: string) => app.get(OrchestrationQueries).get(id, {}, DEFAULT_TENANT);
   const resolved = (sessionId: string, run = 1) => app.get(RecordDependencyOutcome).resolved(event('deps.resolved', { sessionId, run }));
   const claim = async (sessionId: string) => (await app.get(ClaimSession).execute(sessionId, 'r1')).spec!;
   /** Ready sessions handed to the runners (a `session.ready` was published for them) and not yet claimed. */
@@ -136,7 +138,7 @@ describe('usage, budgets, rate limits and continuations in the registry (real Po
       start: true,
       budget,
       sessions: sessions.map((session) => ({ name: session, type: 'analysis', prompt: 'true', dependsOn: [] })),
-    });
+    }, DEFAULT_TENANT);
     const view = await orchestration(created.id);
     return { orchestrationId: created.id, ids: view.sessions.map((s) => s.id) };
   }
@@ -196,9 +198,9 @@ describe('usage, budgets, rate limits and continuations in the registry (real Po
     const thresholds = await outbox('orchestration.budget-threshold', 'orchestrationId', orchestrationId);
     expect(thresholds).toEqual([{ orchestrationId, cap: 'tokens', threshold: 80, spent: 4000, budget: 4500 }]);
 
-    const raised = await app.get(UpdateOrchestrationBudget).execute({ orchestrationId, budget: { tokens: 20_000, onExhausted: 'finish' } });
+    const raised = await app.get(UpdateOrchestrationBudget).execute({ orchestrationId, budget: { tokens: 20_000, onExhausted: 'finish' } }, DEFAULT_TENANT);
     expect(raised.budget).toMatchObject({ left: { tokens: 16_000 }, exhausted: false });
-    await app.get(RetryOrchestration).execute(orchestrationId);
+    await app.get(RetryOrchestration).execute(orchestrationId, DEFAULT_TENANT);
     for (const s of view.sessions.filter((s) => s.status === 'skipped')) await resolved(s.id, 2);
     expect(await runHandedOut(orchestrationId, tokens(800, 200))).toBe(6);
     expect((await orchestration(orchestrationId)).counts.completed).toBe(10);
@@ -264,16 +266,16 @@ describe('usage, budgets, rate limits and continuations in the registry (real Po
     const spec = await claim(ids[0]);
     await app.get(RecordContainerOutcome).exited(exited(ids[0], spec.attempt, {}));
 
-    const next = await app.get(ContinueSession).execute({ sessionId: ids[0], prompt: 'now the tests', start: true });
+    const next = await app.get(ContinueSession).execute({ sessionId: ids[0], prompt: 'now the tests', start: true }, DEFAULT_TENANT);
     expect(next).toMatchObject({ name: 'plan-continued-1', continues: ids[0], dependsOn: [ids[0]], status: 'waiting', type: 'analysis' });
     expect((await get(ids[0])).continuedBy).toEqual([next.id]);
     await resolved(next.id);
     const nextSpec = await claim(next.id);
     expect(nextSpec).toMatchObject({ prompt: 'now the tests', continueFrom: 'plan', inputs: [{ name: 'plan', sessionId: ids[0] }] });
 
-    const again = await app.get(ContinueSession).execute({ sessionId: ids[0], prompt: 'and the docs', start: false });
+    const again = await app.get(ContinueSession).execute({ sessionId: ids[0], prompt: 'and the docs', start: false }, DEFAULT_TENANT);
     expect(again.name).toBe('plan-continued-2');
-    const refused = app.get(ContinueSession).execute({ sessionId: next.id, prompt: 'too early', start: true });
+    const refused = app.get(ContinueSession).execute({ sessionId: next.id, prompt: 'too early', start: true }, DEFAULT_TENANT);
     await expect(refused).rejects.toThrow(HubError);
     await expect(refused).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('it is starting') });
   });

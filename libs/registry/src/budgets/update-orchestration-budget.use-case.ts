@@ -6,7 +6,7 @@ import { SessionStore } from '../store/session-store';
 import { thresholdsCrossed } from './budget-admission';
 
 /**
- * Replaces an orchestration's budget (null removes it). What was spent stays; the thresholds are
+ * Replaces the tenant's orchestration's budget (null removes it). What was spent stays; the thresholds are
  * announced again when crossed under the new budget. Sessions already skipped for the old budget stay
  * skipped until the orchestration is retried; ready sessions it held back are handed on at the next move.
  */
@@ -18,8 +18,9 @@ export class UpdateOrchestrationBudget {
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
-  async execute({ orchestrationId, budget }: UpdateOrchestrationCommand): Promise<OrchestrationSummary> {
+  async execute({ orchestrationId, budget }: UpdateOrchestrationCommand, tenant: string): Promise<OrchestrationSummary> {
     return this.store.transaction(async (tx) => {
+      if (!(await tx.orchestrationExists(orchestrationId, tenant))) throw notFound('orchestration', orchestrationId);
       const spending = await tx.lockOrchestrationSpending(orchestrationId);
       if (!spending) throw notFound('orchestration', orchestrationId);
       await tx.setOrchestrationBudget(orchestrationId, budget);

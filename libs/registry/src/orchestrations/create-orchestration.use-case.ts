@@ -10,7 +10,7 @@ import { checkOrchestrationPlan } from './orchestration-plan';
 import { checkEgressAllowed, checkImagesAllowed, defaultImageFor } from '../sessions/session-template';
 
 /**
- * Records an orchestration and all its sessions in one transaction (bulk statements, so 10,000
+ * Records an orchestration of the caller's tenant and all its sessions in one transaction (bulk statements, so 10,000
  * sessions take as many statements as one), and starts them if asked. A bad plan stores nothing.
  */
 @Injectable()
@@ -22,13 +22,14 @@ export class CreateOrchestration {
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
-  async execute(request: CreateOrchestrationRequest): Promise<OrchestrationSummary> {
+  async execute(request: CreateOrchestrationRequest, tenant: string): Promise<OrchestrationSummary> {
     checkOrchestrationPlan(request.sessions);
     const orchestrationId = randomUUID();
     const idOf = new Map(request.sessions.map((s) => [s.name, randomUUID()]));
     const sessions: NewSession[] = request.sessions.map((s) => ({
       id: idOf.get(s.name)!,
       orchestrationId,
+      tenant,
       name: s.name,
       type: s.type,
       prompt: s.prompt,
@@ -42,12 +43,13 @@ export class CreateOrchestration {
       continues: null,
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
-    checkImagesAllowed(this.settings, sessions);
+    checkImagesAllowed(this.settings, sessions, tenant);
     checkEgressAllowed(this.settings, sessions);
 
     return this.store.transaction(async (tx) => {
       await tx.insertOrchestration({
         id: orchestrationId,
+        tenant,
         name: request.name,
         maxParallel: request.maxParallel ?? null,
         publishBranch: request.publish?.branch ?? null,

@@ -19,8 +19,10 @@ export class RetryOrchestration {
     private readonly startSession: StartSession,
   ) {}
 
-  async execute(orchestrationId: string): Promise<OrchestrationSummary> {
+  /** Retries the tenant's orchestration; another tenant's is one that does not exist. */
+  async execute(orchestrationId: string, tenant: string): Promise<OrchestrationSummary> {
     return this.store.transaction(async (tx) => {
+      if (!(await tx.orchestrationExists(orchestrationId, tenant))) throw notFound('orchestration', orchestrationId);
       // Re-runs in one orchestration, and the decision that it finished, take its row first: one at a time.
       if (!(await tx.lockOrchestration(orchestrationId))) throw notFound('orchestration', orchestrationId);
       const { status, counts } = (await this.reads.summary(orchestrationId, tx))!;

@@ -3,6 +3,7 @@ import { conflict, isTerminal, notFound, SessionView } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
 import { toSessionView } from '../store/session-record';
 import { SessionStore } from '../store/session-store';
+import { ReadyDispatch } from './ready-dispatch';
 import { SessionTransitions } from './session-transitions';
 
 /**
@@ -15,10 +16,15 @@ export class CancelSession {
   constructor(
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
+    private readonly dispatch: ReadyDispatch,
   ) {}
 
-  async execute(sessionId: string): Promise<SessionView> {
+  /** Cancels the tenant's session; another tenant's is one that does not exist. */
+  async execute(sessionId: string, tenant: string): Promise<SessionView> {
     const session = await this.store.transaction(async (tx) => {
+      if (!(await tx.sessionExists(sessionId, tenant))) throw notFound('session', sessionId);
+      // A ready session cancelled frees a place: its tenant's lock comes before its row (ReadyDispatch).
+      await this.dispatch.lockTenant(tx, tenant);
       const cancelled = await this.transitions.moveWithin(tx, {
         sessionId,
         from: ['created', 'waiting', 'ready'],

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { conflict, ContinueSessionCommand, notFound, SessionView } from '@hub/contracts';
 import { newEvent } from '../outbox/new-event';
 import { SessionRecord, toSessionView } from '../store/session-record';
 import { SessionStore, SessionTransaction } from '../store/session-store';
+import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
+import { checkImagesAllowed } from './session-template';
 import { StartSession } from './start-session.use-case';
 
 const MAX_NAME_LENGTH = 128;
@@ -19,12 +21,15 @@ export class ContinueSession {
   constructor(
     private readonly store: SessionStore,
     private readonly startSession: StartSession,
+    @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
-  async execute(command: ContinueSessionCommand): Promise<SessionView> {
+  /** Continues the tenant's session (another tenant's is one that does not exist), in an image the tenant may still run. */
+  async execute(command: ContinueSessionCommand, tenant: string): Promise<SessionView> {
     const session = await this.store.transaction(async (tx) => {
-      const source = await tx.getSession(command.sessionId);
+      const source = await tx.getSession(command.sessionId, tenant);
       if (!source) throw notFound('session', command.sessionId);
+      checkImagesAllowed(this.settings, [{ name: source.name, image: source.image }], tenant);
       if (source.status !== 'completed') {
         throw conflict(
           `cannot continue session ${source.id}: it is ${source.status}; only a completed session's conversation and changes can be continued (re-run it instead)`,
@@ -34,6 +39,7 @@ export class ContinueSession {
       const created = await tx.insertSession({
         id: randomUUID(),
         orchestrationId: source.orchestrationId,
+        tenant: source.tenant,
         name: await this.nameFor(tx, source),
         type: source.type,
         prompt: command.prompt,

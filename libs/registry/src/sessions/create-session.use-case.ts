@@ -8,7 +8,11 @@ import { checkEgressAllowed, checkImagesAllowed, defaultImageFor } from './sessi
 import { SessionStore, SessionTransaction } from '../store/session-store';
 import { StartSession } from './start-session.use-case';
 
-/** Records a session (in the orchestration named, else in that of its dependencies, else in one of its own) and, if asked, starts it. */
+/**
+ * Records a session of the caller's tenant (in the orchestration named, else in that of its
+ * dependencies, else in one of its own) and, if asked, starts it. Another tenant's orchestration or
+ * sessions are refused as ones that do not exist.
+ */
 @Injectable()
 export class CreateSession {
   constructor(
@@ -17,17 +21,18 @@ export class CreateSession {
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
-  async execute(request: CreateSessionRequest): Promise<SessionView> {
+  async execute(request: CreateSessionRequest, tenant: string): Promise<SessionView> {
     const image = request.image ?? defaultImageFor(this.settings, request.type);
-    checkImagesAllowed(this.settings, [{ name: request.name ?? null, image }]);
+    checkImagesAllowed(this.settings, [{ name: request.name ?? null, image }], tenant);
     const egress = request.egress ?? null;
     checkEgressAllowed(this.settings, [{ name: request.name ?? null, image, repository: request.repository ?? null, egress }]);
     const session = await this.store.transaction(async (tx) => {
       const dependsOn = [...new Set(request.dependsOn ?? [])];
-      const orchestrationId = await this.orchestrationFor(tx, request, dependsOn);
+      const orchestrationId = await this.orchestrationFor(tx, request, dependsOn, tenant);
       const created = await tx.insertSession({
         id: randomUUID(),
         orchestrationId,
+        tenant,
         name: request.name ?? null,
         type: request.type,
         prompt: request.prompt,
@@ -62,11 +67,11 @@ export class CreateSession {
    * unknown dependencies, dependencies outside the named orchestration, dependencies spread over
    * several orchestrations.
    */
-  private async orchestrationFor(tx: SessionTransaction, request: CreateSessionRequest, dependsOn: string[]): Promise<string> {
-    if (request.orchestrationId && !(await tx.orchestrationExists(request.orchestrationId))) {
+  private async orchestrationFor(tx: SessionTransaction, request: CreateSessionRequest, dependsOn: string[], tenant: string): Promise<string> {
+    if (request.orchestrationId && !(await tx.orchestrationExists(request.orchestrationId, tenant))) {
       throw notFound('orchestration', request.orchestrationId);
     }
-    const orchestrationOf = dependsOn.length ? await tx.orchestrationsOf(dependsOn) : new Map<string, string>();
+    const orchestrationOf = dependsOn.length ? await tx.orchestrationsOf(dependsOn, tenant) : new Map<string, string>();
     const unknown = dependsOn.filter((id) => !orchestrationOf.has(id));
     if (unknown.length) {
       throw badRequest(`dependsOn names sessions that do not exist: ${unknown.join(', ')}`, { unknown });
@@ -86,7 +91,7 @@ export class CreateSession {
     if (joined.size > 1) throw spreadOver(dependsOn, orchestrationOf);
     if (joined.size === 1) return [...joined][0];
     const id = randomUUID();
-    await tx.insertOrchestration({ id, name: request.name ?? `${request.type} session`, maxParallel: null, publishBranch: null });
+    await tx.insertOrchestration({ id, tenant, name: request.name ?? `${request.type} session`, maxParallel: null, publishBranch: null });
     return id;
   }
 }

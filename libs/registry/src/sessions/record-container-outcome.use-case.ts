@@ -7,6 +7,7 @@ import { STOPPING } from './stop-reason';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { SessionStore } from '../store/session-store';
 import { retryBackoffMs } from './retry-backoff';
+import { ReadyDispatch } from './ready-dispatch';
 import { SessionTransitions } from './session-transitions';
 
 /** Causes worth another attempt; a missing or refused image, a timeout or a cancel are not. */
@@ -28,6 +29,7 @@ export class RecordContainerOutcome {
     private readonly store: SessionStore,
     private readonly transitions: SessionTransitions,
     private readonly usage: RecordUsage,
+    private readonly dispatch: ReadyDispatch,
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
@@ -48,6 +50,8 @@ export class RecordContainerOutcome {
     const exit = event.data;
     const finishedAt = new Date(event.occurredAt);
     await this.store.transaction(async (tx) => {
+      // The end frees a place: a limited tenant's lock comes before any row (ReadyDispatch).
+      await this.dispatch.lockTenantOf(tx, exit.sessionId);
       // Locked until commit: a report delivered twice at once is applied once (its usage counted once).
       await tx.lockSession(exit.sessionId);
       const session = await tx.getSession(exit.sessionId);

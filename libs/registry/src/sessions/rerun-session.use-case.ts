@@ -17,9 +17,10 @@ export class RerunSession {
     private readonly startSession: StartSession,
   ) {}
 
-  async execute(sessionId: string): Promise<SessionView> {
+  /** Re-runs the tenant's session; another tenant's is one that does not exist. */
+  async execute(sessionId: string, tenant: string): Promise<SessionView> {
     const session = await this.store.transaction(async (tx) => {
-      const orchestrationId = (await tx.orchestrationsOf([sessionId])).get(sessionId);
+      const orchestrationId = (await tx.orchestrationsOf([sessionId], tenant)).get(sessionId);
       if (!orchestrationId) throw notFound('session', sessionId);
       // Re-runs in one orchestration, and the decision that it finished, take its row first: one at a time.
       await tx.lockOrchestration(orchestrationId);

@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { createLogger } from '@hub/config';
-import { EventOf, EventPayload, EventSubject, ImagePolicy, EgressPolicy, DEFAULT_EGRESS, SessionView } from '@hub/contracts';
+import { EventOf, EventPayload, EventSubject, ImagePolicy, EgressPolicy, DEFAULT_TENANT, DEFAULT_EGRESS, SessionView } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
@@ -46,7 +46,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
           MessagingModule.forConnection(nc),
           RegistryModule.forRoot(
             dataSource,
-            { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 0 },
+            { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 0, tenants: new Map() },
             createLogger('test', 'silent'),
           ),
         ],
@@ -89,7 +89,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       rateLimit: null,
     });
 
-  const get = (sessionId: string) => app.get(SessionQueries).get(sessionId);
+  const get = (sessionId: string) => app.get(SessionQueries).get(sessionId, DEFAULT_TENANT);
   /** The resolver's word that the session's dependencies completed, about one of its runs. */
   const resolved = (sessionId: string, run = 1) => app.get(RecordDependencyOutcome).resolved(event('deps.resolved', { sessionId, run }));
   /** A runner claims the ready session and its container exits with `exitCode`; answers the attempt. */
@@ -115,8 +115,8 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       name,
       start: true,
       sessions: Object.entries(dependsOn).map(([session, on]) => ({ name: session, type: 'analysis', prompt: 'true', dependsOn: on, retries })),
-    });
-    const { sessions } = await app.get(OrchestrationQueries).get(orchestration.id);
+    }, DEFAULT_TENANT);
+    const { sessions } = await app.get(OrchestrationQueries).get(orchestration.id, {}, DEFAULT_TENANT);
     return { orchestrationId: orchestration.id, id: Object.fromEntries(sessions.map((s) => [s.name!, s.id])) };
   }
 
@@ -140,9 +140,9 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
       }),
     );
     const aBefore = await get(chain.A);
-    expect((await app.get(OrchestrationQueries).get(chain.orchestrationId)).status).toBe('failed');
+    expect((await app.get(OrchestrationQueries).get(chain.orchestrationId, {}, DEFAULT_TENANT)).status).toBe('failed');
 
-    const summary = await app.get(RetryOrchestration).execute(chain.orchestrationId);
+    const summary = await app.get(RetryOrchestration).execute(chain.orchestrationId, DEFAULT_TENANT);
 
     expect(summary).toMatchObject({ status: 'running', counts: { completed: 1, waiting: 2, failed: 0, skipped: 0 }, result: null });
     expect(await get(chain.A)).toEqual(aBefore);
@@ -177,7 +177,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
     expect(await runAttempt(chain.B, 0)).toBe(2);
     await resolved(chain.C, 2);
     await runAttempt(chain.C, 0);
-    const done = await app.get(OrchestrationQueries).get(chain.orchestrationId);
+    const done = await app.get(OrchestrationQueries).get(chain.orchestrationId, {}, DEFAULT_TENANT);
     expect(done).toMatchObject({ status: 'completed', counts: { completed: 3 } });
     expect((await get(chain.B)).attempts.map((a) => [a.attempt, a.status])).toEqual([
       [1, 'failed'],
@@ -201,14 +201,14 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
     await app.get(RecordDependencyOutcome).failed(event('deps.failed', { sessionId: id.D, dependencyId: id.B, dependencyStatus: 'failed' }));
     const cBefore = await get(id.C);
 
-    const a = await app.get(RerunSession).execute(id.A);
+    const a = await app.get(RerunSession).execute(id.A, DEFAULT_TENANT);
 
     expect(a).toMatchObject({ id: id.A, status: 'waiting', statusReason: 're-run requested', exitCode: null, finishedAt: null, changes: null });
     expect(a.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'completed', exitCode: 0 })]);
     expect(await get(id.B)).toMatchObject({ status: 'waiting', statusReason: 're-run requested' });
     expect(await get(id.D)).toMatchObject({ status: 'waiting', statusReason: 're-run requested' });
     expect(await get(id.C)).toEqual(cBefore);
-    expect((await app.get(OrchestrationQueries).get(orchestrationId)).counts).toMatchObject({ waiting: 3, completed: 1 });
+    expect((await app.get(OrchestrationQueries).get(orchestrationId, {}, DEFAULT_TENANT)).counts).toMatchObject({ waiting: 3, completed: 1 });
 
     // Rerunning a session downstream alone leaves what it depends on as it is.
     await resolved(id.A, 2);
@@ -218,7 +218,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
     await resolved(id.D, 2);
     await runAttempt(id.D, 0);
     const aDone = await get(id.A);
-    const d = await app.get(RerunSession).execute(id.D);
+    const d = await app.get(RerunSession).execute(id.D, DEFAULT_TENANT);
     expect(d).toMatchObject({ status: 'waiting', attempt: 1 });
     expect(await get(id.A)).toEqual(aDone);
     expect(await runOf(id.D)).toEqual({ run: 3, attemptsBeforeRun: 1 });
@@ -228,34 +228,34 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
     const { orchestrationId, id } = await started('busy', { A: [], B: [] });
     await resolved(id.A);
     await runAttempt(id.A, 0);
-    const before = await app.get(OrchestrationQueries).get(orchestrationId);
+    const before = await app.get(OrchestrationQueries).get(orchestrationId, {}, DEFAULT_TENANT);
 
-    await expect(app.get(RetryOrchestration).execute(orchestrationId)).rejects.toMatchObject({
+    await expect(app.get(RetryOrchestration).execute(orchestrationId, DEFAULT_TENANT)).rejects.toMatchObject({
       code: 'conflict',
       message: `cannot retry orchestration ${orchestrationId}: it has not ended (sessions on their way: 1 waiting)`,
     });
-    await expect(app.get(RerunSession).execute(id.B)).rejects.toMatchObject({
+    await expect(app.get(RerunSession).execute(id.B, DEFAULT_TENANT)).rejects.toMatchObject({
       code: 'conflict',
       message: `cannot re-run session ${id.B}: it has not ended (it is waiting)`,
     });
-    expect(await app.get(OrchestrationQueries).get(orchestrationId)).toEqual(before);
+    expect(await app.get(OrchestrationQueries).get(orchestrationId, {}, DEFAULT_TENANT)).toEqual(before);
 
     await resolved(id.B);
     await runAttempt(id.B, 0);
-    await expect(app.get(RetryOrchestration).execute(orchestrationId)).rejects.toMatchObject({
+    await expect(app.get(RetryOrchestration).execute(orchestrationId, DEFAULT_TENANT)).rejects.toMatchObject({
       code: 'conflict',
       message: `cannot retry orchestration ${orchestrationId}: nothing to re-run (no session failed, timed out, was cancelled or skipped; 2 completed, 0 not started)`,
     });
-    expect((await app.get(OrchestrationQueries).get(orchestrationId)).status).toBe('completed');
+    expect((await app.get(OrchestrationQueries).get(orchestrationId, {}, DEFAULT_TENANT)).status).toBe('completed');
 
     const unknown = randomUUID();
-    await expect(app.get(RetryOrchestration).execute(unknown)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(app.get(RerunSession).execute(unknown)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(app.get(RetryOrchestration).execute(unknown, DEFAULT_TENANT)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(app.get(RerunSession).execute(unknown, DEFAULT_TENANT)).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('changes nothing of a re-run session on a late container.exited or decision of its earlier run', async () => {
     const chain = await failedChain();
-    await app.get(RetryOrchestration).execute(chain.orchestrationId);
+    await app.get(RetryOrchestration).execute(chain.orchestrationId, DEFAULT_TENANT);
     const waiting = await get(chain.B);
 
     // The earlier run's attempt 1 reported again (a redelivery), and the resolver's decision about run 1.
@@ -282,7 +282,7 @@ describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
     const spent: SessionView = await get(chain.B);
     expect(spent).toMatchObject({ status: 'failed', attempt: 2, retries: 1 });
 
-    await app.get(RerunSession).execute(chain.B);
+    await app.get(RerunSession).execute(chain.B, DEFAULT_TENANT);
     await resolved(chain.B, 2);
     expect(await runAttempt(chain.B, 1)).toBe(3);
     const retrying = await get(chain.B);

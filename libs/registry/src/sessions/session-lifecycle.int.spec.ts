@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { createLogger, HUB_LOGGER, HubLogger } from '@hub/config';
-import { EventOf, HubError, ImagePolicy, EgressPolicy, DEFAULT_EGRESS } from '@hub/contracts';
+import { EventOf, HubError, ImagePolicy, EgressPolicy, DEFAULT_TENANT, DEFAULT_EGRESS } from '@hub/contracts';
 import { ensureEventStream, MessagingModule } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
@@ -46,7 +46,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
         module: class RegistryTestModule {},
         imports: [
           MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000 }, createLogger('test', 'silent')),
+          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000, tenants: new Map() }, createLogger('test', 'silent')),
         ],
       },
       { logger: false },
@@ -96,7 +96,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     });
 
   async function readySession(request: { prompt?: string; retries?: number } = {}) {
-    const session = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, ...request });
+    const session = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, ...request }, DEFAULT_TENANT);
     await depsResolved(session.id);
     return session;
   }
@@ -107,7 +107,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       ['r1', 'r2', 'r3', 'r4', 'r5'].map((runner) => app.get(ClaimSession).execute(session.id, runner)),
     );
     expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
-    const view = await app.get(SessionQueries).get(session.id);
+    const view = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(view).toMatchObject({ status: 'starting', attempt: 1 });
   });
 
@@ -118,7 +118,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       image: 'hub/claude-code:latest',
       egress: ['api.anthropic.com:443'],
       start: true,
-    });
+    }, DEFAULT_TENANT);
     await depsResolved(session.id);
     const claim = await app.get(ClaimSession).execute(session.id, 'r1');
     expect(claim.spec?.egress).toEqual(['api.anthropic.com:443']);
@@ -132,11 +132,11 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       others: null,
     };
     await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 0), data: { ...exited(session.id, 0).data, egress } });
-    expect(await app.get(SessionQueries).get(session.id)).toMatchObject({ status: 'completed', egress });
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toMatchObject({ status: 'completed', egress });
 
     // Asking for more than the image may reach stores nothing.
     await expect(
-      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', egress: ['registry.npmjs.org:443'] }),
+      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', egress: ['registry.npmjs.org:443'] }, DEFAULT_TENANT),
     ).rejects.toThrow('egress: destination not allowed (HUB_EGRESS): registry.npmjs.org:443 for hub/test-agent:latest, which may reach nothing');
   });
 
@@ -145,12 +145,12 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     await app.get(ClaimSession).execute(session.id, 'r1');
     await app.get(RecordContainerOutcome).exited(exited(session.id, 4));
     const events = await outboxCount();
-    const first = await app.get(SessionQueries).get(session.id);
+    const first = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(first).toMatchObject({ status: 'failed', exitCode: 4 });
 
     await app.get(RecordContainerOutcome).exited(exited(session.id, 4));
     await app.get(RecordContainerOutcome).exited(exited(session.id, 0));
-    expect(await app.get(SessionQueries).get(session.id)).toEqual(first);
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toEqual(first);
     expect(await outboxCount()).toBe(events);
   });
 
@@ -159,11 +159,11 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     await app.get(ClaimSession).execute(session.id, 'r1');
     const warn = jest.spyOn(app.get<HubLogger>(HUB_LOGGER), 'warn');
     const events = await outboxCount();
-    const before = await app.get(SessionQueries).get(session.id);
+    const before = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
 
     const forged = exited(session.id, 0);
     await app.get(RecordContainerOutcome).exited({ ...forged, id: 'forged', data: { ...forged.data, runnerId: 'r2' } });
-    expect(await app.get(SessionQueries).get(session.id)).toEqual(before);
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toEqual(before);
     expect(await outboxCount()).toBe(events);
     expect(warn).toHaveBeenCalledWith(
       expect.objectContaining({ sessionId: session.id, runnerId: 'r2', claimedBy: 'r1' }),
@@ -172,37 +172,37 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     warn.mockRestore();
 
     await app.get(RecordContainerOutcome).exited(exited(session.id, 3));
-    expect(await app.get(SessionQueries).get(session.id)).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toMatchObject({ status: 'failed', exitCode: 3 });
   });
 
   it('refuses to start a finished session with a conflict naming its status, and changes nothing', async () => {
     const session = await readySession();
     await app.get(ClaimSession).execute(session.id, 'r1');
     await app.get(RecordContainerOutcome).exited(exited(session.id, 0));
-    const before = await app.get(SessionQueries).get(session.id);
-    await expect(app.get(StartSession).execute(session.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('completed') });
-    expect(await app.get(SessionQueries).get(session.id)).toEqual(before);
+    const before = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
+    await expect(app.get(StartSession).execute(session.id, DEFAULT_TENANT)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('completed') });
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toEqual(before);
   });
 
   it('rejects a dependency on an unknown session and stores nothing', async () => {
-    const before = await app.get(SessionQueries).list({});
+    const before = await app.get(SessionQueries).list({}, DEFAULT_TENANT);
     const error = await app
       .get(CreateSession)
-      .execute({ type: 'analysis', prompt: 'true', dependsOn: ['00000000-0000-4000-8000-000000000000'] })
+      .execute({ type: 'analysis', prompt: 'true', dependsOn: ['00000000-0000-4000-8000-000000000000'] }, DEFAULT_TENANT)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubError);
     expect((error as HubError).code).toBe('bad_request');
-    expect(await app.get(SessionQueries).list({})).toEqual(before);
+    expect(await app.get(SessionQueries).list({}, DEFAULT_TENANT)).toEqual(before);
   });
 
   it('puts a session created with dependencies in their orchestration, and refuses dependencies spread over two, storing nothing', async () => {
     const create = (request: { dependsOn?: string[]; orchestrationId?: string }) =>
-      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', ...request });
+      app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', ...request }, DEFAULT_TENANT);
     const a = await create({});
     const b = await create({ dependsOn: [a.id] });
     expect(b).toMatchObject({ orchestrationId: a.orchestrationId, dependsOn: [a.id] });
     const other = await create({});
-    const before = await app.get(SessionQueries).list({});
+    const before = await app.get(SessionQueries).list({}, DEFAULT_TENANT);
 
     const spread = await create({ dependsOn: [b.id, other.id, a.id] }).catch((e: unknown) => e);
     expect(spread).toBeInstanceOf(HubError);
@@ -218,17 +218,17 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       code: 'bad_request',
       message: expect.stringMatching(new RegExp(`^dependsOn names sessions of another orchestration than ${other.orchestrationId}: ${a.id}; `)),
     });
-    expect(await app.get(SessionQueries).list({})).toEqual(before);
+    expect(await app.get(SessionQueries).list({}, DEFAULT_TENANT)).toEqual(before);
   });
 
   it("answers an orchestration's counts and its sessions in one read, in the order created, a page at a time", async () => {
-    const first = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true' });
+    const first = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true' }, DEFAULT_TENANT);
     const ids = [first.id];
-    for (let i = 0; i < 4; i++) ids.push((await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', dependsOn: [ids[i]] })).id);
-    await app.get(StartSession).execute(ids[0]);
+    for (let i = 0; i < 4; i++) ids.push((await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', dependsOn: [ids[i]] }, DEFAULT_TENANT)).id);
+    await app.get(StartSession).execute(ids[0], DEFAULT_TENANT);
     const queries = app.get(OrchestrationQueries);
 
-    const whole = await queries.get(first.orchestrationId);
+    const whole = await queries.get(first.orchestrationId, {}, DEFAULT_TENANT);
     expect(whole).toMatchObject({ id: first.orchestrationId, sessionCount: 5, nextCursor: null });
     expect(whole.sessions.map((s) => s.id)).toEqual(ids);
     // The counts are those of the sessions listed: one read.
@@ -239,13 +239,13 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     const pages: string[][] = [];
     let cursor: string | undefined;
     do {
-      const page = await queries.get(first.orchestrationId, { limit: 2, ...(cursor ? { cursor } : {}) });
+      const page = await queries.get(first.orchestrationId, { limit: 2, ...(cursor ? { cursor } : {}) }, DEFAULT_TENANT);
       expect(page.sessionCount).toBe(5);
       pages.push(page.sessions.map((s) => s.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(pages).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
-    await expect(queries.get('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(queries.get('00000000-0000-4000-8000-000000000000', {}, DEFAULT_TENANT)).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('relays every transition from the outbox to JetStream, in order, with the event id as message id', async () => {
@@ -270,7 +270,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     await app.get(ClaimSession).execute(session.id, 'r-gone');
     await dataSource.query(`UPDATE sessions SET timeout_seconds = 1, updated_at = now() - interval '10 minutes' WHERE id = $1`, [session.id]);
     expect(await app.get(ExpireOverdueSessions).runOnce()).toBe(1);
-    const view = await app.get(SessionQueries).get(session.id);
+    const view = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(view.status).toBe('failed');
     expect(view.statusReason).toContain('container_lost');
     expect(await app.get(ExpireOverdueSessions).runOnce()).toBe(0);
@@ -280,20 +280,20 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     const session = await readySession();
     await app.get(ClaimSession).execute(session.id, 'r1');
     await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 0), data: { ...exited(session.id, 0).data, cause: 'container_lost', exitCode: null } });
-    const again = await app.get(SessionQueries).get(session.id);
+    const again = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(again).toMatchObject({ status: 'ready', retries: 0 });
     expect(again.statusReason).toContain('running it again');
 
     const claim = await app.get(ClaimSession).execute(session.id, 'r2');
     expect(claim.spec?.attempt).toBe(2);
     await app.get(RecordContainerOutcome).exited({ ...exited(session.id, 5), id: 'x2', data: { ...exited(session.id, 5).data, attempt: 2, runnerId: 'r2' } });
-    const done = await app.get(SessionQueries).get(session.id);
+    const done = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(done).toMatchObject({ status: 'failed', exitCode: 5, attempt: 2 });
     expect(done.attempts.map((a) => a.status)).toEqual(['failed', 'failed']);
   });
 
   it("records a cancel a runner has not seen yet: the runner's held sessions say so, and the attempt's end is not retried", async () => {
-    const created = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, retries: 3 });
+    const created = await app.get(CreateSession).execute({ type: 'analysis', prompt: 'true', start: true, retries: 3 }, DEFAULT_TENANT);
     await app.get(RecordDependencyOutcome).resolved({
       id: `deps.resolved:${created.id}`,
       subject: 'deps.resolved',
@@ -305,7 +305,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       expect.objectContaining({ sessionId: created.id, attempt: 1, status: 'starting', cancelRequested: false }),
     ]);
 
-    const accepted = await app.get(CancelSession).execute(created.id);
+    const accepted = await app.get(CancelSession).execute(created.id, DEFAULT_TENANT);
 
     expect(accepted.status).toBe('starting');
     expect((await app.get(SessionQueries).heldBy('r-down')).sessions).toEqual([
@@ -314,7 +314,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     // The container ended on its own (exit 1) before the runner could stop it: no retry, cancelled.
     const ended = exited(created.id, 1);
     await app.get(RecordContainerOutcome).exited({ ...ended, data: { ...ended.data, runnerId: 'r-down' } });
-    const done = await app.get(SessionQueries).get(created.id);
+    const done = await app.get(SessionQueries).get(created.id, DEFAULT_TENANT);
     expect(done).toMatchObject({ status: 'cancelled', attempt: 1, exitCode: 1 });
     expect(done.statusReason).toBe('cancelled on request (the attempt ended: exited with code 1)');
     expect((await app.get(SessionQueries).heldBy('r-down')).sessions).toEqual([]);
@@ -328,13 +328,13 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       ...report,
       data: { ...report.data, output: { files: 1000, bytes: 5_000_000_000, skipped: 2 }, logBytes: 8 * 2 ** 20, logDroppedBytes: 3 * 2 ** 30 },
     });
-    const view = await app.get(SessionQueries).get(session.id);
+    const view = await app.get(SessionQueries).get(session.id, DEFAULT_TENANT);
     expect(view).toMatchObject({
       status: 'completed',
       log: { bytes: 8 * 2 ** 20, droppedBytes: 3 * 2 ** 30 },
       output: { files: 1000, bytes: 5_000_000_000, skipped: 2 },
     });
-    expect(await app.get(SessionQueries).output(session.id)).toEqual({
+    expect(await app.get(SessionQueries).output(session.id, DEFAULT_TENANT)).toEqual({
       sessionId: session.id,
       status: 'completed',
       exitCode: 0,
@@ -364,7 +364,7 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       expect((await app.get(ClaimSession).execute(created.id, 'r1')).spec?.attempt).toBe(attempt);
       const report = exited(created.id, 1);
       await app.get(RecordContainerOutcome).exited({ ...report, id: `${report.id}:${attempt}`, data: { ...report.data, attempt } });
-      reasons.push((await app.get(SessionQueries).get(created.id)).statusReason);
+      reasons.push((await app.get(SessionQueries).get(created.id, DEFAULT_TENANT)).statusReason);
     }
     // The test registry's HUB_RETRY_BACKOFF_MS is 1000 (long enough that each retry is still backing
     // off when it is handed to the runners, however loaded the machine).
@@ -388,8 +388,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       start: true,
       maxParallel: 1,
       sessions: ['a', 'b', 'c', 'd'].map((name) => ({ name, type: 'analysis', prompt: 'true', dependsOn: [] })),
-    });
-    const { sessions } = await app.get(SessionQueries).list({ orchestrationId: orchestration.id }).then((page) => ({ sessions: page.items }));
+    }, DEFAULT_TENANT);
+    const { sessions } = await app.get(SessionQueries).list({ orchestrationId: orchestration.id }, DEFAULT_TENANT).then((page) => ({ sessions: page.items }));
     const idOf = Object.fromEntries(sessions.map((s) => [s.name!, s.id]));
     const nameOf = Object.fromEntries(sessions.map((s) => [s.id, s.name!]));
     // They become ready in an order of their own, not the order declared (a few ms apart, so each has its own moment).
@@ -414,8 +414,8 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       start: true,
       publish: { branch: 'feature/result' },
       sessions: ['a', 'b', 'c'].map((name) => ({ name, type: 'analysis', prompt: 'true', dependsOn: [] })),
-    });
-    const page = await app.get(SessionQueries).list({ orchestrationId: orchestration.id });
+    }, DEFAULT_TENANT);
+    const page = await app.get(SessionQueries).list({ orchestrationId: orchestration.id }, DEFAULT_TENANT);
     const ids = page.items.map((s) => s.id);
     for (const id of ids) {
       await depsResolved(id);
@@ -440,15 +440,15 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       name: 'with a result',
       start: true,
       sessions: [{ name: 'only', type: 'analysis', prompt: 'true', dependsOn: [] }],
-    });
-    expect(await app.get(OrchestrationQueries).get(orchestration.id)).toMatchObject({ publish: null, result: null });
+    }, DEFAULT_TENANT);
+    expect(await app.get(OrchestrationQueries).get(orchestration.id, {}, DEFAULT_TENANT)).toMatchObject({ publish: null, result: null });
     const result = {
       changes: null,
       reason: 'no session changed anything',
       publish: { branch: 'main', status: 'not_pushed' as const, commit: null, reason: 'nothing changed' },
       at: new Date().toISOString(),
     };
-    const [only] = (await app.get(SessionQueries).list({ orchestrationId: orchestration.id })).items;
+    const [only] = (await app.get(SessionQueries).list({ orchestrationId: orchestration.id }, DEFAULT_TENANT)).items;
     const report = () =>
       app.get(RecordOrchestrationResult).execute({
         id: `orchestration.result:${orchestration.id}`,
@@ -458,11 +458,11 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
       });
     // A result while it runs (a late one, of the run before a retry) is not taken.
     await report();
-    expect((await app.get(OrchestrationQueries).get(orchestration.id)).result).toBeNull();
+    expect((await app.get(OrchestrationQueries).get(orchestration.id, {}, DEFAULT_TENANT)).result).toBeNull();
     await depsResolved(only.id);
     await app.get(ClaimSession).execute(only.id, 'r1');
     await app.get(RecordContainerOutcome).exited(exited(only.id, 0));
     await report();
-    expect((await app.get(OrchestrationQueries).get(orchestration.id)).result).toEqual(result);
+    expect((await app.get(OrchestrationQueries).get(orchestration.id, {}, DEFAULT_TENANT)).result).toEqual(result);
   });
 });

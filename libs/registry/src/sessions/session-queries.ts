@@ -11,24 +11,24 @@ import {
   SessionView,
 } from '@hub/contracts';
 import { SessionRecord, toSessionView } from '../store/session-record';
-import { SessionStore } from '../store/session-store';
+import { SessionStore, TenantScope } from '../store/session-store';
 
-/** Read-only questions about sessions. */
+/** Read-only questions about sessions: a client's see its tenant's only (another's are as if they did not exist). */
 @Injectable()
 export class SessionQueries {
   constructor(private readonly store: SessionStore) {}
 
-  async get(sessionId: string): Promise<SessionView> {
-    return toSessionView(await this.require(sessionId));
+  async get(sessionId: string, tenant: string): Promise<SessionView> {
+    return toSessionView(await this.require(sessionId, tenant));
   }
 
-  async list(query: ListSessionsQuery): Promise<SessionPage> {
-    const page = await this.store.listSessions(query);
+  async list(query: ListSessionsQuery, tenant: string): Promise<SessionPage> {
+    const page = await this.store.listSessions(query, tenant);
     return { items: page.items.map(toSessionView), nextCursor: page.nextCursor };
   }
 
-  async output(sessionId: string): Promise<SessionOutputSummary> {
-    const session = await this.require(sessionId);
+  async output(sessionId: string, tenant: string): Promise<SessionOutputSummary> {
+    const session = await this.require(sessionId, tenant);
     return {
       sessionId,
       status: session.status,
@@ -39,8 +39,9 @@ export class SessionQueries {
     };
   }
 
-  async statuses(sessionIds: string[]): Promise<{ statuses: { sessionId: string; status: SessionStatus }[] }> {
-    return { statuses: await this.store.statuses(sessionIds) };
+  /** The statuses of those of the sessions that exist in `tenant` (EVERY_TENANT: the resolver asks about dependencies). */
+  async statuses(sessionIds: string[], tenant: TenantScope): Promise<{ statuses: { sessionId: string; status: SessionStatus }[] }> {
+    return { statuses: await this.store.statuses(sessionIds, tenant) };
   }
 
   async dependents(sessionId: string) {
@@ -62,8 +63,8 @@ export class SessionQueries {
     return { sessions, nextAfter: rows.length > HELD_SESSIONS_PAGE ? sessions[sessions.length - 1].sessionId : null };
   }
 
-  private async require(sessionId: string): Promise<SessionRecord> {
-    const session = await this.store.getSession(sessionId);
+  private async require(sessionId: string, tenant: string): Promise<SessionRecord> {
+    const session = await this.store.getSession(sessionId, tenant);
     if (!session) throw notFound('session', sessionId);
     return session;
   }

@@ -4,10 +4,12 @@ import {
   DEFAULT_SESSION_TEMPLATES,
   describeIssues,
   formatEgressDestination,
+  ImagePolicy,
   SessionTemplates,
   SessionTemplatesSchema,
 } from '@hub/contracts';
 import { RegistrySettings } from '../registry.tokens';
+import { policyOf } from '../tenants/tenant-policies';
 
 /** The image a new session of `type` runs in when it names none. */
 export function defaultImageFor(settings: RegistrySettings, type: string): string {
@@ -19,17 +21,27 @@ const NAMED = 20;
 
 /**
  * Refuses (400, nothing stored) sessions whose image no runner would run (HUB_ALLOWED_IMAGES), naming
- * them, rather than letting them fail later with image_not_allowed.
+ * them, rather than letting them fail later with image_not_allowed; then those whose image the
+ * tenant may not run (its `allowedImages` in HUB_TENANTS), naming the tenant's allow-list.
  */
-export function checkImagesAllowed(settings: RegistrySettings, sessions: readonly { name: string | null; image: string }[]): void {
-  const refused = sessions.filter((s) => !settings.imagePolicy.allows(s.image));
+export function checkImagesAllowed(
+  settings: RegistrySettings,
+  sessions: readonly { name: string | null; image: string }[],
+  tenant: string,
+): void {
+  refuseImages(sessions, settings.imagePolicy, `image not on the runners' allow-list (HUB_ALLOWED_IMAGES=${settings.imagePolicy.allowList})`);
+  const own = policyOf(settings.tenants, tenant).imagePolicy;
+  if (own) refuseImages(sessions, own, `image not on tenant ${tenant}'s allow-list (allowedImages=${own.allowList})`);
+}
+
+function refuseImages(sessions: readonly { name: string | null; image: string }[], policy: ImagePolicy, why: string): void {
+  const refused = sessions.filter((s) => !policy.allows(s.image));
   if (!refused.length) return;
   const named = refused.slice(0, NAMED).map((s) => (s.name ? `${s.name} (${s.image})` : s.image));
   const more = refused.length > NAMED ? ` and ${refused.length - NAMED} more` : '';
-  throw badRequest(
-    `image not on the runners' allow-list (HUB_ALLOWED_IMAGES=${settings.imagePolicy.allowList}): ${named.join(', ')}${more}`,
-    { notAllowed: refused.slice(0, NAMED).map((s) => ({ session: s.name, image: s.image })) },
-  );
+  throw badRequest(`${why}: ${named.join(', ')}${more}`, {
+    notAllowed: refused.slice(0, NAMED).map((s) => ({ session: s.name, image: s.image })),
+  });
 }
 
 /**

@@ -48,7 +48,10 @@ export class SessionTransitions {
 
   /** Moves a session if it may; returns the moved session, or null when it was not in a `from` status. */
   async move(transition: Transition): Promise<SessionRecord | null> {
-    return this.store.transaction((tx) => this.moveWithin(tx, transition));
+    return this.store.transaction(async (tx) => {
+      await this.dispatch.beforeMove(tx, transition.sessionId, transition.from ?? statusesThatMayMoveTo(transition.to), transition.to);
+      return this.moveWithin(tx, transition);
+    });
   }
 
   /** Like move, but a session that cannot move is an error the caller sees (404 or 409). */
@@ -60,6 +63,11 @@ export class SessionTransitions {
     throw conflict(`cannot ${action} session ${current.id}: it is ${current.status}`, { status: current.status });
   }
 
+  /**
+   * Moves a session inside the caller's transaction. One that may free or fill a place of a tenant
+   * with maxConcurrentSessions should have taken the tenant's lock before any row (ReadyDispatch's
+   * beforeMove or lockTenant), as move does: see ReadyDispatch on the lock order.
+   */
   async moveWithin(tx: SessionTransaction, t: Transition): Promise<SessionRecord | null> {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
     const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, { attempt: t.attempt, run: t.run });
@@ -136,6 +144,7 @@ export class SessionTransitions {
       { ...t.scope, sessions: moved.length, to: t.to, reason: t.reason },
       `${moved.length} session(s) -> ${t.to}`,
     );
+    await this.dispatch.afterBulkMove(tx, moved);
     for (const orchestrationId of new Set(moved.map((m) => m.orchestrationId))) {
       await this.completion.afterMove(tx, orchestrationId, t.to);
     }

@@ -20,8 +20,12 @@ export class StartSession {
     private readonly transitions: SessionTransitions,
   ) {}
 
-  async execute(sessionId: string): Promise<SessionView> {
-    const session = await this.store.transaction((tx) => this.within(tx, sessionId));
+  /** Starts the tenant's session; another tenant's is one that does not exist. */
+  async execute(sessionId: string, tenant: string): Promise<SessionView> {
+    const session = await this.store.transaction(async (tx) => {
+      if (!(await tx.sessionExists(sessionId, tenant))) throw notFound('session', sessionId);
+      return this.within(tx, sessionId);
+    });
     return toSessionView(session);
   }
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { conflict, notFound, ListOrchestrationsQuery, OrchestrationPage, OrchestrationSummary } from '@hub/contracts';
 import { readOrchestrationPage, readOrchestrationSummary } from './orchestration-summary';
 import type { SessionRecord } from './session-record';
-import { SessionStore, type SessionReads } from './session-store';
+import { EVERY_TENANT, SessionStore, type SessionReads, type TenantScope } from './session-store';
 
 /** Read-only questions about orchestrations. */
 @Injectable()
@@ -15,7 +15,7 @@ export class OrchestrationReads {
 
   /** The orchestration's summary; `reads`: a use case's transaction, to see its writes. */
   summary(id: string, reads?: SessionReads): Promise<OrchestrationSummary | null> {
-    return reads ? reads.orchestrationSummary(id) : readOrchestrationSummary(this.dataSource.manager, id);
+    return reads ? reads.orchestrationSummary(id) : readOrchestrationSummary(this.dataSource.manager, id, EVERY_TENANT);
   }
 
   /**
@@ -26,16 +26,17 @@ export class OrchestrationReads {
   withSessions(
     id: string,
     page: { cursor?: string; limit: number },
+    tenant: TenantScope,
   ): Promise<{ summary: OrchestrationSummary; sessions: SessionRecord[] } | null> {
     return this.sessions.read(async (reads) => {
-      const summary = await reads.orchestrationSummary(id);
+      const summary = await reads.orchestrationSummary(id, tenant);
       return summary && { summary, sessions: await reads.orchestrationSessions(id, page) };
     });
   }
 
-  /** The orchestration's summary, for a command that needs it not to have ended: 404 or 409 otherwise. */
-  async requireNotEnded(id: string, action: string, reads: SessionReads): Promise<OrchestrationSummary> {
-    const summary = await reads.orchestrationSummary(id);
+  /** The tenant's orchestration's summary, for a command that needs it not to have ended: 404 or 409 otherwise. */
+  async requireNotEnded(id: string, tenant: string, action: string, reads: SessionReads): Promise<OrchestrationSummary> {
+    const summary = await reads.orchestrationSummary(id, tenant);
     if (!summary) throw notFound('orchestration', id);
     if (['completed', 'failed', 'cancelled'].includes(summary.status)) {
       throw conflict(`cannot ${action} orchestration ${id}: it already ended ${summary.status}`, { status: summary.status });
@@ -43,7 +44,7 @@ export class OrchestrationReads {
     return summary;
   }
 
-  list(query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
-    return readOrchestrationPage(this.dataSource.manager, query);
+  list(query: ListOrchestrationsQuery, tenant: string): Promise<OrchestrationPage> {
+    return readOrchestrationPage(this.dataSource.manager, query, tenant);
   }
 }

@@ -30,7 +30,7 @@ function summarySql(em: EntityManager): string {
   const o = sqlNames(em, OrchestrationEntity);
   const s = sqlNames(em, SessionEntity);
   return `
-  SELECT o.${o.id} AS id, o.${o.seq} AS seq, o.${o.name} AS name, o.${o.maxParallel} AS "maxParallel",
+  SELECT o.${o.id} AS id, o.${o.seq} AS seq, o.${o.tenant} AS tenant, o.${o.name} AS name, o.${o.maxParallel} AS "maxParallel",
          o.${o.createdAt} AS "createdAt", o.${o.publishBranch} AS "publishBranch", c.total, c.counts,
          o.${o.usage} AS usage, o.${o.budget} AS budget,
          CASE WHEN o.${o.budget} IS NOT NULL THEN (${largestAttemptSql(em, `o.${o.id}`)}) END AS "largestAttempt",
@@ -68,8 +68,13 @@ export function largestAttemptSql(em: EntityManager, orchestrationId: string): s
      WHERE spent.${s.orchestrationId} = ${orchestrationId} AND a.${a.usage} IS NOT NULL`;
 }
 
-export async function readOrchestrationSummary(em: EntityManager, id: string): Promise<OrchestrationSummary | null> {
-  const rows = await em.query(`SELECT * FROM (${summarySql(em)}) x WHERE x.id = $6`, [...COUNTED, id]);
+/** The orchestration's summary; null when it does not exist (in `tenant`, unless that is null: in any). */
+export async function readOrchestrationSummary(em: EntityManager, id: string, tenant: string | null): Promise<OrchestrationSummary | null> {
+  const rows = await em.query(`SELECT * FROM (${summarySql(em)}) x WHERE x.id = $6 AND ($7::text IS NULL OR x.tenant = $7)`, [
+    ...COUNTED,
+    id,
+    tenant,
+  ]);
   if (!rows.length) return null;
   const summary = { ...toSummary(rows[0]), result: await readResult(em, id) };
   return summary.counts.skipped > 0 ? { ...summary, causes: await readSkipCauses(em, id) } : summary;
@@ -112,11 +117,11 @@ const SKIPPED: SessionStatus = 'skipped';
 /** The statuses that make a dependent skip (skipped itself passes the cause on). */
 const SKIP_CAUSING: readonly SessionStatus[] = ['failed', 'cancelled', 'timed_out'];
 
-/** Orchestrations newest first, keyset-paginated by `seq`, optionally only those in one aggregate status. */
-export async function readOrchestrationPage(em: EntityManager, query: ListOrchestrationsQuery): Promise<OrchestrationPage> {
+/** The tenant's orchestrations newest first, keyset-paginated by `seq`, optionally only those in one aggregate status. */
+export async function readOrchestrationPage(em: EntityManager, query: ListOrchestrationsQuery, tenant: string): Promise<OrchestrationPage> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  const where: string[] = [];
-  const params: unknown[] = [...COUNTED];
+  const params: unknown[] = [...COUNTED, tenant];
+  const where: string[] = [`x.tenant = $${params.length}`];
   if (query.status) {
     params.push(query.status);
     where.push(`x.status = ANY($${params.length})`);
@@ -127,7 +132,7 @@ export async function readOrchestrationPage(em: EntityManager, query: ListOrches
   }
   params.push(limit + 1);
   const rows = await em.query(
-    `SELECT * FROM (${summarySql(em)}) x ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT * FROM (${summarySql(em)}) x WHERE ${where.join(' AND ')}
      ORDER BY x.seq DESC LIMIT $${params.length}`,
     params,
   );

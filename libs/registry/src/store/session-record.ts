@@ -86,6 +86,7 @@ export const RUN_RESET = {
 export const NEW_SESSION_COLUMNS = [
   'id',
   'orchestrationId',
+  'tenant',
   'name',
   'type',
   'prompt',

@@ -42,10 +42,18 @@ import { insertRows, returnedRows, sqlNames, sqlValue } from './sql-names';
 export { decodeCursor, encodeCursor } from './cursor';
 export type { NewSession } from './session-record';
 
-export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'name' | 'maxParallel' | 'publishBranch'> & Partial<Pick<OrchestrationEntity, 'budget'>>;
+export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'tenant' | 'name' | 'maxParallel' | 'publishBranch'> &
+  Partial<Pick<OrchestrationEntity, 'budget'>>;
+
+/**
+ * Whose sessions and orchestrations a read sees: one tenant's (a client's request, for which another
+ * tenant's are as if they did not exist), or every tenant's (EVERY_TENANT: a service's own request).
+ */
+export type TenantScope = string | typeof EVERY_TENANT;
+export const EVERY_TENANT = null;
 
 /** A session ready to be handed to the runners, with what its `session.ready` says. */
-export type ReadySession = Pick<SessionEntity, 'id' | 'attempt' | 'readyAt' | 'image'>;
+export type ReadySession = Pick<SessionEntity, 'id' | 'orchestrationId' | 'attempt' | 'readyAt' | 'image'>;
 
 /** What an orchestration spent and may spend, read under its row lock. */
 export interface OrchestrationSpending {
@@ -60,7 +68,10 @@ export interface OrchestrationSpending {
 export interface MovedSession {
   id: string;
   orchestrationId: string;
+  tenant: string;
   previousStatus: SessionStatus;
+  /** It had been handed to the runners before the move (a ready one held a place in flight). */
+  wasDispatched: boolean;
   containerId: string | null;
   runnerId: string | null;
   /** Its run once moved (a re-run moved it to the next). */
@@ -108,6 +119,9 @@ export interface HeldRow {
   cancelRequested: boolean;
 }
 
+/** The first key of the tenants' advisory locks (SessionTransaction.lockTenant), apart from any other use of them. */
+const TENANT_LOCK_SPACE = 0x48554254;
+
 /** A new session's status. */
 const CREATED: SessionStatus = 'created';
 const WAITING: SessionStatus = 'waiting';
@@ -124,15 +138,31 @@ const UNDECIDED = statusesThatMayMoveTo('skipped');
 export class SessionReads {
   constructor(protected readonly em: EntityManager) {}
 
-  async getSession(id: string): Promise<SessionRecord | null> {
-    const [record] = await this.records(this.sessions().where('s.id = :id', { id }));
+  async getSession(id: string, tenant: TenantScope = EVERY_TENANT): Promise<SessionRecord | null> {
+    const [record] = await this.records(inTenant(this.sessions().where('s.id = :id', { id }), tenant));
     return record ?? null;
   }
 
-  /** Newest first, keyset-paginated by `seq`. */
-  async listSessions(query: ListSessionsQuery): Promise<{ items: SessionRecord[]; nextCursor: string | null }> {
+  /** The session's tenant (null when it does not exist): fixed at insert, so read without a lock. */
+  async tenantOf(id: string): Promise<string | null> {
+    const row = await this.sessions().select(['s.id', 's.tenant']).where('s.id = :id', { id }).getOne();
+    return row?.tenant ?? null;
+  }
+
+  /** Whether the session exists in `tenant`. */
+  sessionExists(id: string, tenant: TenantScope): Promise<boolean> {
+    return inTenant(this.sessions().where('s.id = :id', { id }), tenant).getExists();
+  }
+
+  /** Whether the orchestration exists in `tenant`. */
+  orchestrationExists(id: string, tenant: TenantScope): Promise<boolean> {
+    return this.em.existsBy(OrchestrationEntity, tenant === EVERY_TENANT ? { id } : { id, tenant });
+  }
+
+  /** The tenant's sessions, newest first, keyset-paginated by `seq`. */
+  async listSessions(query: ListSessionsQuery, tenant: TenantScope): Promise<{ items: SessionRecord[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const select = this.sessions().orderBy('s.seq', 'DESC').limit(limit + 1);
+    const select = inTenant(this.sessions(), tenant).orderBy('s.seq', 'DESC').limit(limit + 1);
     if (query.orchestrationId) select.andWhere('s.orchestrationId = :orchestrationId', { orchestrationId: query.orchestrationId });
     if (query.status) select.andWhere('s.status IN (:...statuses)', { statuses: query.status });
     if (query.type) select.andWhere('s.type = :type', { type: query.type });
@@ -155,14 +185,15 @@ export class SessionReads {
     return this.records(select);
   }
 
-  async statuses(ids: string[]): Promise<DependencyStatus[]> {
-    const rows = await this.sessions().select(['s.id', 's.status']).where('s.id = ANY(:ids)', { ids }).getMany();
+  /** The status of each given session that exists (in `tenant`). */
+  async statuses(ids: string[], tenant: TenantScope = EVERY_TENANT): Promise<DependencyStatus[]> {
+    const rows = await inTenant(this.sessions().select(['s.id', 's.status']).where('s.id = ANY(:ids)', { ids }), tenant).getMany();
     return rows.map((r) => ({ sessionId: r.id, status: r.status }));
   }
 
-  /** The orchestration of each given session id that exists. */
-  async orchestrationsOf(ids: string[]): Promise<Map<string, string>> {
-    const rows = await this.sessions().select(['s.id', 's.orchestrationId']).where('s.id = ANY(:ids)', { ids }).getMany();
+  /** The orchestration of each given session id that exists (in `tenant`). */
+  async orchestrationsOf(ids: string[], tenant: TenantScope): Promise<Map<string, string>> {
+    const rows = await inTenant(this.sessions().select(['s.id', 's.orchestrationId']).where('s.id = ANY(:ids)', { ids }), tenant).getMany();
     return new Map(rows.map((r) => [r.id, r.orchestrationId]));
   }
 
@@ -244,9 +275,9 @@ export class SessionReads {
     }));
   }
 
-  /** The orchestration's counts per status and its one aggregate status. */
-  orchestrationSummary(id: string): Promise<OrchestrationSummary | null> {
-    return readOrchestrationSummary(this.em, id);
+  /** The orchestration's counts per status and its one aggregate status (null when it does not exist in `tenant`). */
+  orchestrationSummary(id: string, tenant: TenantScope = EVERY_TENANT): Promise<OrchestrationSummary | null> {
+    return readOrchestrationSummary(this.em, id, tenant);
   }
 
   protected sessions(): SelectQueryBuilder<SessionEntity> {
@@ -265,6 +296,11 @@ export class SessionReads {
     if (entities.length !== raw.length) throw new Error(`read ${raw.length} session rows as ${entities.length} entities`);
     return entities.map((row, i) => toRecord(row, raw[i].dependsOn, raw[i].attempts, raw[i].continuedBy));
   }
+}
+
+/** `select` (of sessions `s`) kept to the tenant's sessions. */
+function inTenant(select: SelectQueryBuilder<SessionEntity>, tenant: TenantScope): SelectQueryBuilder<SessionEntity> {
+  return tenant === EVERY_TENANT ? select : select.andWhere('s.tenant = :tenant', { tenant });
 }
 
 /** The AttemptRecord fields read as the columns hold them (`finishedAt` is formatted as ISO 8601). */
@@ -337,10 +373,6 @@ export class SessionTransaction extends SessionReads {
       .setLock('pessimistic_write')
       .getMany();
     return rows.map((r) => ({ id: r.id, runnerId: r.runnerId }));
-  }
-
-  orchestrationExists(id: string): Promise<boolean> {
-    return this.em.existsBy(OrchestrationEntity, { id });
   }
 
   async insertOrchestration(o: NewOrchestration): Promise<void> {
@@ -465,10 +497,11 @@ export class SessionTransaction extends SessionReads {
     return returnedRows<MovedSession>(
       await this.em.query(
         `WITH previous AS (
-           SELECT ${s.id}, ${s.status} FROM ${s.$table} WHERE ${condition} AND ${s.status} = ANY($2) ORDER BY ${s.id} FOR UPDATE)
+           SELECT ${s.id}, ${s.status}, ${s.dispatchedAt} FROM ${s.$table} WHERE ${condition} AND ${s.status} = ANY($2) ORDER BY ${s.id} FOR UPDATE)
          UPDATE ${s.$table} s SET ${sets.join(', ')}
          FROM previous WHERE s.${s.id} = previous.${s.id} AND previous.${s.status} = ANY($2)
-         RETURNING s.${s.id} AS "id", s.${s.orchestrationId} AS "orchestrationId", previous.${s.status} AS "previousStatus",
+         RETURNING s.${s.id} AS "id", s.${s.orchestrationId} AS "orchestrationId", s.${s.tenant} AS "tenant",
+                   previous.${s.status} AS "previousStatus", previous.${s.dispatchedAt} IS NOT NULL AS "wasDispatched",
                    s.${s.containerId} AS "containerId", s.${s.runnerId} AS "runnerId", s.${s.run} AS "run"`,
         params,
       ),
@@ -540,7 +573,6 @@ export class SessionTransaction extends SessionReads {
     await this.em.createQueryBuilder().insert().into(SessionAttemptEntity).values(attempt).orIgnore().updateEntity(false).execute();
   }
 
-  /** How many of the orchestration's sessions hold or are about to hold a runner slot. */
   /** How many of the orchestration's sessions have not ended (never started ones included). */
   unfinishedCount(orchestrationId: string): Promise<number> {
     return this.sessions()
@@ -560,29 +592,65 @@ export class SessionTransaction extends SessionReads {
     return (update.affected ?? 0) > 0;
   }
 
+  /** How many of the orchestration's sessions hold or are about to hold a runner slot. */
   inFlightCount(orchestrationId: string): Promise<number> {
-    return this.sessions()
-      .where('s.orchestrationId = :orchestrationId', { orchestrationId })
-      .andWhere('(s.status = ANY(:held) OR (s.status = :ready AND s.dispatchedAt IS NOT NULL))', {
-        held: HELD_STATUSES,
-        ready: READY,
-      })
-      .getCount();
+    return this.inFlight().andWhere('s.orchestrationId = :orchestrationId', { orchestrationId }).getCount();
   }
 
-  /** Ready sessions not yet handed to the runners, in order of readiness, locked until commit. */
-  async undispatchedReady(orchestrationId: string, limit: number): Promise<ReadySession[]> {
-    const rows = await this.sessions()
-      .select(['s.id', 's.attempt', 's.readyAt', 's.image'])
-      .where('s.orchestrationId = :orchestrationId', { orchestrationId })
-      .andWhere('s.status = :ready', { ready: READY })
+  /**
+   * Ready sessions not yet handed to the runners, in order of readiness, locked until commit.
+   * `skipLocked`: leave out those another transaction holds (it is moving them) rather than wait for it.
+   */
+  async undispatchedReady(orchestrationId: string, limit: number, options: { skipLocked?: boolean } = {}): Promise<ReadySession[]> {
+    const select = this.readySessions().andWhere('s.orchestrationId = :orchestrationId', { orchestrationId }).limit(limit);
+    return options.skipLocked ? select.setOnLocked('skip_locked').getMany() : select.getMany();
+  }
+
+  /**
+   * The tenant's ready sessions not yet handed to the runners, in any of its orchestrations, longest
+   * waiting first, but those in `except.orchestrations` and `except.sessions`; locked until commit,
+   * skipping those another transaction holds (it is moving them: it decides on them itself).
+   */
+  tenantUndispatchedReady(tenant: string, except: { orchestrations: string[]; sessions: string[] }, limit: number): Promise<ReadySession[]> {
+    return this.readySessions()
+      .andWhere('s.tenant = :tenant', { tenant })
+      .andWhere('s.orchestrationId <> ALL(:orchestrations)', { orchestrations: except.orchestrations })
+      .andWhere('s.id <> ALL(:sessions)', { sessions: except.sessions })
+      .limit(limit)
+      .setOnLocked('skip_locked')
+      .getMany();
+  }
+
+  /** How many of the tenant's sessions hold or are about to hold a runner slot, over all its orchestrations. */
+  tenantInFlightCount(tenant: string): Promise<number> {
+    return this.inFlight().andWhere('s.tenant = :tenant', { tenant }).getCount();
+  }
+
+  /**
+   * Serialises, until commit, the decisions on the tenant's sessions in flight (ReadyDispatch): a
+   * transaction-scoped advisory lock on the tenant's name, taken before any orchestration row.
+   */
+  async lockTenant(tenant: string): Promise<void> {
+    await this.em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [TENANT_LOCK_SPACE, tenant]);
+  }
+
+  /** Ready sessions (`s`) not yet handed out, in order of readiness, locked until commit. */
+  private readySessions(): SelectQueryBuilder<SessionEntity> {
+    return this.sessions()
+      .select(['s.id', 's.orchestrationId', 's.attempt', 's.readyAt', 's.image'])
+      .where('s.status = :ready', { ready: READY })
       .andWhere('s.dispatchedAt IS NULL')
       .orderBy('s.readyAt')
       .addOrderBy('s.seq')
-      .limit(limit)
-      .setLock('pessimistic_write')
-      .getMany();
-    return rows.map((r) => ({ id: r.id, attempt: r.attempt, readyAt: r.readyAt, image: r.image }));
+      .setLock('pessimistic_write');
+  }
+
+  /** Sessions (`s`) that hold or are about to hold a runner slot: handed out, starting or running. */
+  private inFlight(): SelectQueryBuilder<SessionEntity> {
+    return this.sessions().where('(s.status = ANY(:held) OR (s.status = :ready AND s.dispatchedAt IS NOT NULL))', {
+      held: HELD_STATUSES,
+      ready: READY,
+    });
   }
 
   async markDispatched(ids: string[]): Promise<void> {
@@ -659,20 +727,20 @@ export class SessionStore {
     return this.dataSource.transaction('REPEATABLE READ', (em) => work(new SessionReads(em)));
   }
 
-  getSession(id: string): Promise<SessionRecord | null> {
-    return this.reads.getSession(id);
+  getSession(id: string, tenant: TenantScope = EVERY_TENANT): Promise<SessionRecord | null> {
+    return this.reads.getSession(id, tenant);
   }
 
-  listSessions(query: ListSessionsQuery): Promise<{ items: SessionRecord[]; nextCursor: string | null }> {
-    return this.reads.listSessions(query);
+  listSessions(query: ListSessionsQuery, tenant: TenantScope): Promise<{ items: SessionRecord[]; nextCursor: string | null }> {
+    return this.reads.listSessions(query, tenant);
   }
 
   orchestrationSessions(orchestrationId: string, page: { cursor?: string; limit: number }): Promise<SessionRecord[]> {
     return this.reads.orchestrationSessions(orchestrationId, page);
   }
 
-  statuses(ids: string[]): Promise<DependencyStatus[]> {
-    return this.reads.statuses(ids);
+  statuses(ids: string[], tenant: TenantScope): Promise<DependencyStatus[]> {
+    return this.reads.statuses(ids, tenant);
   }
 
   pendingDependents(sessionId: string): Promise<PendingDependent[]> {
