@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HubService, type ServiceStatus } from './hub-service';
+import { HubService, serviceEnvironment, type ServiceStatus } from './hub-service';
 import { isProcessAlive } from './process-tree';
 import { makeTempDir } from './temp-dir';
 
@@ -237,4 +237,27 @@ describe('HubService supervision', () => {
       await mute.stop();
     }
   }, 30_000);
+});
+
+describe("a service's environment", () => {
+  it('holds only its own secrets: each goes to the one service that needs it', () => {
+    const env = {
+      PATH: '/bin',
+      HUB_SECRET_ANTHROPIC_API_KEY: 'k',
+      HUB_SECRETS_FILE: '/s',
+      DATABASE_URL: 'postgres://u:p@h/d',
+      HUB_API_KEY_PEPPER: 'pepper',
+      HUB_WEBHOOKS: '[]',
+      HUB_WEBHOOKS_FILE: '/w',
+      HUB_WEBHOOK_MAX_ATTEMPTS: '3',
+      HUB_API_TOKEN: 't',
+      CLAUDE_WEBHOOK_SECRET: 'c',
+      HUB_NATS_PASSWORD_GATEWAY: 'n',
+    };
+    const keysOf = (name: Parameters<typeof serviceEnvironment>[0]) => Object.keys(serviceEnvironment(name, env)).sort();
+    expect(keysOf('container-runner')).toEqual(['HUB_SECRETS_FILE', 'HUB_SECRET_ANTHROPIC_API_KEY', 'PATH']);
+    expect(keysOf('session-registry')).toEqual(['DATABASE_URL', 'HUB_API_KEY_PEPPER', 'HUB_WEBHOOKS', 'HUB_WEBHOOKS_FILE', 'HUB_WEBHOOK_MAX_ATTEMPTS', 'PATH']);
+    expect(keysOf('gateway')).toEqual(['CLAUDE_WEBHOOK_SECRET', 'HUB_API_TOKEN', 'PATH']);
+    expect(keysOf('dependency-resolver')).toEqual(['PATH']);
+  });
 });

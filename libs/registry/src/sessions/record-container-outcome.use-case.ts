@@ -35,15 +35,25 @@ export class RecordContainerOutcome {
   ) {}
 
   async started(event: EventOf<'container.started'>): Promise<void> {
-    const { sessionId, containerId, startedAt, attempt } = event.data;
-    await this.transitions.move({
+    const { sessionId, containerId, startedAt, attempt, runnerId } = event.data;
+    const moved = await this.transitions.move({
       sessionId,
       attempt,
+      runnerId,
       from: ['starting'],
       to: 'running',
       reason: `container ${containerId.slice(0, 12)} started`,
       changes: { containerId, startedAt: new Date(startedAt) },
     });
+    if (moved) return;
+    const session = await this.store.getSession(sessionId);
+    if (session && session.attempt === attempt && session.runnerId !== runnerId) {
+      // As for container.exited: one runner must not move another's session.
+      this.logger.warn(
+        { sessionId, attempt, eventId: event.id, runnerId, claimedBy: session.runnerId },
+        'container.started refused: it comes from a runner that does not hold the session',
+      );
+    }
   }
 
   async exited(event: EventOf<'container.exited'>): Promise<void> {

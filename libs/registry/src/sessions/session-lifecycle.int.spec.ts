@@ -175,6 +175,30 @@ describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
     expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toMatchObject({ status: 'failed', exitCode: 3 });
   });
 
+  it("refuses a container.started from a runner that does not hold the claim, and logs it; the holder's own report still counts", async () => {
+    const session = await readySession();
+    await app.get(ClaimSession).execute(session.id, 'r1');
+    const warn = jest.spyOn(app.get<HubLogger>(HUB_LOGGER), 'warn');
+    const started = (runnerId: string, id: string) =>
+      app.get(RecordContainerOutcome).started({
+        id,
+        subject: 'container.started',
+        occurredAt: new Date().toISOString(),
+        data: { sessionId: session.id, attempt: 1, containerId: 'f'.repeat(64), runnerId, startedAt: new Date().toISOString() },
+      });
+
+    await started('r2', 'forged');
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toMatchObject({ status: 'starting', containerId: null });
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ sessionId: session.id, runnerId: 'r2', claimedBy: 'r1' }),
+      expect.stringContaining('container.started refused'),
+    );
+    warn.mockRestore();
+
+    await started('r1', 'genuine');
+    expect(await app.get(SessionQueries).get(session.id, DEFAULT_TENANT)).toMatchObject({ status: 'running', containerId: 'f'.repeat(64) });
+  });
+
   it('refuses to start a finished session with a conflict naming its status, and changes nothing', async () => {
     const session = await readySession();
     await app.get(ClaimSession).execute(session.id, 'r1');

@@ -18,6 +18,8 @@ export interface Transition {
   attempt?: number;
   /** Only if the session is on this run (a late decision about a run before a re-run changes nothing). */
   run?: number;
+  /** Only if this runner holds the session's claim (a report from another runner changes nothing). */
+  runnerId?: string;
   /** Further events that happen with the move (written to the outbox in the same transaction). */
   alsoEmit?: (session: SessionRecord) => EventEnvelope[];
 }
@@ -70,7 +72,7 @@ export class SessionTransitions {
    */
   async moveWithin(tx: SessionTransaction, t: Transition): Promise<SessionRecord | null> {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
-    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, { attempt: t.attempt, run: t.run });
+    const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, { attempt: t.attempt, run: t.run, runnerId: t.runnerId });
     if (!result) return null;
     const { record, previousStatus } = result;
     await tx.appendEvents([

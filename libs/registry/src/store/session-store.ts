@@ -100,6 +100,8 @@ export interface WaitingSession {
 export interface MoveGuard {
   attempt?: number;
   run?: number;
+  /** Only if this runner holds the session's claim. */
+  runnerId?: string;
 }
 
 export interface CompareAndSetResult {
@@ -460,7 +462,7 @@ export class SessionTransaction extends SessionReads {
     const s = sqlNames(this.em, SessionEntity);
     const params: unknown[] = [id, from];
     const sets = assignments(this.em, to, changes, params);
-    const guards = (['attempt', 'run'] as const).flatMap((column) => {
+    const guards = (['attempt', 'run', 'runnerId'] as const).flatMap((column) => {
       if (only[column] === undefined) return [];
       params.push(only[column]);
       return [`AND s.${s[column]} = $${params.length}`];
