@@ -11,6 +11,7 @@ import { EventsController } from './events.controller';
 import { NotificationsController } from './notifications.controller';
 import { KeysController } from './keys.controller';
 import { AuditController } from './audit.controller';
+import { UsageController } from './usage.controller';
 
 @Module({
   controllers: [
@@ -20,6 +21,7 @@ import { AuditController } from './audit.controller';
     NotificationsController,
     KeysController,
     AuditController,
+    UsageController,
     HealthController,
     ClaudeHubWebhookController,
     McpController,

@@ -16,6 +16,7 @@ import { submitCommand } from './submit.command';
 import { watchCommand } from './watch.command';
 import { keysCommand } from './keys.command';
 import { auditCommand } from './audit.command';
+import { usageCommand } from './usage.command';
 
 const USAGE_EXIT_CODE = 2;
 
@@ -28,7 +29,7 @@ export function hubProgram(cli: CliContext): Command {
     .configureOutput({ writeOut: (text) => cli.terminal.out.write(text), writeErr: (text) => cli.terminal.err.write(text) })
     .showHelpAfterError('(--help says how to call it)')
     .exitOverride();
-  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand, keysCommand, auditCommand];
+  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand, usageCommand, keysCommand, auditCommand];
   for (const command of commands) {
     const made = command(cli);
     // Subcommands (hub keys create) too: they fail and print as the program does.

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NotificationDeliveryPage, OrchestrationSummary, SessionView } from '@hub/contracts';
+import type { NotificationDeliveryPage, OrchestrationSummary, SessionView, UsageSummary } from '@hub/contracts';
 import { docker } from './support/docker';
 import { byName } from './support/timeline';
 import { startTestStack, type TestStack } from './support/test-stack';
@@ -86,6 +86,13 @@ describe('spending: usage recorded, budgets that stop it, rate limits waited out
     const done = await hub.api.waitForOrchestration(created.id);
     expect(done.counts.completed).toBe(10);
     expect(done.usage.tokens.total).toBe(10_000);
+    // What the tenant spent, per key that created its orchestrations: the bootstrap key made this one.
+    const usage = await hub.api.request<UsageSummary>('GET', '/api/v1/usage');
+    expect(usage.body.byKey).toContainEqual({
+      key: 'bootstrap',
+      orchestrations: 1,
+      usage: { tokens: { input: 10_000, output: 0, cacheRead: 0, cacheWrite: 0, total: 10_000 }, costUsd: null },
+    });
 
     const refused = await hub.api.request('PATCH', `/api/v1/orchestrations/${created.id}`, { budget: { onExhausted: 'stop' } });
     expect(refused.status).toBe(400);

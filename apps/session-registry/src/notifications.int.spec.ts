@@ -13,7 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect, NatsConnection } from 'nats';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { EVENT_STREAM, EventEnvelope, HubNotificationSchema, RPC, SessionStatus } from '@hub/contracts';
+import { DEFAULT_TENANT, EVENT_STREAM, EventEnvelope, HubNotificationSchema, RPC, SessionStatus } from '@hub/contracts';
 import { makeTempDir, freePort, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
 import { durableName, encodeJson, ensureEventStream, EventPublisher, JetStreamServer, MessagingModule, RethrowRpcErrors, RpcClient } from '@hub/messaging';
 import {
@@ -233,7 +233,8 @@ describe('outbound notifications (real NATS, PostgreSQL and webhook receivers)',
 
   it('lists deliveries over request/reply: newest first, filtered, a page at a time, without bodies', async () => {
     const rpc = new RpcClient(nc);
-    const failedOnes = await rpc.call(RPC.notificationDeliveries, { status: ['failed'], kind: ['orchestration.finished'] });
+    const operator = { key: 'bootstrap', tenant: DEFAULT_TENANT, scope: 'admin' } as const;
+    const failedOnes = await rpc.call(RPC.notificationDeliveries, { status: ['failed'], kind: ['orchestration.finished'] }, operator);
     expect(failedOnes.items.map((d) => d.webhook).sort()).toEqual(['down', 'failing', 'moved']);
     expect(failedOnes.items[0]).toMatchObject({ status: 'failed', attempts: 3, subject: 'orchestration.finished' });
 
@@ -246,15 +247,15 @@ describe('outbound notifications (real NATS, PostgreSQL and webhook receivers)',
     const paged: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await rpc.call(RPC.notificationDeliveries, { limit: 2, cursor });
+      const page = await rpc.call(RPC.notificationDeliveries, { limit: 2, cursor }, operator);
       expect(page.items.length).toBeLessThanOrEqual(2);
       paged.push(...page.items.map((d) => d.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(paged).toEqual(all.items.map((d) => d.id));
 
-    expect((await rpc.call(RPC.notificationDeliveries, { webhook: 'chat' })).items).toHaveLength(1);
-    await expect(rpc.call(RPC.notificationDeliveries, { cursor: 'bm90LWEtY3Vyc29y' })).rejects.toThrow('cursor is not one this API returned');
+    expect((await rpc.call(RPC.notificationDeliveries, { webhook: 'chat' }, operator)).items).toHaveLength(1);
+    await expect(rpc.call(RPC.notificationDeliveries, { cursor: 'bm90LWEtY3Vyc29y' }, operator)).rejects.toThrow('cursor is not one this API returned');
   });
 
   it('logs one line per attempt naming the webhook, never its secret or its URL', () => {

@@ -10,9 +10,13 @@ import {
   RetryOrchestration,
   StartOrchestration,
   UpdateOrchestrationBudget,
+  UsageQueries,
 } from '@hub/registry';
 
-/** Orchestration commands and queries (request/reply): the gateway's within its caller's tenant, a runner's in any. */
+/**
+ * Orchestration commands and queries (request/reply): the gateway's within its caller's tenant, a runner's in any.
+ * An orchestration records the caller's key as its creator; what the tenant's spent is summed per creator.
+ */
 @Controller()
 export class OrchestrationCommandsController {
   constructor(
@@ -22,11 +26,12 @@ export class OrchestrationCommandsController {
     private readonly retryOrchestration: RetryOrchestration,
     private readonly updateBudget: UpdateOrchestrationBudget,
     private readonly queries: OrchestrationQueries,
+    private readonly usage: UsageQueries,
   ) {}
 
   @MessagePattern(RPC.createOrchestration)
   onCreateOrchestration(@Payload() request: RpcRequest<typeof RPC.createOrchestration>, @Ctx() call: RpcCall) {
-    return this.createOrchestration.execute(request, call.caller.tenant);
+    return this.createOrchestration.execute(request, call.caller.tenant, call.caller.key);
   }
 
   @MessagePattern(RPC.startOrchestration)
@@ -62,5 +67,10 @@ export class OrchestrationCommandsController {
   @MessagePattern(RPC.listOrchestrations)
   onListOrchestrations(@Payload() query: RpcRequest<typeof RPC.listOrchestrations>, @Ctx() call: RpcCall) {
     return this.queries.list(query, call.caller.tenant);
+  }
+
+  @MessagePattern(RPC.usageSummary)
+  onUsageSummary(@Payload() query: RpcRequest<typeof RPC.usageSummary>, @Ctx() call: RpcCall) {
+    return this.usage.summary(query, call.caller.tenant);
   }
 }

@@ -31,7 +31,7 @@ export class SessionCommandsController {
 
   @MessagePattern(RPC.createSession)
   onCreateSession(@Payload() request: RpcRequest<typeof RPC.createSession>, @Ctx() call: RpcCall) {
-    return this.createSession.execute(request, call.caller.tenant);
+    return this.createSession.execute(request, call.caller.tenant, call.caller.key);
   }
 
   @MessagePattern(RPC.startSession)

@@ -34,6 +34,8 @@ import {
   SessionView,
   ContinueSessionRequest,
   UpdateOrchestrationRequest,
+  UsageSummary,
+  UsageSummaryQuery,
 } from '@hub/contracts';
 import {
   collectSessions,
@@ -208,6 +210,10 @@ export class NatsHubApi extends HubApi {
 
   updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
     return this.send(RPC.updateOrchestration, { ...request, orchestrationId });
+  }
+
+  usageSummary(query: UsageSummaryQuery): Promise<UsageSummary> {
+    return this.send(RPC.usageSummary, query);
   }
 
   orchestrationChanges(orchestrationId: string): Promise<HubFile> {

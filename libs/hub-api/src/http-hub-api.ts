@@ -42,6 +42,8 @@ import {
   WAIT_HEADER,
   ContinueSessionRequest,
   UpdateOrchestrationRequest,
+  UsageSummary,
+  UsageSummaryQuery,
 } from '@hub/contracts';
 import { collectSessions } from './collect-sessions';
 import { followEvents, HubEventFilter, HubEventOptions, HubEventStream, HubStreamEvent } from './event-stream';
@@ -207,6 +209,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
 
   updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
     return this.call(routes.updateOrchestration, { params: { id: orchestrationId }, body: request });
+  }
+
+  usageSummary(query: UsageSummaryQuery): Promise<UsageSummary> {
+    return this.call(routes.usageSummary, { query });
   }
 
   async orchestrationChanges(orchestrationId: string): Promise<HubFile> {

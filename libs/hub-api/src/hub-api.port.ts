@@ -26,6 +26,8 @@ import type {
   SessionView,
   ContinueSessionRequest,
   UpdateOrchestrationRequest,
+  UsageSummary,
+  UsageSummaryQuery,
 } from '@hub/contracts';
 import type { SessionOutputWithContents } from './output-contents';
 
@@ -144,6 +146,8 @@ export abstract class HubApi {
    * ended); not_found, saying why, when there is none (not ended yet, or nothing to combine).
    */
   abstract orchestrationChanges(orchestrationId: string): Promise<HubFile>;
+  /** What the caller's tenant's orchestrations (created since `query.since`) spent, in total and per API key that created them. */
+  abstract usageSummary(query: UsageSummaryQuery): Promise<UsageSummary>;
 
   /** What became of the notifications sent to the operator's webhooks: a page, newest first, without bodies. */
   abstract listNotificationDeliveries(query: ListNotificationDeliveriesQuery): Promise<NotificationDeliveryPage>;

@@ -19,6 +19,7 @@ import { UsageBudgetsContinuations1764800000000 } from './migrations/17648000000
 import { NotificationDeliveries1764900000000 } from './migrations/1764900000000-notification-deliveries';
 import { Tenants1765000000000 } from './migrations/1765000000000-tenants';
 import { ApiKeysAudit1765100000000 } from './migrations/1765100000000-api-keys-audit';
+import { OrchestrationCreators1765200000000 } from './migrations/1765200000000-orchestration-creators';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity];
 export const MIGRATIONS = [
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   NotificationDeliveries1764900000000,
   Tenants1765000000000,
   ApiKeysAudit1765100000000,
+  OrchestrationCreators1765200000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -15,6 +15,7 @@ export * from './sessions/rerun-session.use-case';
 export * from './sessions/continue-session.use-case';
 export * from './budgets/update-orchestration-budget.use-case';
 export * from './budgets/budget-admission';
+export * from './usage/usage-queries';
 export * from './orchestrations/orchestration-plan';
 export * from './orchestrations/create-orchestration.use-case';
 export * from './orchestrations/start-orchestration.use-case';

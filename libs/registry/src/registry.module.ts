@@ -26,6 +26,7 @@ import { OrchestrationQueries } from './orchestrations/orchestration-queries';
 import { ContinueSession } from './sessions/continue-session.use-case';
 import { RecordUsage } from './budgets/record-usage';
 import { UpdateOrchestrationBudget } from './budgets/update-orchestration-budget.use-case';
+import { UsageQueries } from './usage/usage-queries';
 
 const USE_CASES = [
   CreateSession,
@@ -44,6 +45,7 @@ const USE_CASES = [
   OrchestrationQueries,
   RecordOrchestrationResult,
   UpdateOrchestrationBudget,
+  UsageQueries,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
 import {
+  addUsage,
   ApiKey,
   ApiKeyPage,
   AuditEntry,
@@ -39,6 +40,10 @@ import {
   SessionStatus,
   SessionView,
   unavailable,
+  UsageByKey,
+  UsageSummary,
+  UsageSummaryQuery,
+  usageSummarySince,
 } from '@hub/contracts';
 import {
   collectSessions,
@@ -76,6 +81,8 @@ export class InMemoryHubApi extends HubApi {
   readonly apiKeys: ApiKey[] = [];
   /** The audit log listAudit answers, newest last: nothing writes it here but a test. */
   readonly auditEntries: AuditEntry[] = [];
+  /** What usageSummary answers per key: nothing is spent here, so a test sets it. */
+  readonly usageByKey: UsageByKey[] = [];
   /** Emits `change` when a session ends here (finish, cancel): what the waits read again on. */
   private readonly changes = new EventEmitter();
   down = false;
@@ -335,6 +342,20 @@ export class InMemoryHubApi extends HubApi {
     this.enter('orchestrationChanges', orchestrationId);
     this.sessionsOf(orchestrationId);
     throw new HubError('not_found', `no combined change: orchestration ${orchestrationId} has none: no session changed anything`);
+  }
+
+  /** The keys of `usageByKey` and their sum, in the default tenant. */
+  async usageSummary(query: UsageSummaryQuery): Promise<UsageSummary> {
+    this.enter('usageSummary', query);
+    const total = this.usageByKey.reduce((sum, { usage }) => addUsage(sum, usage), NO_USAGE);
+    return {
+      tenant: DEFAULT_TENANT,
+      since: usageSummarySince(query)?.toISOString() ?? null,
+      orchestrations: this.usageByKey.reduce((sum, { orchestrations }) => sum + orchestrations, 0),
+      total,
+      byKey: this.usageByKey.map((entry) => ({ ...entry })),
+      others: null,
+    };
   }
 
   /** No webhook is configured here: nothing was ever delivered. */

@@ -34,6 +34,7 @@ import {
   ListApiKeysQuerySchema,
   ListAuditQuerySchema,
 } from '../auth/api-keys.schemas';
+import { UsageSummaryQuerySchema, UsageSummarySchema } from '../usage/usage.schemas';
 import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
 
 /**
@@ -345,6 +346,18 @@ export const HTTP_ROUTES = defineRoutes({
       404: refusal('No such orchestration.'),
       409: refusal('A session is on its way, or none is to run again.'),
     },
+  },
+
+  usageSummary: {
+    method: 'get',
+    path: `${API}/usage`,
+    tag: 'orchestrations',
+    summary: 'What was spent, per API key',
+    description:
+      "What the tenant's orchestrations spent (tokens by kind, and dollars: null when no agent reported a cost), those created since `since` when given: in total, and per API key that created them, most tokens first (`key` null: made before Hub recorded it). Past 200 keys, the rest are summed in `others`.",
+    auth: 'bearer',
+    query: UsageSummaryQuerySchema,
+    responses: { 200: { description: 'The sums.', body: jsonBody(UsageSummarySchema) } },
   },
 
   // ---- events ------------------------------------------------------------------------------------

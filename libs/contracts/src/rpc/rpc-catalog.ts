@@ -36,6 +36,7 @@ import {
   VerifyApiKeyResponseSchema,
 } from '../auth/api-keys.schemas';
 import type { Scope } from '../auth/caller';
+import { UsageSummaryQuerySchema, UsageSummarySchema } from '../usage/usage.schemas';
 
 /** One dependency, as a dependent receives it; the runner reads its files' list from its manifest in the object store. */
 export const SessionInputSchema = z.object({
@@ -392,6 +393,16 @@ export const RPC_CATALOG = {
     scope: 'write',
     audited: true,
   },
+  'hub.registry.usage.summary': {
+    description:
+      "What the caller's tenant's orchestrations spent (those created since `since`, when given): in total and per API key " +
+      'that created them, the 200 (USAGE_SUMMARY_KEYS) that spent most listed, the rest summed.',
+    request: UsageSummaryQuerySchema,
+    response: UsageSummarySchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+  },
   'hub.registry.notifications.deliveries': {
     description: 'Webhook deliveries, newest first, filtered and keyset-paginated: what became of each, without its body or anything secret.',
     request: ListNotificationDeliveriesQuerySchema,
@@ -504,6 +515,7 @@ export const RPC = {
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
   retryOrchestration: 'hub.registry.orchestrations.retry',
   updateOrchestration: 'hub.registry.orchestrations.update',
+  usageSummary: 'hub.registry.usage.summary',
   notificationDeliveries: 'hub.registry.notifications.deliveries',
   createApiKey: 'hub.registry.keys.create',
   listApiKeys: 'hub.registry.keys.list',

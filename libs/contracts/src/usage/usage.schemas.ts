@@ -138,3 +138,51 @@ export type BudgetStatus = z.infer<typeof BudgetStatusSchema>;
 
 /** The budget's thresholds that are announced (`orchestration.budget-threshold`) when crossed: 80 % and spent. */
 export const BUDGET_THRESHOLDS = [80, 100] as const;
+
+/** A sum over many orchestrations: a Usage, without the caps of one report (a tenant's total may pass them). */
+const summedCount = z.number().int().nonnegative();
+export const UsageTotalSchema = z.object({
+  tokens: z.object({ input: summedCount, output: summedCount, cacheRead: summedCount, cacheWrite: summedCount, total: summedCount }),
+  costUsd: z.number().nonnegative().nullable(),
+});
+
+/** At most this many keys are listed in a usage summary (those that spent most); the rest are summed as `others`. */
+export const USAGE_SUMMARY_KEYS = 200;
+
+export const UsageSummaryQuerySchema = z.strictObject({
+  since: z
+    .union([isoTime, z.iso.date()])
+    .optional()
+    .describe('Only the orchestrations created at or after this instant (ISO 8601; a date alone is midnight UTC)'),
+});
+export type UsageSummaryQuery = z.infer<typeof UsageSummaryQuerySchema>;
+
+/** What the orchestrations one API key created spent. */
+export const UsageByKeySchema = z.object({
+  /** The key's name; null for orchestrations made before Hub recorded who created them. */
+  key: z.string().nullable(),
+  orchestrations: summedCount,
+  usage: UsageTotalSchema,
+});
+export type UsageByKey = z.infer<typeof UsageByKeySchema>;
+
+/**
+ * What a tenant's orchestrations spent (those created since `since`, when given): in total, and per API
+ * key that created them, most tokens first; past USAGE_SUMMARY_KEYS keys the rest are summed in `others`.
+ * A cost is null when none of the orchestrations it sums reported one.
+ */
+export const UsageSummarySchema = z.object({
+  tenant: z.string(),
+  since: z.string().nullable(),
+  orchestrations: summedCount,
+  total: UsageTotalSchema,
+  byKey: z.array(UsageByKeySchema).max(USAGE_SUMMARY_KEYS),
+  others: z.object({ keys: summedCount, orchestrations: summedCount, usage: UsageTotalSchema }).nullable(),
+});
+export type UsageSummary = z.infer<typeof UsageSummarySchema>;
+
+/** `since` as the instant it names (a date alone: midnight UTC), or null. */
+export function usageSummarySince(query: UsageSummaryQuery): Date | null {
+  if (!query.since) return null;
+  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(query.since) ? `${query.since}T00:00:00Z` : query.since);
+}

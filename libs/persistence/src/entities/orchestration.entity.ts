@@ -16,6 +16,10 @@ export class OrchestrationEntity {
   @Column({ type: 'text', default: 'default' })
   tenant!: string;
 
+  /** The name of the API key whose request created it; null for those made before Hub recorded it. */
+  @Column({ name: 'created_by', type: 'text', nullable: true })
+  createdBy!: string | null;
+
   @Column({ name: 'max_parallel', type: 'int', nullable: true })
   maxParallel!: number | null;
 

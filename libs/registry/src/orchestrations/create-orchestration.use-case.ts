@@ -12,6 +12,7 @@ import { checkEgressAllowed, checkImagesAllowed, defaultImageFor } from '../sess
 /**
  * Records an orchestration of the caller's tenant and all its sessions in one transaction (bulk statements, so 10,000
  * sessions take as many statements as one), and starts them if asked. A bad plan stores nothing.
+ * `createdBy`: the name of the caller's API key, recorded as its creator (what its usage is summed under).
  */
 @Injectable()
 export class CreateOrchestration {
@@ -22,7 +23,7 @@ export class CreateOrchestration {
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
-  async execute(request: CreateOrchestrationRequest, tenant: string): Promise<OrchestrationSummary> {
+  async execute(request: CreateOrchestrationRequest, tenant: string, createdBy: string | null = null): Promise<OrchestrationSummary> {
     checkOrchestrationPlan(request.sessions);
     const orchestrationId = randomUUID();
     const idOf = new Map(request.sessions.map((s) => [s.name, randomUUID()]));
@@ -50,6 +51,7 @@ export class CreateOrchestration {
       await tx.insertOrchestration({
         id: orchestrationId,
         tenant,
+        createdBy,
         name: request.name,
         maxParallel: request.maxParallel ?? null,
         publishBranch: request.publish?.branch ?? null,

@@ -11,7 +11,8 @@ import { StartSession } from './start-session.use-case';
 /**
  * Records a session of the caller's tenant (in the orchestration named, else in that of its
  * dependencies, else in one of its own) and, if asked, starts it. Another tenant's orchestration or
- * sessions are refused as ones that do not exist.
+ * sessions are refused as ones that do not exist. `createdBy`: the name of the caller's API key,
+ * recorded as the creator of an orchestration of its own.
  */
 @Injectable()
 export class CreateSession {
@@ -21,14 +22,14 @@ export class CreateSession {
     @Inject(REGISTRY_SETTINGS) private readonly settings: RegistrySettings,
   ) {}
 
-  async execute(request: CreateSessionRequest, tenant: string): Promise<SessionView> {
+  async execute(request: CreateSessionRequest, tenant: string, createdBy: string | null = null): Promise<SessionView> {
     const image = request.image ?? defaultImageFor(this.settings, request.type);
     checkImagesAllowed(this.settings, [{ name: request.name ?? null, image }], tenant);
     const egress = request.egress ?? null;
     checkEgressAllowed(this.settings, [{ name: request.name ?? null, image, repository: request.repository ?? null, egress }]);
     const session = await this.store.transaction(async (tx) => {
       const dependsOn = [...new Set(request.dependsOn ?? [])];
-      const orchestrationId = await this.orchestrationFor(tx, request, dependsOn, tenant);
+      const orchestrationId = await this.orchestrationFor(tx, request, dependsOn, tenant, createdBy);
       const created = await tx.insertSession({
         id: randomUUID(),
         orchestrationId,
@@ -67,7 +68,13 @@ export class CreateSession {
    * unknown dependencies, dependencies outside the named orchestration, dependencies spread over
    * several orchestrations.
    */
-  private async orchestrationFor(tx: SessionTransaction, request: CreateSessionRequest, dependsOn: string[], tenant: string): Promise<string> {
+  private async orchestrationFor(
+    tx: SessionTransaction,
+    request: CreateSessionRequest,
+    dependsOn: string[],
+    tenant: string,
+    createdBy: string | null,
+  ): Promise<string> {
     if (request.orchestrationId && !(await tx.orchestrationExists(request.orchestrationId, tenant))) {
       throw notFound('orchestration', request.orchestrationId);
     }
@@ -91,7 +98,7 @@ export class CreateSession {
     if (joined.size > 1) throw spreadOver(dependsOn, orchestrationOf);
     if (joined.size === 1) return [...joined][0];
     const id = randomUUID();
-    await tx.insertOrchestration({ id, tenant, name: request.name ?? `${request.type} session`, maxParallel: null, publishBranch: null });
+    await tx.insertOrchestration({ id, tenant, createdBy, name: request.name ?? `${request.type} session`, maxParallel: null, publishBranch: null });
     return id;
   }
 }

@@ -43,7 +43,7 @@ export { decodeCursor, encodeCursor } from './cursor';
 export type { NewSession } from './session-record';
 
 export type NewOrchestration = Pick<OrchestrationEntity, 'id' | 'tenant' | 'name' | 'maxParallel' | 'publishBranch'> &
-  Partial<Pick<OrchestrationEntity, 'budget'>>;
+  Partial<Pick<OrchestrationEntity, 'budget' | 'createdBy'>>;
 
 /**
  * Whose sessions and orchestrations a read sees: one tenant's (a client's request, for which another
