@@ -34,6 +34,7 @@ async function main() {
     logDir: stack.logDir,
     startedAt,
     services: stack.statuses(),
+    metricsUrls: stack.metricsUrls,
   });
   // One write at a time, the last state wins.
   let writing = Promise.resolve();

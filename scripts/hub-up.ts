@@ -125,6 +125,7 @@ async function main() {
   try:      curl -H "Authorization: Bearer $(cat ${join(stateDir, 'api-token')})" ${stack.gatewayUrl}/api/v1/sessions
   CLI:      node apps/hub-cli/bin/hub.js ls   (reads ${join(stateDir, 'cli.json')}; \`npm link\` puts \`hub\` on the PATH)
   NATS:     ${stack.natsUrl}   (JetStream stream HUB_EVENTS; over HTTP: ${stack.gatewayUrl}/api/v1/events)
+  metrics:  ${stack.gatewayUrl}/metrics   (Prometheus, no token; every service's: metricsUrls in ${stackStateFile(stateDir)})
   logs:     ${stack.logDir}
   stop:     npm run hub:down`);
 }

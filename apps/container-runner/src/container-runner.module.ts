@@ -65,16 +65,19 @@ export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc:
  * What a runner takes work from. Each runner has its own durable consumers for cancellations (every
  * runner must see them); ready sessions are shared through the common one, so runners split the
  * work, and a runner pulls them only while it has a free slot. Finished orchestrations are shared
- * likewise: one runner combines (and publishes) each one's result.
+ * likewise: one runner combines (and publishes) each one's result; and deletions: one runner removes
+ * the deleted sessions' outputs.
  */
 export function containerRunnerSubjects(slots: RunnerSlots): Pick<ServiceDefinition, 'events' | 'rpc' | 'gated' | 'sharedDurables'> {
   return {
-    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested, EVENTS.orchestrationFinished],
+    events: [EVENTS.sessionReady, EVENTS.sessionCancelRequested, EVENTS.orchestrationFinished, EVENTS.sessionDeleted, EVENTS.orchestrationDeleted],
     rpc: rpcSubjectsAnsweredBy('container-runner'),
     gated: { [EVENTS.sessionReady]: slots },
     sharedDurables: {
       [EVENTS.sessionReady]: durableName('container-runner', EVENTS.sessionReady),
       [EVENTS.orchestrationFinished]: durableName('container-runner', EVENTS.orchestrationFinished),
+      [EVENTS.sessionDeleted]: durableName('container-runner', EVENTS.sessionDeleted),
+      [EVENTS.orchestrationDeleted]: durableName('container-runner', EVENTS.orchestrationDeleted),
     },
   };
 }

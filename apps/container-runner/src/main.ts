@@ -23,6 +23,7 @@ async function main() {
     service,
     nc,
     logger,
+    metrics: { port: config.HUB_METRICS_PORT, host: config.HUB_METRICS_HOST },
     module: ContainerRunnerModule.forRoot(nc, world),
     ...containerRunnerSubjects(world.slots),
   });

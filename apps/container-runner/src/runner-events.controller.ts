@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { readSupervisorStatus, supervisorHealthCheck } from '@hub/config';
 import { EventOf, EVENTS, HealthReport, RPC } from '@hub/contracts';
-import { CombineOrchestration, RunnerHealth, RunSession } from '@hub/runner';
+import { CombineOrchestration, RemoveDeletedOutputs, RunnerHealth, RunSession } from '@hub/runner';
 
 @Controller()
 export class RunnerEventsController {
@@ -12,6 +12,7 @@ export class RunnerEventsController {
   constructor(
     private readonly runSession: RunSession,
     private readonly combineOrchestration: CombineOrchestration,
+    private readonly removeDeletedOutputs: RemoveDeletedOutputs,
     private readonly health: RunnerHealth,
   ) {}
 
@@ -28,6 +29,16 @@ export class RunnerEventsController {
   @EventPattern(EVENTS.orchestrationFinished)
   onOrchestrationFinished(@Payload() event: EventOf<'orchestration.finished'>) {
     return this.combineOrchestration.onFinished(event);
+  }
+
+  @EventPattern(EVENTS.sessionDeleted)
+  onSessionDeleted(@Payload() event: EventOf<'session.deleted'>) {
+    return this.removeDeletedOutputs.onSessionDeleted(event);
+  }
+
+  @EventPattern(EVENTS.orchestrationDeleted)
+  onOrchestrationDeleted(@Payload() event: EventOf<'orchestration.deleted'>) {
+    return this.removeDeletedOutputs.onOrchestrationDeleted(event);
   }
 
   @MessagePattern(RPC.runnerHealth)

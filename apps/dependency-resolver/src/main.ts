@@ -15,6 +15,7 @@ async function main() {
     service: SERVICE,
     nc,
     logger,
+    metrics: { port: config.HUB_METRICS_PORT, host: config.HUB_METRICS_HOST },
     module: DependencyResolverModule.forRoot(nc, logger),
     ...DEPENDENCY_RESOLVER_SUBJECTS,
   });

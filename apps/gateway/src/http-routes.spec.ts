@@ -3,7 +3,8 @@ import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { Router } from 'express';
 import { HTTP_ROUTES, type HttpRoute } from '@hub/contracts';
-import { apiDocsRouter, GIT_HTTP_PREFIX, GitSmartHttp, type GitHttpBackend, type OrchestrationRepositories } from '@hub/gateway-http';
+import { createLogger } from '@hub/config';
+import { apiDocsRouter, GIT_HTTP_PREFIX, GitSmartHttp, metricsEndpoint, type GitHttpBackend, type OrchestrationRepositories } from '@hub/gateway-http';
 import { GatewayModule } from './gateway.module';
 
 /**
@@ -54,10 +55,14 @@ function routerRoutes(prefix: string, router: Router): Served[] {
   });
 }
 
-/** What createGatewayHttpApp mounts besides the controllers: `git fetch` and the API's description. */
+/** What createGatewayHttpApp mounts besides the controllers: `git fetch`, the API's description and /metrics. */
 function mountedRoutes(): Served[] {
   const git = new GitSmartHttp({} as OrchestrationRepositories, {} as GitHttpBackend);
-  return [...routerRoutes(`/${GIT_HTTP_PREFIX}`, git.router()), ...routerRoutes('/', apiDocsRouter())];
+  return [
+    ...routerRoutes(`/${GIT_HTTP_PREFIX}`, git.router()),
+    ...routerRoutes('/', apiDocsRouter()),
+    ...routerRoutes('/', metricsEndpoint(createLogger('test', 'silent'))),
+  ];
 }
 
 describe('the routes catalog', () => {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createLogger, installProcessHandlers, loadConfig, signalReady } from '@hub/config';
 import { createGatewayHttpApp, loadApiToken } from '@hub/gateway-http';
 import { connectNats } from '@hub/messaging';
+import { startMetricsListener } from '@hub/metrics';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
@@ -24,6 +25,8 @@ async function main() {
   await app.listen(config.HUB_PORT, config.HUB_HOST);
   const { port } = app.getHttpServer().address() as { port: number };
   logger.info(`gateway listening on http://${config.HUB_HOST}:${port}`);
+  // /metrics is on the gateway's port; HUB_METRICS_PORT serves it on one of its own too.
+  const metrics = await startMetricsListener({ port: config.HUB_METRICS_PORT, host: config.HUB_METRICS_HOST, logger });
   signalReady();
 
   let stopping = false;
@@ -32,6 +35,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'gateway stopping');
     await app.close();
+    await metrics?.close();
     await nc.drain().catch(() => undefined);
     logger.info('gateway stopped');
     process.exit(0);

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import {
   CreateOrchestrationRequest,
   CreateOrchestrationRequestSchema,
   DEFAULT_WAIT_SECONDS,
+  DeletedOrchestration,
   GetOrchestrationQuery,
   GetOrchestrationQuerySchema,
   ListOrchestrationsQuery,
@@ -19,7 +20,7 @@ import { HubApi } from '@hub/hub-api';
 import { streamed } from './streamed-file';
 import { answerWaited } from './waited';
 
-/** The orchestration API: DAGs of sessions, created, started and cancelled as one. */
+/** The orchestration API: DAGs of sessions, created, started, cancelled and deleted as one. */
 @Controller(`${API_PREFIX}/orchestrations`)
 export class OrchestrationsController {
   constructor(private readonly hub: HubApi) {}
@@ -56,6 +57,12 @@ export class OrchestrationsController {
     @Body(new ZodValidationPipe(UpdateOrchestrationRequestSchema)) request: UpdateOrchestrationRequest,
   ): Promise<OrchestrationSummary> {
     return this.hub.updateOrchestration(orchestrationId, request);
+  }
+
+  /** An orchestration whose every session ended, with its sessions and their outputs; 409 naming those that have not. */
+  @Delete(':id')
+  delete(@Param('id', OrchestrationIdPipe) orchestrationId: string): Promise<DeletedOrchestration> {
+    return this.hub.deleteOrchestration(orchestrationId);
   }
 
   /** The unified diff of its combined change; 404 saying why when there is none (yet). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import {
@@ -7,6 +7,7 @@ import {
   CreateSessionRequest,
   CreateSessionRequestSchema,
   DEFAULT_WAIT_SECONDS,
+  DeletedSession,
   GetSessionQuery,
   GetSessionQuerySchema,
   ListSessionsQuery,
@@ -49,6 +50,12 @@ export class SessionsController {
   ): Promise<SessionView> {
     if (!wait) return this.hub.getSession(sessionId);
     return answerWaited(res, await this.hub.waitForSession(sessionId, timeoutSeconds));
+  }
+
+  /** An ended session no session depends on (its orchestration too when it was the last); 409 saying why otherwise. */
+  @Delete(':id')
+  delete(@Param('id', SessionIdPipe) sessionId: string): Promise<DeletedSession> {
+    return this.hub.deleteSession(sessionId);
   }
 
   @Post(':id/start')

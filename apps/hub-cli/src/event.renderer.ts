@@ -59,6 +59,10 @@ function detailOf(event: AnyEvent, colours: Colors): string {
     }
     case 'session.rate-limited':
       return `attempt ${event.data.attempt} rate limited; runs again at ${clockTime(new Date(event.data.resetAt))}`;
+    case 'session.deleted':
+      return 'deleted';
+    case 'orchestration.deleted':
+      return `deleted${event.data.sessionIds.length ? `, with ${plural(event.data.sessionIds.length, 'session')}` : ''}`;
     case 'orchestration.budget-threshold': {
       const { cap, threshold, spent, budget } = event.data;
       const amount = (n: number) => (cap === 'usd' ? `$${n.toFixed(2)}` : `${n.toLocaleString('en-US')} tokens`);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { cancelCommand } from './cancel.command';
 import { changesCommand } from './changes.command';
+import { deleteCommand } from './delete.command';
 import type { CliContext } from './cli-context';
 import { describeFailure } from './cli-error';
 import { eventsCommand } from './events.command';
@@ -29,7 +30,7 @@ export function hubProgram(cli: CliContext): Command {
     .configureOutput({ writeOut: (text) => cli.terminal.out.write(text), writeErr: (text) => cli.terminal.err.write(text) })
     .showHelpAfterError('(--help says how to call it)')
     .exitOverride();
-  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, retryCommand, rerunCommand, continueCommand, budgetCommand, usageCommand, keysCommand, auditCommand];
+  const commands = [submitCommand, watchCommand, eventsCommand, lsCommand, getCommand, logsCommand, outputCommand, changesCommand, cancelCommand, deleteCommand, retryCommand, rerunCommand, continueCommand, budgetCommand, usageCommand, keysCommand, auditCommand];
   for (const command of commands) {
     const made = command(cli);
     // Subcommands (hub keys create) too: they fail and print as the program does.

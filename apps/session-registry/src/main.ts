@@ -21,6 +21,7 @@ async function main() {
     service: SERVICE,
     nc,
     logger,
+    metrics: { port: config.HUB_METRICS_PORT, host: config.HUB_METRICS_HOST },
     module: SessionRegistryModule.forRoot(nc, logger, dataSource, config, apiKeyPepper),
     ...SESSION_REGISTRY_SUBJECTS,
     classifyError: classifyRegistryError,

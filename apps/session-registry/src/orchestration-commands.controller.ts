@@ -5,6 +5,7 @@ import { RpcCall } from '@hub/messaging';
 import {
   CancelOrchestration,
   CreateOrchestration,
+  DeleteOrchestration,
   EVERY_TENANT,
   OrchestrationQueries,
   RetryOrchestration,
@@ -24,6 +25,7 @@ export class OrchestrationCommandsController {
     private readonly startOrchestration: StartOrchestration,
     private readonly cancelOrchestration: CancelOrchestration,
     private readonly retryOrchestration: RetryOrchestration,
+    private readonly deleteOrchestration: DeleteOrchestration,
     private readonly updateBudget: UpdateOrchestrationBudget,
     private readonly queries: OrchestrationQueries,
     private readonly usage: UsageQueries,
@@ -47,6 +49,11 @@ export class OrchestrationCommandsController {
   @MessagePattern(RPC.retryOrchestration)
   onRetryOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.retryOrchestration>, @Ctx() call: RpcCall) {
     return this.retryOrchestration.execute(orchestrationId, call.caller.tenant);
+  }
+
+  @MessagePattern(RPC.deleteOrchestration)
+  onDeleteOrchestration(@Payload() { orchestrationId }: RpcRequest<typeof RPC.deleteOrchestration>, @Ctx() call: RpcCall) {
+    return this.deleteOrchestration.execute(orchestrationId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.updateOrchestration)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
 import { DEFAULT_EGRESS, EgressPolicy, ImageRefSchema } from '@hub/contracts';
+import { DEFAULT_EVENTS_MAX_AGE_DAYS } from '@hub/messaging';
 import { DEFAULT_MAX_ATTEMPTS } from '@hub/notifications';
 
 export const RegistryConfigSchema = CommonConfigSchema.extend({
@@ -28,6 +29,10 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),
   HUB_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  /** Orchestrations whose every session ended longer ago than this many days are deleted, outputs too; 0 keeps them forever. */
+  HUB_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  /** How long the event stream (HUB_EVENTS) keeps an event, in days (its max_age, set as the registry starts); 0 keeps them forever. */
+  HUB_EVENTS_MAX_AGE_DAYS: z.coerce.number().int().min(0).max(36_500).default(DEFAULT_EVENTS_MAX_AGE_DAYS),
   /** Outbound notifications: a JSON list of webhooks, inline or in a file (0600); read and checked by loadWebhooks. */
   HUB_WEBHOOKS: z.string().optional(),
   HUB_WEBHOOKS_FILE: z.string().optional(),

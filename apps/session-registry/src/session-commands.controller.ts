@@ -7,6 +7,7 @@ import {
   ClaimSession,
   ContinueSession,
   CreateSession,
+  DeleteSession,
   EVERY_TENANT,
   RerunSession,
   SessionQueries,
@@ -25,6 +26,7 @@ export class SessionCommandsController {
     private readonly cancelSession: CancelSession,
     private readonly rerunSession: RerunSession,
     private readonly continueSession: ContinueSession,
+    private readonly deleteSession: DeleteSession,
     private readonly claimSession: ClaimSession,
     private readonly queries: SessionQueries,
   ) {}
@@ -52,6 +54,11 @@ export class SessionCommandsController {
   @MessagePattern(RPC.continueSession)
   onContinueSession(@Payload() command: RpcRequest<typeof RPC.continueSession>, @Ctx() call: RpcCall) {
     return this.continueSession.execute(command, call.caller.tenant);
+  }
+
+  @MessagePattern(RPC.deleteSession)
+  onDeleteSession(@Payload() { sessionId }: RpcRequest<typeof RPC.deleteSession>, @Ctx() call: RpcCall) {
+    return this.deleteSession.execute(sessionId, call.caller.tenant);
   }
 
   @MessagePattern(RPC.claimSession)

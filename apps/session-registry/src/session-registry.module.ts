@@ -67,6 +67,7 @@ export class SessionRegistryModule {
             defaultTimeoutSeconds: config.HUB_DEFAULT_TIMEOUT_SECONDS,
             tenants: loadTenantPolicies(config),
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,
+            retention: { days: config.HUB_RETENTION_DAYS, eventsMaxAgeDays: config.HUB_EVENTS_MAX_AGE_DAYS },
           },
           logger,
         ),

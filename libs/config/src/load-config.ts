@@ -34,6 +34,10 @@ export const CommonConfigSchema = z.object({
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where the service answers `GET /metrics` (Prometheus); unset or 0: nowhere of its own (the gateway serves it on its HTTP port). */
+  HUB_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** The address the metrics listener binds: loopback unless told otherwise. */
+  HUB_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export const booleanFromEnv = z

@@ -27,6 +27,10 @@ export const changesBundleObjectName = (key: string) => `${key}/changes/bundle`;
 export const changesDiffObjectName = (key: string) => `${key}/changes/diff`;
 export const changesListObjectName = (key: string) => `${key}/changes/files`;
 export const orchestrationChangesKey = (orchestrationId: string) => `orchestrations/${orchestrationId}`;
+/** What every object of a session is named under (its logs, output files, manifest, changes): what its deletion removes. */
+export const sessionObjectsPrefix = (sessionId: string) => `${sessionId}/`;
+/** What every object of an orchestration's own is named under (its combined result): what its deletion removes. */
+export const orchestrationObjectsPrefix = (orchestrationId: string) => `${orchestrationChangesKey(orchestrationId)}/`;
 /**
  * The whole history up to a commit some captured changes start from (a git bundle of it, one ref
  * `refs/hub/base`): what a copy of the branches needs besides their bundles (git fetch from Hub).

@@ -14,6 +14,7 @@ import { GitSmartHttp } from './git/git-smart-http';
 import { CLAUDE_HUB_WEBHOOK_PATH } from './claude-hub/claude-hub.schemas';
 import { answerClientErrorsInJson, requireHostHeader } from './client-errors';
 import { HttpErrorFilter } from './http-error.filter';
+import { httpMetrics, metricsEndpoint } from './http-metrics.middleware';
 import { jsonBody } from './json-body.middleware';
 import { requestLog } from './request-log.middleware';
 
@@ -36,9 +37,9 @@ export interface GatewayHttpOptions {
 
 /**
  * Creates the gateway's Nest app around `rootModule` (its controllers, and GatewayHttpModule), not
- * yet listening. Order matters: request log, then the guard (who the token is, the tenant's rate,
- * the route's scope) on /api/v1, the claude-hub webhook, /mcp and /git (git's Basic credentials
- * too), then `git fetch` (GitSmartHttp, whose bodies are git's, streamed to git http-backend), then
+ * yet listening. Order matters: request log and HTTP metrics, then /metrics (no token), then the
+ * guard (who the token is, the tenant's rate, the route's scope) on /api/v1, the claude-hub webhook,
+ * /mcp and /git (git's Basic credentials too), then `git fetch` (GitSmartHttp, whose bodies are git's, streamed to git http-backend), then
  * the JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches
  * HttpErrorFilter.
  * What Node's HTTP parser refuses before express sees it is answered in the same JSON (client-errors.ts).
@@ -52,8 +53,10 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(options.logger));
+  app.use(httpMetrics());
   app.use(requireHostHeader);
   app.use(noSniff);
+  app.use(metricsEndpoint(options.logger)); // GET /metrics: no token, like /health
   app.use(apiDocsRouter()); // /api/openapi.json and /api/docs: no token, they hold no data
   const rpc = app.get(RpcClient);
   const authenticator = new Authenticator({

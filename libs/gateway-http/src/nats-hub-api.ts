@@ -13,6 +13,8 @@ import {
   ListNotificationDeliveriesQuery,
   NotificationDeliveryPage,
   CreateSessionRequest,
+  DeletedOrchestration,
+  DeletedSession,
   EVENTS,
   isOrchestrationEnded,
   isTerminal,
@@ -96,6 +98,10 @@ export class NatsHubApi extends HubApi {
 
   rerunSession(sessionId: string): Promise<SessionView> {
     return this.send(RPC.rerunSession, { sessionId });
+  }
+
+  deleteSession(sessionId: string): Promise<DeletedSession> {
+    return this.send(RPC.deleteSession, { sessionId });
   }
 
   continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView> {
@@ -206,6 +212,10 @@ export class NatsHubApi extends HubApi {
 
   retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
     return this.send(RPC.retryOrchestration, { orchestrationId });
+  }
+
+  deleteOrchestration(orchestrationId: string): Promise<DeletedOrchestration> {
+    return this.send(RPC.deleteOrchestration, { orchestrationId });
   }
 
   updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {

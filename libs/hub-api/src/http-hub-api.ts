@@ -11,6 +11,8 @@ import {
   ListAuditQuery,
   CreateOrchestrationRequest,
   CreateSessionRequest,
+  DeletedOrchestration,
+  DeletedSession,
   ERROR_CODES,
   type ErrorBody,
   ErrorBodySchema,
@@ -102,6 +104,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
 
   cancelSession(sessionId: string): Promise<SessionView> {
     return this.call(routes.cancelSession, { params: { id: sessionId } });
+  }
+
+  deleteSession(sessionId: string): Promise<DeletedSession> {
+    return this.call(routes.deleteSession, { params: { id: sessionId } });
   }
 
   rerunSession(sessionId: string): Promise<SessionView> {
@@ -205,6 +211,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
 
   retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary> {
     return this.call(routes.retryOrchestration, { params: { id: orchestrationId } });
+  }
+
+  deleteOrchestration(orchestrationId: string): Promise<DeletedOrchestration> {
+    return this.call(routes.deleteOrchestration, { params: { id: orchestrationId } });
   }
 
   updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {

@@ -11,6 +11,8 @@ import type {
   ListNotificationDeliveriesQuery,
   NotificationDeliveryPage,
   CreateSessionRequest,
+  DeletedOrchestration,
+  DeletedSession,
   ListOrchestrationsQuery,
   LiveLogLine,
   ListSessionsQuery,
@@ -87,6 +89,11 @@ export abstract class HubApi {
    * resumes its agent's conversation; conflict unless it completed.
    */
   abstract continueSession(sessionId: string, request: ContinueSessionRequest): Promise<SessionView>;
+  /**
+   * Deletes an ended session no session depends on (its outputs are removed soon after), and its
+   * orchestration with it when it was the last; conflict, saying why, otherwise.
+   */
+  abstract deleteSession(sessionId: string): Promise<DeletedSession>;
   abstract getSession(sessionId: string): Promise<SessionView>;
   /** The session once it has ended (a terminal status), or as it is after `timeoutSeconds`. */
   abstract waitForSession(sessionId: string, timeoutSeconds: number): Promise<Waited<SessionView>>;
@@ -139,6 +146,11 @@ export abstract class HubApi {
    * skipped sessions); conflict while it has not ended, or when nothing is to run again.
    */
   abstract retryOrchestration(orchestrationId: string): Promise<OrchestrationSummary>;
+  /**
+   * Deletes an orchestration whose every session has ended, with its sessions (their outputs and its
+   * result are removed soon after); conflict naming the sessions that have not ended.
+   */
+  abstract deleteOrchestration(orchestrationId: string): Promise<DeletedOrchestration>;
   /** Replaces the orchestration's budget (null removes it); `retry` then runs what was skipped for the old one. */
   abstract updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary>;
   /**

@@ -51,6 +51,8 @@ export interface HubStack {
   nats?: NatsServer;
   /** Each service's process and its supervisor (kill(), whenRunning(), status, 'status' events). */
   services: Record<HubServiceName, HubService>;
+  /** Where each service answers `GET /metrics`: the gateway on its own port, the others on a loopback port each (HUB_METRICS_PORT). */
+  metricsUrls: Record<HubServiceName, string>;
   logDir: string;
   /** What the supervisor knows of each service: state, pid, restarts, last exit. */
   statuses(): Record<HubServiceName, ServiceStatus>;
@@ -87,6 +89,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
   const databaseUrl = options.databaseUrl ?? postgres!.url;
   const natsUrl = options.natsUrl ?? nats!.url;
   const gatewayPort = options.gatewayPort ?? (await freePort());
+  const metricsPorts = await metricsPortsOf(HUB_SERVICES, gatewayPort);
 
   const env: Record<string, string> = {
     NATS_URL: natsUrl,
@@ -106,7 +109,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
       new HubService({
         name,
         workspaceRoot: options.workspaceRoot,
-        env: { ...env, ...natsEnvironment(natsCredentials(name)) },
+        env: { ...env, ...natsEnvironment(natsCredentials(name)), HUB_METRICS_PORT: String(metricsPorts[name]) },
         logFile: join(logDir, `${name}.log`),
         supervision: options.supervision,
         log: options.log,
@@ -127,8 +130,9 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     throw error;
   }
 
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const stack: HubStack = {
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    gatewayUrl,
     apiToken: options.apiToken ?? (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim(),
     databaseUrl,
     natsUrl,
@@ -136,6 +140,9 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     postgres,
     nats,
     services,
+    metricsUrls: Object.fromEntries(
+      HUB_SERVICES.map((name) => [name, metricsPorts[name] ? `http://127.0.0.1:${metricsPorts[name]}/metrics` : `${gatewayUrl}/metrics`]),
+    ) as Record<HubServiceName, string>,
     logDir,
     statuses: () =>
       Object.fromEntries(HUB_SERVICES.map((name) => [name, services[name].status])) as Record<HubServiceName, ServiceStatus>,
@@ -163,6 +170,27 @@ async function protectStateDir(stateDir: string): Promise<void> {
   } else {
     await fs.chmod(stateDir, 0o700);
   }
+}
+
+/**
+ * A free loopback port for each service's metrics listener (it binds 127.0.0.1 by default), none the
+ * same as another's or the gateway's; 0 for the gateway, which serves /metrics on its HTTP port. A
+ * service keeps its port across restarts.
+ */
+async function metricsPortsOf(names: readonly HubServiceName[], gatewayPort: number): Promise<Record<HubServiceName, number>> {
+  const taken = new Set([gatewayPort]);
+  const ports = {} as Record<HubServiceName, number>;
+  for (const name of names) {
+    if (name === 'gateway') {
+      ports[name] = 0;
+      continue;
+    }
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[name] = port;
+  }
+  return ports;
 }
 
 /** NATS_USER and NATS_PASSWORD of a service (none for a NATS without users). */

@@ -13,6 +13,8 @@ export interface StackState {
   startedAt: string;
   /** Each service as its supervisor last saw it (rewritten on every change). */
   services?: Partial<Record<HubServiceName, ServiceStatus>>;
+  /** Where each service answers `GET /metrics` (HubStack.metricsUrls). */
+  metricsUrls?: Partial<Record<HubServiceName, string>>;
 }
 
 export const stackStateFile = (stateDir: string) => join(stateDir, 'stack.json');

@@ -4,27 +4,56 @@ import { EVENT_STREAM, EventSubject } from '@hub/contracts';
 /** How long JetStream remembers message ids to drop duplicates (outbox re-relays, runner retries). */
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
-/** Creates the event stream, or brings an existing one to the configuration Hub expects. */
-export async function ensureEventStream(jsm: JetStreamManager): Promise<void> {
-  const config = {
+/** How many days the event stream keeps an event unless told otherwise (HUB_EVENTS_MAX_AGE_DAYS's default). */
+export const DEFAULT_EVENTS_MAX_AGE_DAYS = 30;
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * Creates the event stream, or brings an existing one to the configuration Hub expects. How long it
+ * keeps an event (its max_age) is the registry's setting (HUB_EVENTS_MAX_AGE_DAYS), given as
+ * `maxAgeDays` (0: forever) when the registry starts; every other service ensures the stream
+ * without it, so a stream it creates keeps DEFAULT_EVENTS_MAX_AGE_DAYS and one that exists keeps its own.
+ */
+export async function ensureEventStream(jsm: JetStreamManager, options: { maxAgeDays?: number } = {}): Promise<void> {
+  const config: Partial<StreamConfig> & { name: string } = {
     name: EVENT_STREAM.name,
     subjects: [...EVENT_STREAM.subjects],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
-  await ensureStream(jsm, config);
+  if (options.maxAgeDays !== undefined) config.max_age = nanos(options.maxAgeDays * DAY_MS);
+  await ensureStream(jsm, config, { max_age: nanos(DEFAULT_EVENTS_MAX_AGE_DAYS * DAY_MS) });
 }
 
-/** Creates a stream, or brings an existing one to `config` (what may not change, a stream's storage, is refused). */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+/**
+ * Creates a stream, or brings an existing one to `config` (what may not change, a stream's storage, is
+ * refused); what `config` leaves out an existing stream keeps. `whenCreated`: settings only a stream
+ * made here takes, beneath `config`.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+  whenCreated: Partial<StreamConfig> = {},
+): Promise<void> {
   try {
     await jsm.streams.info(config.name);
     await jsm.streams.update(config.name, config);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.streams.add(config);
+    try {
+      await jsm.streams.add({ ...whenCreated, ...config });
+    } catch (addError) {
+      // Another service made it meanwhile (with its own `whenCreated`): brought to `config` as one that existed.
+      if (!isStreamNameTaken(addError)) throw addError;
+      await jsm.streams.update(config.name, config);
+    }
   }
+}
+
+/** JetStream's "stream name already in use" (JSStreamNameExistErr). */
+function isStreamNameTaken(error: unknown): boolean {
+  return (error as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code === 10058;
 }
 
 /**

@@ -4,6 +4,7 @@ import { ConsumerMessages, JsMsg, Msg, NatsConnection, Subscription } from 'nats
 import { lastValueFrom, Observable, throwError } from 'rxjs';
 import {
   EVENT_STREAM,
+  EVENT_SUBJECTS,
   ErrorCode,
   EventSubject,
   HubError,
@@ -14,6 +15,7 @@ import {
   RpcSubject,
 } from '@hub/contracts';
 import { HubLogger } from '@hub/config';
+import { HubCounter, hubCounter, MetricsRegistry, processMetrics } from '@hub/metrics';
 import { DeferredDelivery } from './deferred-delivery';
 import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
 import { decodeJson, encodeJson } from './nats-connection';
@@ -27,6 +29,20 @@ const PERMANENT_FAILURES = new Set<ErrorCode>(['bad_request', 'not_found', 'conf
  * them, so it is short; a handler that takes longer tells JetStream it is still working on it.
  */
 export const DEFAULT_ACK_WAIT_MS = 10_000;
+
+/**
+ * What became of an event delivered to a handler: acknowledged (ok), failed and to be delivered again
+ * (redelivered), handed back on purpose to be seen later (deferred), dropped as malformed or refused (terminated).
+ */
+const EVENT_OUTCOMES = ['ok', 'redelivered', 'deferred', 'terminated'] as const;
+type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+
+const eventsHandled = (registry: MetricsRegistry) =>
+  hubCounter(registry, {
+    name: 'hub_events_handled_total',
+    help: "Events delivered to this service's handlers, by subject and outcome (ok, redelivered, deferred, terminated)",
+    labels: { subject: EVENT_SUBJECTS, outcome: EVENT_OUTCOMES },
+  });
 
 /** Lets a subject be read only while the service has room for more work (a runner's slots). */
 export interface CapacityGate {
@@ -50,6 +66,8 @@ export interface JetStreamServerOptions {
   ackWaitMs?: number;
   /** Turns infrastructure failures (database down) into errors a caller can act on. */
   classifyError?: (error: unknown) => HubError | undefined;
+  /** Where hub_events_handled_total is counted; default the process's metrics. */
+  metrics?: MetricsRegistry;
 }
 
 /**
@@ -61,10 +79,14 @@ export interface JetStreamServerOptions {
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly feeds: ConsumerMessages[] = [];
   private readonly subscriptions: Subscription[] = [];
+  private readonly handled: HubCounter<'subject' | 'outcome'>;
   private closed = false;
 
   constructor(private readonly options: JetStreamServerOptions) {
     super();
+    this.handled = eventsHandled(options.metrics ?? processMetrics());
+    // The subjects this service handles are counted from 0 (the catalog's others are not its own).
+    for (const subject of options.events) for (const outcome of EVENT_OUTCOMES) this.handled.inc({ subject, outcome }, 0);
   }
 
   private get ackWaitMs(): number {
@@ -154,6 +176,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     } catch (error) {
       logger.error({ subject, streamSeq: msg.seq, problem: (error as Error).message }, 'malformed event terminated');
       msg.term();
+      this.count(subject, 'terminated');
       return;
     }
     // While the handler works, JetStream is told so, well within the ack wait: only an event whose
@@ -170,18 +193,21 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
       clearInterval(stillWorking);
       msg.ack();
+      this.count(subject, 'ok');
     } catch (error) {
       clearInterval(stillWorking);
       if (error instanceof DeferredDelivery) {
         // Not a failure: the handler asked to see this event again later.
         logger.debug({ subject, eventId: event.id, retryInMs: error.delayMs, reason: error.message }, 'event deferred');
         msg.nak(Math.max(0, Math.ceil(error.delayMs)));
+        this.count(subject, 'deferred');
         return;
       }
       if (error instanceof HubError && PERMANENT_FAILURES.has(error.code)) {
         // Retrying cannot help (the event contradicts what is stored): drop it, saying why.
         logger.error({ subject, eventId: event.id, code: error.code, err: error.message }, 'event refused; terminated');
         msg.term();
+        this.count(subject, 'terminated');
         return;
       }
       const delayMs = Math.min(250 * 2 ** Math.min(msg.info.redeliveryCount, 7), 30_000);
@@ -190,7 +216,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         'event handler failed; will be redelivered',
       );
       msg.nak(delayMs);
+      this.count(subject, 'redelivered');
     }
+  }
+
+  private count(subject: EventSubject, outcome: EventOutcome): void {
+    this.handled.inc({ subject, outcome });
   }
 
   private async answer(subject: RpcSubject, msg: Msg): Promise<void> {

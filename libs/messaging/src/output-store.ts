@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { JetStreamClient, NatsConnection, ObjectInfo, ObjectStore, StorageType } from 'nats';
+import { DeliverPolicy, JetStreamClient, NatsConnection, ObjectInfo, ObjectStore, StorageType } from 'nats';
 import {
   baseBundleObjectName,
   changesBundleObjectName,
@@ -168,6 +168,36 @@ export class OutputStore {
     return this.getStream(baseBundleObjectName(commit));
   }
 
+  /**
+   * The names of the objects stored under any of `prefixes` (each ending in `/`: a session's
+   * `sessionObjectsPrefix`, …), removed ones left out. One pass over the bucket's listing (the latest
+   * entry of each object), whatever the number of prefixes.
+   */
+  async namesUnder(prefixes: readonly string[]): Promise<string[]> {
+    const store = await this.store();
+    const wanted = new Set(prefixes);
+    if (!wanted.size || (await store.status()).streamInfo.state.messages === 0) return [];
+    const names: string[] = [];
+    for await (const entry of entriesOf(this.nc.jetstream())) {
+      if (!entry.deleted && underAny(entry.name, wanted)) names.push(entry.name);
+    }
+    return names;
+  }
+
+  /**
+   * Removes the object `name` whole: its chunks, then its description, so that nothing of it stays
+   * (the client's own delete leaves a description marked deleted, for ever), and a removal cut short
+   * is found, and finished, by the next. False when there was none.
+   */
+  async remove(name: string): Promise<boolean> {
+    const info = await (await this.store()).info(name);
+    if (!info) return false;
+    const jsm = await this.nc.jetstreamManager();
+    if (info.nuid) await jsm.streams.purge(OUTPUT_STREAM, { filter: chunkSubject(info.nuid) });
+    await jsm.streams.purge(OUTPUT_STREAM, { filter: entrySubject(name) });
+    return !info.deleted;
+  }
+
   private async putStream(name: string, open: () => NodeJS.ReadableStream): Promise<StoredObject> {
     const store = await this.store();
     const source = open();
@@ -229,6 +259,47 @@ export class OutputStore {
 const OUTPUT_STREAM = `OBJ_${OUTPUT_BUCKET}`;
 const chunkSubject = (nuid: string) => `$O.${OUTPUT_BUCKET}.C.${nuid}`;
 const DIGEST_PREFIX = 'SHA-256=';
+
+/** Where the object store keeps each object's description (ADR-20): one subject per object, its name in base64url (padded). */
+const ENTRY_SUBJECTS = `$O.${OUTPUT_BUCKET}.M.>`;
+const entrySubject = (name: string) =>
+  `$O.${OUTPUT_BUCKET}.M.${Buffer.from(name, 'latin1').toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
+/** Object descriptions fetched per request while listing. */
+const ENTRIES_PER_FETCH = 256;
+
+/**
+ * Each object's latest description (its name, and whether it was removed), by an ordered pull
+ * consumer over the bucket's description subjects: read in batches, never all at once.
+ */
+async function* entriesOf(js: JetStreamClient): AsyncGenerator<{ name: string; deleted: boolean }> {
+  const consumer = await js.consumers.get(OUTPUT_STREAM, { filterSubjects: ENTRY_SUBJECTS, deliver_policy: DeliverPolicy.LastPerSubject });
+  try {
+    // Each message says how many are left after it: a batch asks for no more than that (a fetch of
+    // more than there are would wait for its expiry), and the last one ends the listing.
+    for (let pending = Infinity; pending > 0; ) {
+      const batch = await consumer.fetch({ max_messages: Math.min(ENTRIES_PER_FETCH, pending), expires: 5_000 });
+      let got = 0;
+      for await (const message of batch) {
+        got++;
+        pending = message.info.pending;
+        const entry = JSON.parse(Buffer.from(message.data).toString('utf8')) as { name?: unknown; deleted?: unknown };
+        if (typeof entry.name === 'string') yield { name: entry.name, deleted: entry.deleted === true };
+        if (pending === 0) break;
+      }
+      if (!got) return;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+}
+
+/** Whether `name` is under one of `prefixes` (each ending in `/`): looked up at each `/` of the name. */
+function underAny(name: string, prefixes: ReadonlySet<string>): boolean {
+  for (let slash = name.indexOf('/'); slash >= 0; slash = name.indexOf('/', slash + 1)) {
+    if (prefixes.has(name.slice(0, slash + 1))) return true;
+  }
+  return false;
+}
 
 /** Chunks fetched per request: up to 2 MiB in flight, never more, however slowly the stream is read. */
 const CHUNKS_PER_FETCH = 16;

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NatsConnection } from 'nats';
 import { HubLogger, PinoNestLogger, signalReady } from '@hub/config';
 import { HubError } from '@hub/contracts';
+import { MetricsListenerSettings, startMetricsListener } from '@hub/metrics';
 import { CapacityGate, JetStreamServer, RethrowRpcErrors } from './jetstream.server';
 import { EventSubject, RpcSubject } from '@hub/contracts';
 
@@ -16,14 +17,16 @@ export interface ServiceDefinition {
   gated?: Partial<Record<EventSubject, CapacityGate>>;
   sharedDurables?: Partial<Record<EventSubject, string>>;
   classifyError?: (error: unknown) => HubError | undefined;
+  /** Where it answers `GET /metrics` (HUB_METRICS_PORT, HUB_METRICS_HOST); no port: nowhere. */
+  metrics?: MetricsListenerSettings;
   /** Runs when the service is asked to stop, before its NATS connection drains. */
   onStop?: () => Promise<void>;
 }
 
 /**
- * Starts a service that talks only over NATS: its handlers bound by JetStreamServer, then tells the
- * stack's supervisor it is ready (signalReady); graceful stop on SIGTERM/SIGINT (stop taking work,
- * let handlers in flight finish, drain the connection). Its modules' periodic work starts and stops
+ * Starts a service that talks only over NATS: its handlers bound by JetStreamServer and its metrics
+ * listener (when given a port), then tells the stack's supervisor it is ready (signalReady); graceful
+ * stop on SIGTERM/SIGINT (stop taking work, let handlers in flight finish, drain the connection). Its modules' periodic work starts and stops
  * with the application (OnApplicationBootstrap/OnApplicationShutdown), never by hand.
  */
 export async function runService(definition: ServiceDefinition): Promise<INestMicroservice> {
@@ -43,6 +46,7 @@ export async function runService(definition: ServiceDefinition): Promise<INestMi
   });
   app.useGlobalFilters(new RethrowRpcErrors());
   await app.listen();
+  const metrics = await startMetricsListener({ ...definition.metrics, logger });
   logger.info({ events: definition.events, rpc: definition.rpc }, `${service} started`);
   signalReady();
 
@@ -52,6 +56,7 @@ export async function runService(definition: ServiceDefinition): Promise<INestMi
     stopping = true;
     logger.info({ signal }, `${service} stopping`);
     await app.close();
+    await metrics?.close();
     await definition.onStop?.();
     await nc.drain().catch(() => undefined);
     logger.info(`${service} stopped`);

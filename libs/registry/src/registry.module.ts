@@ -27,6 +27,12 @@ import { ContinueSession } from './sessions/continue-session.use-case';
 import { RecordUsage } from './budgets/record-usage';
 import { UpdateOrchestrationBudget } from './budgets/update-orchestration-budget.use-case';
 import { UsageQueries } from './usage/usage-queries';
+import { DeleteSession } from './sessions/delete-session.use-case';
+import { DeleteOrchestration } from './orchestrations/delete-orchestration.use-case';
+import { DeleteExpiredOrchestrations } from './retention/delete-expired-orchestrations';
+import { EventStreamRetention } from './retention/event-stream-retention';
+import { PruneRelayedEvents } from './retention/prune-relayed-events';
+import { RegistryMetrics } from './registry-metrics';
 
 const USE_CASES = [
   CreateSession,
@@ -34,6 +40,7 @@ const USE_CASES = [
   CancelSession,
   RerunSession,
   ContinueSession,
+  DeleteSession,
   ClaimSession,
   RecordDependencyOutcome,
   RecordContainerOutcome,
@@ -42,6 +49,7 @@ const USE_CASES = [
   StartOrchestration,
   CancelOrchestration,
   RetryOrchestration,
+  DeleteOrchestration,
   OrchestrationQueries,
   RecordOrchestrationResult,
   UpdateOrchestrationBudget,
@@ -50,7 +58,7 @@ const USE_CASES = [
 
 /**
  * The session-registry's use cases and the store under them. Its periodic work (the outbox relay's
- * sweep, the expiry of overdue sessions) starts and stops with the application.
+ * sweep, the expiry of overdue sessions, retention) starts and stops with the application.
  */
 @Module({})
 export class RegistryModule {
@@ -61,6 +69,7 @@ export class RegistryModule {
         { provide: DataSource, useValue: dataSource },
         { provide: REGISTRY_SETTINGS, useValue: settings },
         { provide: HUB_LOGGER, useValue: logger },
+        { provide: RegistryMetrics, useFactory: () => new RegistryMetrics(dataSource, logger) },
         SessionStore,
         OutboxRelay,
         SessionTransitions,
@@ -68,6 +77,9 @@ export class RegistryModule {
         RecordUsage,
         OrchestrationCompletion,
         ExpireOverdueSessions,
+        DeleteExpiredOrchestrations,
+        EventStreamRetention,
+        PruneRelayedEvents,
         OrchestrationReads,
         ...USE_CASES,
       ],

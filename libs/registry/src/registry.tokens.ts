@@ -16,4 +16,20 @@ export interface RegistrySettings {
   tenants: TenantPolicies;
   /** First retry's delay; each further retry waits twice as long (capped at 5 minutes). */
   retryBackoffMs: number;
+  /** What is kept how long; absent: everything forever, and the event stream's age left as it is. */
+  retention?: RetentionSettings;
+}
+
+export interface RetentionSettings {
+  /**
+   * HUB_RETENTION_DAYS: orchestrations whose every session ended longer ago are deleted, outputs too,
+   * `batchSize` (default DEFAULT_RETENTION_BATCH) at a time. 0: kept forever.
+   */
+  days: number;
+  batchSize?: number;
+  /**
+   * HUB_EVENTS_MAX_AGE_DAYS: how long the event stream keeps an event (0: forever), set as the registry
+   * starts (absent: left as it is); the outbox keeps relayed events as long.
+   */
+  eventsMaxAgeDays?: number;
 }

@@ -3,6 +3,7 @@ import { EventOf, isTerminal, RPC, SessionStatus } from '@hub/contracts';
 import { EventPublisher, RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { decide } from './dependency-decision';
+import { ResolverMetrics } from './resolver-metrics';
 
 /**
  * Decides when a session may start (`deps.resolved`) or must not (`deps.failed`): when it is asked
@@ -14,6 +15,7 @@ export class ResolveDependencies {
   constructor(
     private readonly rpc: RpcClient,
     private readonly publisher: EventPublisher,
+    private readonly metrics: ResolverMetrics,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
@@ -48,10 +50,12 @@ export class ResolveDependencies {
     const decision = decide(dependencies);
     if (decision.kind === 'resolved') {
       await this.publisher.publish('deps.resolved', { sessionId, run }, `deps.resolved:${sessionId}:${run}`);
+      this.metrics.decided('resolved');
       this.logger.info({ sessionId, run, dependencies: dependencies.length }, 'dependencies resolved');
     } else if (decision.kind === 'failed') {
       const { dependencyId, dependencyStatus } = decision;
       await this.publisher.publish('deps.failed', { sessionId, dependencyId, dependencyStatus, run }, `deps.failed:${sessionId}:${run}`);
+      this.metrics.decided('failed');
       this.logger.info({ sessionId, run, dependencyId, dependencyStatus }, 'dependency failed: session must not start');
     }
   }

@@ -7,6 +7,7 @@ export * from './sessions/image-policy';
 export * from './sessions/image-environment';
 export * from './sessions/run-session.use-case';
 export * from './orchestrations/combine-orchestration.use-case';
+export * from './retention/remove-deleted-outputs.use-case';
 export * from './sessions/runner-health';
 export * from './output/collect-output';
 export * from './docker/docker-container-engine';

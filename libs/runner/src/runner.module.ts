@@ -7,6 +7,7 @@ import { InputFetcher } from './inputs/input-fetcher';
 import { LiveLogs } from './logs/live-logs';
 import { CombineOrchestration } from './orchestrations/combine-orchestration.use-case';
 import { ResultChanges } from './orchestrations/result-changes';
+import { RemoveDeletedOutputs } from './retention/remove-deleted-outputs.use-case';
 import { AttemptOutputs } from './output/attempt-outputs';
 import { ImagePacing } from './pacing/image-pacing';
 import { ContainerEngine } from './ports/container-engine.port';
@@ -20,6 +21,7 @@ import { SessionLedger } from './sessions/session-ledger';
 import { SettleOnShutdown } from './sessions/settle-on-shutdown.use-case';
 import { WatchContainer } from './sessions/watch-container.use-case';
 import { RunnerSlots } from './slots/runner-slots';
+import { RunnerMetrics } from './runner-metrics';
 import { AttemptFiles } from './workspace/attempt-files';
 import { BaseBundles } from './workspace/base-bundles';
 import { GitWorkspaces } from './workspace/git-workspaces';
@@ -38,7 +40,7 @@ export interface RunnerWorld {
   liveLogLimits: LiveLogLimits;
 }
 
-const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth, CombineOrchestration];
+const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth, CombineOrchestration, RemoveDeletedOutputs];
 
 /**
  * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers)
@@ -55,6 +57,7 @@ export class RunnerModule {
         { provide: RUNNER_SETTINGS, useValue: world.settings },
         { provide: HUB_LOGGER, useValue: world.logger },
         { provide: RunnerSlots, useValue: world.slots },
+        { provide: RunnerMetrics, useFactory: () => new RunnerMetrics(world.slots) },
         { provide: ImagePacing, useValue: world.pacing },
         { provide: ImagePolicy, useValue: world.policy },
         { provide: OutputStore, useValue: world.outputs },

@@ -15,6 +15,8 @@ import {
   conflict,
   CreateOrchestrationRequest,
   CreateSessionRequest,
+  DeletedOrchestration,
+  DeletedSession,
   HubError,
   isOrchestrationEnded,
   isTerminal,
@@ -143,6 +145,21 @@ export class InMemoryHubApi extends HubApi {
     Object.assign(session, { status: 'cancelled', statusReason: 'cancelled on request', finishedAt: new Date().toISOString() });
     this.changes.emit('change');
     return { ...session };
+  }
+
+  /** An ended session no session depends on, with its log and output; its orchestration too when it was the last. */
+  async deleteSession(sessionId: string): Promise<DeletedSession> {
+    this.enter('deleteSession', sessionId);
+    const session = this.session(sessionId);
+    if (!isTerminal(session.status)) throw conflict(`cannot delete session ${sessionId}: it has not ended (it is ${session.status}); cancel it first`);
+    const dependents = [...this.sessions.values()].filter((s) => s.dependsOn.includes(sessionId));
+    if (dependents.length) {
+      throw conflict(`cannot delete session ${sessionId}: ${dependents.length} session(s) depend on it (${dependents.map((s) => s.id).join(', ')})`);
+    }
+    this.forget(sessionId);
+    const orchestrationDeleted = !this.order.some((id) => this.sessions.get(id)!.orchestrationId === session.orchestrationId);
+    if (orchestrationDeleted) this.orchestrations.delete(session.orchestrationId);
+    return { id: sessionId, orchestrationId: session.orchestrationId, orchestrationDeleted };
   }
 
   /** The session and, through each other, its dependents that did not complete, back to waiting. */
@@ -330,6 +347,21 @@ export class InMemoryHubApi extends HubApi {
     return this.summary(orchestrationId);
   }
 
+  /** An orchestration whose every session ended, with its sessions, their logs and outputs. */
+  async deleteOrchestration(orchestrationId: string): Promise<DeletedOrchestration> {
+    this.enter('deleteOrchestration', orchestrationId);
+    const sessions = this.sessionsOf(orchestrationId);
+    const notEnded = sessions.filter((s) => !isTerminal(s.status));
+    if (notEnded.length) {
+      throw conflict(`cannot delete orchestration ${orchestrationId}: ${notEnded.length} of its sessions have not ended (${notEnded.map((s) => `${s.id} ${s.status}`).join(', ')})`);
+    }
+    const { name } = this.orchestrations.get(orchestrationId)!;
+    for (const session of sessions) this.forget(session.id);
+    this.orchestrations.delete(orchestrationId);
+    this.budgets.delete(orchestrationId);
+    return { id: orchestrationId, name, sessionCount: sessions.length };
+  }
+
   async updateOrchestration(orchestrationId: string, request: UpdateOrchestrationRequest): Promise<OrchestrationSummary> {
     this.enter('updateOrchestration', { orchestrationId, ...request });
     this.sessionsOf(orchestrationId);
@@ -478,6 +510,13 @@ export class InMemoryHubApi extends HubApi {
     const id = randomUUID();
     this.orchestrations.set(id, { name, maxParallel, createdAt: new Date().toISOString() });
     return id;
+  }
+
+  private forget(sessionId: string): void {
+    this.sessions.delete(sessionId);
+    this.order.splice(this.order.indexOf(sessionId), 1);
+    this.logs.delete(sessionId);
+    this.outputs.delete(sessionId);
   }
 
   private add(fields: Partial<SessionView>): SessionView {

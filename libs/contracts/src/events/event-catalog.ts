@@ -34,6 +34,9 @@ export const ContainerExitCauseSchema = z.enum([
 ]);
 export type ContainerExitCause = z.infer<typeof ContainerExitCauseSchema>;
 
+/** At most this many session ids in one `orchestration.deleted`: a larger orchestration's deletion is told in several. */
+export const DELETED_SESSIONS_PER_EVENT = 1000;
+
 export interface EventDefinition {
   /** The one service that may publish it (the bus refuses it from any other). */
   publishedBy: BusService;
@@ -228,6 +231,25 @@ export const EVENT_CATALOG = {
       'the registry records it in the orchestration.',
     schema: z.object({ orchestrationId, result: OrchestrationResultSchema }),
   },
+  'session.deleted': {
+    publishedBy: 'session-registry',
+    consumedBy: ['container-runner (one durable shared by all runners)', 'integrations'],
+    description:
+      'An ended session that no session depended on was deleted (`DELETE /api/v1/sessions/{id}`), with its attempts. A runner ' +
+      'then removes its logs, output files, manifest and changes from the object store. When it was the last session of its ' +
+      'orchestration, `orchestration.deleted` follows.',
+    schema: z.object({ sessionId, orchestrationId }),
+  },
+  'orchestration.deleted': {
+    publishedBy: 'session-registry',
+    consumedBy: ['container-runner (one durable shared by all runners)', 'integrations'],
+    description:
+      'An orchestration whose every session had ended was deleted with those sessions: `DELETE /api/v1/orchestrations/{id}`, ' +
+      'the deletion of its last session, or retention (HUB_RETENTION_DAYS). A runner then removes the objects of `sessionIds` and ' +
+      'its combined result from the object store. An orchestration of more than DELETED_SESSIONS_PER_EVENT (1,000) sessions is ' +
+      'told in several of these events, each naming some of them.',
+    schema: z.object({ orchestrationId, sessionIds: z.array(sessionId).max(DELETED_SESSIONS_PER_EVENT) }),
+  },
 } as const satisfies Record<string, EventDefinition>;
 
 export type EventSubject = keyof typeof EVENT_CATALOG;
@@ -269,6 +291,8 @@ export const EVENTS = {
   sessionUsageRecorded: 'session.usage-recorded',
   sessionRateLimited: 'session.rate-limited',
   orchestrationBudgetThreshold: 'orchestration.budget-threshold',
+  sessionDeleted: 'session.deleted',
+  orchestrationDeleted: 'orchestration.deleted',
 } as const satisfies Record<string, EventSubject>;
 
 /** The JetStream stream that holds every event, and the subjects it captures. */

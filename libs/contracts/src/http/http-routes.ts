@@ -3,6 +3,7 @@ import { LivenessSchema, ReadinessReportSchema } from '../rpc/health.schemas';
 import { LiveEventsQuerySchema } from '../events/live-events.schemas';
 import {
   CreateOrchestrationRequestSchema,
+  DeletedOrchestrationSchema,
   GetOrchestrationQuerySchema,
   ListOrchestrationsQuerySchema,
   OrchestrationPageSchema,
@@ -13,6 +14,7 @@ import {
 import {
   ContinueSessionRequestSchema,
   CreateSessionRequestSchema,
+  DeletedSessionSchema,
   GetSessionQuerySchema,
   ListSessionsQuerySchema,
   OrchestrationIdSchema,
@@ -185,6 +187,22 @@ export const HTTP_ROUTES = defineRoutes({
       409: refusal('It did not complete: there is no conversation to continue.'),
     },
   },
+  deleteSession: {
+    method: 'delete',
+    path: `${API}/sessions/{id}`,
+    tag: 'sessions',
+    summary: 'Delete an ended session',
+    description:
+      'Deletes a session that has ended and that no session depends on, with its attempts; its log, output files and changes are removed from the object store soon after. When it was the last session of its orchestration, the orchestration is deleted too.',
+    auth: 'bearer',
+    scope: 'write',
+    params: sessionId,
+    responses: {
+      200: { description: 'What was deleted.', body: jsonBody(DeletedSessionSchema) },
+      404: refusal('No such session.'),
+      409: refusal('It has not ended, or sessions depend on it: the message names them.'),
+    },
+  },
   sessionLog: {
     method: 'get',
     path: `${API}/sessions/{id}/logs`,
@@ -318,6 +336,22 @@ export const HTTP_ROUTES = defineRoutes({
       404: refusal('No such orchestration.'),
     },
   },
+  deleteOrchestration: {
+    method: 'delete',
+    path: `${API}/orchestrations/{id}`,
+    tag: 'orchestrations',
+    summary: 'Delete an ended orchestration',
+    description:
+      'Deletes an orchestration whose every session has ended, with its sessions; their logs, output files and changes, and its combined result, are removed from the object store soon after.',
+    auth: 'bearer',
+    scope: 'write',
+    params: orchestrationId,
+    responses: {
+      200: { description: 'What was deleted.', body: jsonBody(DeletedOrchestrationSchema) },
+      404: refusal('No such orchestration.'),
+      409: refusal('Some of its sessions are on their way: the message names them.'),
+    },
+  },
   updateOrchestration: {
     method: 'patch',
     path: `${API}/orchestrations/{id}`,
@@ -439,7 +473,7 @@ export const HTTP_ROUTES = defineRoutes({
     tag: 'keys',
     summary: 'Read the audit log',
     description:
-      'Who (the key\'s name and tenant) created, started, cancelled, re-ran, continued, retried or changed what, and which keys were created and revoked: newest first, every tenant\'s (or `tenant`\'s), a page at a time (`nextCursor` → `cursor`).',
+      'Who (the key\'s name and tenant) created, started, cancelled, re-ran, continued, retried, changed or deleted what, and which keys were created and revoked: newest first, every tenant\'s (or `tenant`\'s), a page at a time (`nextCursor` → `cursor`).',
     auth: 'bearer',
     scope: 'admin',
     query: ListAuditQuerySchema,
@@ -455,6 +489,16 @@ export const HTTP_ROUTES = defineRoutes({
     description: 'The gateway process serves requests.',
     auth: 'none',
     responses: { 200: { description: 'Alive.', body: jsonBody(LivenessSchema) } },
+  },
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    tag: 'health',
+    summary: "The gateway's Prometheus metrics",
+    description:
+      'Prometheus text format: HTTP requests by route and code, and the process. The other services serve theirs on their own loopback ports (HUB_METRICS_PORT; docs/metrics.md).',
+    auth: 'none',
+    responses: { 200: { description: 'The metrics.', body: mediaBody('text/plain') } },
   },
   readiness: {
     method: 'get',

@@ -60,6 +60,15 @@ export type CreateOrchestrationRequest = z.infer<typeof CreateOrchestrationReque
 
 export const OrchestrationRefSchema = z.strictObject({ orchestrationId: OrchestrationIdSchema });
 
+/** What `DELETE /orchestrations/:id` deleted: the orchestration and its sessions (their outputs follow, removed by a runner). */
+export const DeletedOrchestrationSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** How many sessions were deleted with it. */
+  sessionCount: z.number().int().nonnegative(),
+});
+export type DeletedOrchestration = z.infer<typeof DeletedOrchestrationSchema>;
+
 /** `PATCH /orchestrations/:id`: change its budget (null removes it). Raising it lets `retry` run what was skipped for it. */
 export const UpdateOrchestrationRequestSchema = z.strictObject({
   budget: BudgetSchema.nullable().describe('The new budget, replacing the old one; null: no budget'),

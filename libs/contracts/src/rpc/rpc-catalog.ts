@@ -3,6 +3,7 @@ import {
   ChangeSummarySchema,
   ContinueSessionCommandSchema,
   CreateSessionRequestSchema,
+  DeletedSessionSchema,
   ListSessionsQuerySchema,
   OutputFileSchema,
   SessionIdSchema,
@@ -13,6 +14,7 @@ import {
 import { SessionStatusSchema } from '../sessions/session-status';
 import {
   CreateOrchestrationRequestSchema,
+  DeletedOrchestrationSchema,
   GetOrchestrationRequestSchema,
   ListOrchestrationsQuerySchema,
   OrchestrationPageSchema,
@@ -247,6 +249,18 @@ export const RPC_CATALOG = {
     scope: 'write',
     audited: true,
   },
+  'hub.registry.sessions.delete': {
+    description:
+      'Delete an ended session that no session depends on, with its attempts (a runner removes its outputs: `session.deleted`); ' +
+      'its orchestration too when it was the last. Conflict, saying why, while it has not ended or others depend on it.',
+    request: SessionRefSchema,
+    response: DeletedSessionSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.default,
+    scope: 'write',
+    audited: true,
+  },
   'hub.registry.sessions.claim': {
     description: 'A runner claims a ready session (ready → starting, atomic) and gets what it needs to run it.',
     request: z.strictObject({ sessionId: SessionIdSchema, runnerId: z.string().min(1) }),
@@ -383,6 +397,18 @@ export const RPC_CATALOG = {
     scope: 'write',
     audited: true,
   },
+  'hub.registry.orchestrations.delete': {
+    description:
+      'Delete an orchestration whose every session has ended, with its sessions (a runner removes their outputs and its result: ' +
+      '`orchestration.deleted`); conflict naming the sessions still on their way.',
+    request: OrchestrationRefSchema,
+    response: DeletedOrchestrationSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.orchestration,
+    scope: 'write',
+    audited: true,
+  },
   'hub.registry.orchestrations.update': {
     description: "Change an orchestration's budget; the answer shows what is spent and left under the new one.",
     request: UpdateOrchestrationCommandSchema,
@@ -498,6 +524,7 @@ export const RPC = {
   cancelSession: 'hub.registry.sessions.cancel',
   rerunSession: 'hub.registry.sessions.rerun',
   continueSession: 'hub.registry.sessions.continue',
+  deleteSession: 'hub.registry.sessions.delete',
   getSession: 'hub.registry.sessions.get',
   listSessions: 'hub.registry.sessions.list',
   getSessionOutput: 'hub.registry.sessions.output',
@@ -515,6 +542,7 @@ export const RPC = {
   cancelOrchestration: 'hub.registry.orchestrations.cancel',
   retryOrchestration: 'hub.registry.orchestrations.retry',
   updateOrchestration: 'hub.registry.orchestrations.update',
+  deleteOrchestration: 'hub.registry.orchestrations.delete',
   usageSummary: 'hub.registry.usage.summary',
   notificationDeliveries: 'hub.registry.notifications.deliveries',
   createApiKey: 'hub.registry.keys.create',

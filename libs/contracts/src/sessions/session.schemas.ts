@@ -124,6 +124,14 @@ export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
 export const SessionRefSchema = z.strictObject({ sessionId: SessionIdSchema });
 export type SessionRef = z.infer<typeof SessionRefSchema>;
 
+/** What `DELETE /sessions/:id` deleted: the session and, when it was its last, its orchestration (outputs follow, removed by a runner). */
+export const DeletedSessionSchema = z.object({
+  id: z.string(),
+  orchestrationId: z.string(),
+  orchestrationDeleted: z.boolean(),
+});
+export type DeletedSession = z.infer<typeof DeletedSessionSchema>;
+
 /**
  * `POST /sessions/:id/continue`: a follow-up to a completed session, run as a new session of the
  * same orchestration that resumes its agent's conversation (the agent's image restores it from the

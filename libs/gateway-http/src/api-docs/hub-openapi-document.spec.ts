@@ -35,9 +35,9 @@ describe('the OpenAPI document the gateway serves', () => {
     expect(operations.map((operation) => operation.operationId).sort()).toEqual(Object.keys(HTTP_ROUTES).sort());
   });
 
-  it('asks for the token everywhere but on the probes and the description itself', () => {
+  it('asks for the token everywhere but on the probes, the metrics and the description itself', () => {
     const open = operations.filter((operation) => operation.security.length === 0).map((operation) => operation.operationId);
-    expect(open.sort()).toEqual(['apiDocs', 'liveness', 'openApiDocument', 'readiness']);
+    expect(open.sort()).toEqual(['apiDocs', 'liveness', 'metrics', 'openApiDocument', 'readiness']);
     expect(document.components.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' } });
   });
 

@@ -6,7 +6,12 @@ export interface ScopedRoute {
   scope: Scope;
 }
 
-interface Matcher extends ScopedRoute {
+interface Matcher {
+  /** Its key in the catalog: its operationId. */
+  operationId: string;
+  route: string;
+  /** null for a route without auth (health, the API's description). */
+  scope: Scope | null;
   method: string;
   pattern: RegExp;
 }
@@ -34,26 +39,39 @@ function patternOf(route: HttpRoute): RegExp {
  * Which scope a request needs, read from the routes catalog (HTTP_ROUTES: each route's `scope`, or
  * its method's default): matched by method and path, so the check runs in the authentication
  * middleware, before the body is read. A request for no route of the catalog needs nothing more
- * (the router answers it 404).
+ * (the router answers it 404). The same match names the route a request counts under in the HTTP
+ * metrics (operationOf).
  */
 export class RouteScopes {
   private readonly matchers: Matcher[];
 
   constructor(routes: Readonly<Record<string, HttpRoute>> = HTTP_ROUTES) {
-    this.matchers = Object.values(routes).flatMap((route) => {
-      const scope = routeScope(route);
-      return scope ? [{ method: route.method.toUpperCase(), pattern: patternOf(route), scope, route: `${route.method.toUpperCase()} ${route.path}` }] : [];
-    });
+    this.matchers = Object.entries(routes).map(([operationId, route]) => ({
+      operationId,
+      method: route.method.toUpperCase(),
+      pattern: patternOf(route),
+      scope: routeScope(route),
+      route: `${route.method.toUpperCase()} ${route.path}`,
+    }));
   }
 
   /** The route `method path` is for (HEAD as GET), the most demanding when several match; null when none does. */
   of(method: string, path: string): ScopedRoute | null {
-    const asked = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
     let found: ScopedRoute | null = null;
-    for (const matcher of this.matchers) {
-      if (matcher.method !== asked || !matcher.pattern.test(path)) continue;
+    for (const matcher of this.matching(method, path)) {
+      if (!matcher.scope) continue;
       if (!found || !scopeAllows(found.scope, matcher.scope)) found = { route: matcher.route, scope: matcher.scope };
     }
     return found;
+  }
+
+  /** The operationId of the catalog route `method path` is for, whatever its auth (HEAD as GET); null when none. */
+  operationOf(method: string, path: string): string | null {
+    return this.matching(method, path)[0]?.operationId ?? null;
+  }
+
+  private matching(method: string, path: string): Matcher[] {
+    const asked = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+    return this.matchers.filter((matcher) => matcher.method === asked && matcher.pattern.test(path));
   }
 }

@@ -28,6 +28,23 @@ describe('an audit entry', () => {
     });
   });
 
+  it('of a deletion, names what went: the orchestration with its name and session count, or the session and whether its orchestration went too', () => {
+    const orchestrationId = '0b9c8a0e-5d1c-4c53-9a51-1f0c1b7e4a11';
+    const sessionId = '5f0c9b1e-2d3c-4a5b-8c6d-7e8f9a0b1c2d';
+    expect(auditEntryOf('hub.registry.orchestrations.delete', caller, { orchestrationId }, { id: orchestrationId, name: 'nightly', sessionCount: 3 })).toMatchObject({
+      action: 'orchestrations.delete',
+      targetType: 'orchestration',
+      targetId: orchestrationId,
+      detail: { name: 'nightly', sessions: 3 },
+    });
+    expect(auditEntryOf('hub.registry.sessions.delete', caller, { sessionId }, { id: sessionId, orchestrationId, orchestrationDeleted: true })).toMatchObject({
+      action: 'sessions.delete',
+      targetType: 'session',
+      targetId: sessionId,
+      detail: { orchestrationId, orchestrationDeleted: true },
+    });
+  });
+
   it("of a key created, keeps its name, scope and tenant, never its token", () => {
     const created = {
       id: 'k1',

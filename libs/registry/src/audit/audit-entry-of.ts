@@ -33,6 +33,10 @@ const TARGETS: { [S in AuditedSubject]: (request: RpcRequest<S>, answer: RpcResp
   'hub.registry.sessions.cancel': (request) => session(request.sessionId),
   'hub.registry.sessions.rerun': (request) => session(request.sessionId),
   'hub.registry.sessions.continue': (request, answer) => ({ ...session(answer.id), detail: { continues: request.sessionId } }),
+  'hub.registry.sessions.delete': (_request, answer) => ({
+    ...session(answer.id),
+    detail: { orchestrationId: answer.orchestrationId, ...(answer.orchestrationDeleted ? { orchestrationDeleted: true } : {}) },
+  }),
   'hub.registry.orchestrations.create': (request, answer) => ({
     ...orchestration(answer.id),
     detail: { name: answer.name, sessions: answer.sessionCount, ...(request.start ? { start: true } : {}) },
@@ -40,6 +44,7 @@ const TARGETS: { [S in AuditedSubject]: (request: RpcRequest<S>, answer: RpcResp
   'hub.registry.orchestrations.start': (request) => orchestration(request.orchestrationId),
   'hub.registry.orchestrations.cancel': (request) => orchestration(request.orchestrationId),
   'hub.registry.orchestrations.retry': (request) => orchestration(request.orchestrationId),
+  'hub.registry.orchestrations.delete': (_request, answer) => ({ ...orchestration(answer.id), detail: { name: answer.name, sessions: answer.sessionCount } }),
   'hub.registry.orchestrations.update': (request) => ({ ...orchestration(request.orchestrationId), detail: { budget: request.budget } }),
   'hub.registry.keys.create': (_request, answer) => ({
     targetType: 'api-key',

@@ -6,6 +6,7 @@ import { SessionChanges, SessionRecord } from '../store/session-record';
 import { MovedSession, SessionStore, SessionTransaction } from '../store/session-store';
 import { ReadyDispatch } from './ready-dispatch';
 import { OrchestrationCompletion } from '../orchestrations/orchestration-completion';
+import { RegistryMetrics } from '../registry-metrics';
 
 export interface Transition {
   sessionId: string;
@@ -45,6 +46,7 @@ export class SessionTransitions {
     private readonly store: SessionStore,
     private readonly dispatch: ReadyDispatch,
     private readonly completion: OrchestrationCompletion,
+    private readonly metrics: RegistryMetrics,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
   ) {}
 
@@ -75,6 +77,7 @@ export class SessionTransitions {
     const result = await tx.compareAndSet(t.sessionId, from, t.to, { statusReason: t.reason, ...t.changes }, { attempt: t.attempt, run: t.run, runnerId: t.runnerId });
     if (!result) return null;
     const { record, previousStatus } = result;
+    this.metrics.moved(record);
     await tx.appendEvents([
       newEvent('session.status-changed', {
         sessionId: record.id,
@@ -125,6 +128,7 @@ export class SessionTransitions {
     const from = t.from ?? statusesThatMayMoveTo(t.to);
     const moved = await tx.compareAndSetMany(t.scope, from, t.to, { statusReason: t.reason, finishedAt: t.finishedAt, ...t.changes });
     if (!moved.length) return moved;
+    this.metrics.movedMany(t.to, moved.length);
     const at = new Date().toISOString();
     const extra = (await t.alsoEmit?.(moved)) ?? [];
     await tx.appendEvents([

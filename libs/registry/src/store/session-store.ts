@@ -253,6 +253,28 @@ export class SessionReads {
     return rows.map((r) => ({ id: r.id, attempt: r.attempt }));
   }
 
+  /**
+   * Up to `limit` orchestrations, oldest first (or only `only`, when given), every session of which
+   * ended before `endedBefore` (when it finished; else when its row last changed): what retention
+   * deletes. One created since cannot be one, which keeps the scan to old orchestrations.
+   */
+  async orchestrationsEndedBefore(endedBefore: Date, limit: number, only?: string): Promise<string[]> {
+    const o = sqlNames(this.em, OrchestrationEntity);
+    const s = sqlNames(this.em, SessionEntity);
+    const params: unknown[] = [endedBefore, TERMINAL_STATUSES, limit];
+    if (only) params.push(only);
+    const rows: { id: string }[] = await this.em.query(
+      `SELECT o.${o.id} AS id FROM ${o.$table} o
+        WHERE o.${o.createdAt} < $1 ${only ? `AND o.${o.id} = $4` : ''}
+          AND NOT EXISTS (
+            SELECT 1 FROM ${s.$table} s WHERE s.${s.orchestrationId} = o.${o.id}
+               AND (s.${s.status} <> ALL($2) OR coalesce(s.${s.finishedAt}, s.${s.updatedAt}) >= $1))
+        ORDER BY o.${o.seq} LIMIT $3`,
+      params,
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Sessions a runner claimed that have not ended (starting or running), by id, a page at a time. */
   async heldBy(runnerId: string, after: string | undefined, limit: number): Promise<HeldRow[]> {
     const select = this.sessions()
@@ -299,6 +321,15 @@ export class SessionReads {
     return entities.map((row, i) => toRecord(row, raw[i].dependsOn, raw[i].attempts, raw[i].continuedBy));
   }
 }
+
+/** A session as a refusal names it: `impl-a (<id>) running`. */
+export interface SessionLabel {
+  id: string;
+  name: string | null;
+  status: SessionStatus;
+}
+
+const labelOf = (row: Pick<SessionEntity, 'id' | 'name' | 'status'>): SessionLabel => ({ id: row.id, name: row.name, status: row.status });
 
 /** `select` (of sessions `s`) kept to the tenant's sessions. */
 function inTenant(select: SelectQueryBuilder<SessionEntity>, tenant: TenantScope): SelectQueryBuilder<SessionEntity> {
@@ -546,6 +577,54 @@ export class SessionTransaction extends SessionReads {
     return rows.map((r) => r.id);
   }
 
+  /** Up to `limit` of the orchestration's sessions that have not ended, in the order declared; and how many there are. */
+  async sessionsNotEnded(orchestrationId: string, limit: number): Promise<{ sessions: SessionLabel[]; total: number }> {
+    const select = this.sessions()
+      .select(['s.id', 's.name', 's.status'])
+      .where('s.orchestrationId = :orchestrationId', { orchestrationId })
+      .andWhere('s.status <> ALL(:terminal)', { terminal: TERMINAL_STATUSES });
+    const total = await select.getCount();
+    const rows = total ? await select.orderBy('s.seq').limit(limit).getMany() : [];
+    return { sessions: rows.map(labelOf), total };
+  }
+
+  /** Up to `limit` of the sessions that depend on `sessionId` (directly), in the order made; and how many there are. */
+  async dependentsOf(sessionId: string, limit: number): Promise<{ sessions: SessionLabel[]; total: number }> {
+    const select = this.sessions()
+      .select(['s.id', 's.name', 's.status'])
+      .innerJoin(SessionDependencyEntity, 'd', 'd.sessionId = s.id')
+      .where('d.dependsOnId = :sessionId', { sessionId });
+    const total = await select.getCount();
+    const rows = total ? await select.orderBy('s.seq').limit(limit).getMany() : [];
+    return { sessions: rows.map(labelOf), total };
+  }
+
+  /** How many sessions the orchestration has. */
+  sessionCount(orchestrationId: string): Promise<number> {
+    return this.sessions().where('s.orchestrationId = :orchestrationId', { orchestrationId }).getCount();
+  }
+
+  /**
+   * Deletes the orchestration and its sessions (their dependencies and attempts go with them, by
+   * the foreign keys' cascade); answers the ids of the sessions deleted. Lock the orchestration first.
+   */
+  async deleteOrchestration(id: string): Promise<string[]> {
+    const s = sqlNames(this.em, SessionEntity);
+    const o = sqlNames(this.em, OrchestrationEntity);
+    const deleted = returnedRows<{ id: string }>(
+      await this.em.query(`DELETE FROM ${s.$table} WHERE ${s.orchestrationId} = $1 RETURNING ${s.id} AS id`, [id]),
+    );
+    await this.em.query(`DELETE FROM ${o.$table} WHERE ${o.id} = $1`, [id]);
+    return deleted.map((row) => row.id);
+  }
+
+  /** Deletes one session (its dependencies and attempts go with it); false when there was none. */
+  async deleteSession(id: string): Promise<boolean> {
+    const s = sqlNames(this.em, SessionEntity);
+    const deleted = returnedRows<{ id: string }>(await this.em.query(`DELETE FROM ${s.$table} WHERE ${s.id} = $1 RETURNING ${s.id} AS id`, [id]));
+    return deleted.length > 0;
+  }
+
   /** Records that a cancel was asked for (the first time counts). */
   async markCancelRequested(id: string): Promise<void> {
     await this.em
@@ -755,6 +834,10 @@ export class SessionStore {
 
   overdue(graceSeconds: number): Promise<{ id: string; attempt: number }[]> {
     return this.reads.overdue(graceSeconds);
+  }
+
+  orchestrationsEndedBefore(endedBefore: Date, limit: number): Promise<string[]> {
+    return this.reads.orchestrationsEndedBefore(endedBefore, limit);
   }
 
   heldBy(runnerId: string, after: string | undefined, limit: number): Promise<HeldRow[]> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EventOf, HeldSession, RateLimit, RPC, SessionSpec } from '@hub/contracts';
 import { DeferredDelivery, RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
@@ -8,6 +8,7 @@ import { LiveLogs } from '../logs/live-logs';
 import { ImagePacing, PacingDelay } from '../pacing/image-pacing';
 import { ContainerEngine, HelperContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, DEFAULT_CONTAINER_TMP_BYTES, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
+import { RunnerMetrics } from '../runner-metrics';
 import { RunnerSlots } from '../slots/runner-slots';
 import { AttemptFiles } from '../workspace/attempt-files';
 import { GitWorkspaces } from '../workspace/git-workspaces';
@@ -49,6 +50,7 @@ export class RunSession {
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+    @Optional() private readonly metrics: RunnerMetrics = new RunnerMetrics(slots),
   ) {}
 
   /**
@@ -154,6 +156,7 @@ export class RunSession {
     const log = this.logger.child({ sessionId: held.sessionId, attempt: held.attempt });
     log.warn('container lost: the session was held by this runner but its container no longer exists');
     const report = exitWithoutContainer('container_lost', 'its container no longer exists on the runner');
+    this.metrics.attemptEnded(report.cause);
     void this.liveLogs.ended(held.sessionId, held.attempt, log);
     await this.reporter.exited(held.sessionId, held.attempt, report, 0, log);
   }
@@ -183,6 +186,7 @@ export class RunSession {
       report = exitWithoutContainer(session.stopCause ?? 'start_failed', detail, session.containerId);
     }
     if (session.egress) report = { ...report, egress: session.egress.traffic() };
+    this.metrics.attemptEnded(report.cause);
     if (report.rateLimit) this.pauseImage(image, report.rateLimit, log);
     // For an attempt that never started, whoever follows its log learns it ended (a captured one said so already).
     void this.liveLogs.ended(sessionId, attempt, log);
@@ -287,7 +291,7 @@ export class RunSession {
       tmpBytes: this.settings.containerTmpBytes ?? DEFAULT_CONTAINER_TMP_BYTES,
       user: this.settings.containerUser,
       runnerId: this.settings.runnerId,
-    });
+    }).catch(this.metrics.failedAt('create'));
     session.containerId = containerId;
     log.info({ containerId }, 'container created');
     const stoppedBeforeStart = this.stoppedBeforeStart(session, 'started', containerId);
@@ -298,11 +302,12 @@ export class RunSession {
     // Attached before the start, so that every byte the container prints is read, in order.
     const logStream = await this.engine.followLog(containerId);
     try {
-      await this.engine.start(containerId);
+      await this.engine.start(containerId).catch(this.metrics.failedAt('start'));
     } catch (error) {
       (logStream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       throw error;
     }
+    this.metrics.containerStarted();
     log.info({ containerId }, 'container started');
     return this.watcher.watch({
       session,

@@ -1,0 +1,2 @@
+export * from './hub-metrics';
+export * from './metrics-listener';
