@@ -62,3 +62,28 @@ function get(options: RequestOptions, timeoutMs: number): Promise<{ status: numb
     req.end();
   });
 }
+
+/**
+ * The ids of the running containers labelled `label=value` (the runner's sessions and helpers carry
+ * `hub.runner=<runner id>`), as the engine lists them; an engine that does not answer: null.
+ */
+export async function runningContainersLabelled(label: string, value: string, timeoutMs = 5_000): Promise<string[] | null> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${label}=${value}`], status: ['running'] }));
+  const endpoint = dockerEndpoint();
+  return new Promise((resolve) => {
+    const req = request({ ...endpoint, path: `/containers/json?filters=${filters}`, method: 'GET', timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Id: string }[]).map((c) => c.Id) : null);
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.end();
+  });
+}

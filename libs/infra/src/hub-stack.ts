@@ -100,7 +100,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     HUB_DATA_DIR: join(stateDir, 'data'),
     // One runner id per stack, the same across its restarts: a runner adopts the containers labelled
     // with its id and removes those it does not hold, so two stacks on one engine must not share one.
-    HUB_RUNNER_ID: `runner-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
+    HUB_RUNNER_ID: stackRunnerId(stateDir),
     ...options.env,
   };
   const services = Object.fromEntries(
@@ -196,4 +196,9 @@ async function metricsPortsOf(names: readonly HubServiceName[], gatewayPort: num
 /** NATS_USER and NATS_PASSWORD of a service (none for a NATS without users). */
 function natsEnvironment(credentials: NatsCredentials | undefined): Record<string, string> {
   return credentials ? { NATS_USER: credentials.user, NATS_PASSWORD: credentials.pass } : {};
+}
+
+/** The runner id of the stack kept in `stateDir`: the same across its restarts, different for another state dir. */
+export function stackRunnerId(stateDir: string): string {
+  return `runner-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`;
 }
