@@ -117,8 +117,11 @@ function violation(from: Project, to: Project, file: string): string | null {
     return isSpec || from.type === 'type:e2e' || from.type === 'type:testing' ? null : 'only tests may use the testing lib';
   }
   if (to.scope === 'scope:tooling') {
-    // Starting PostgreSQL, NATS and services is for tests, scripts and the e2e suite, never for services.
-    return isSpec || from.type === 'type:e2e' || from.scope === 'scope:tooling' ? null : 'only tests may use the tooling lib';
+    // Starting PostgreSQL, NATS and services is for tests, scripts and the e2e suite, never for services
+    // (a testing lib, such as a spec harness, is itself only for tests).
+    return isSpec || from.type === 'type:e2e' || from.type === 'type:testing' || from.scope === 'scope:tooling'
+      ? null
+      : 'only tests may use the tooling lib';
   }
   if (!MAY_IMPORT[from.type]?.includes(to.type)) return `${from.type} may not import ${to.type}`;
   if (from.type === 'type:feature' && to.type === 'type:feature') {

@@ -3,29 +3,9 @@
 // orchestration, a budget holds back and then skips what it cannot cover, a rate-limited attempt
 // waits for the reset without spending retries, and a completed session can be continued.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
-import {
-  Budget,
-  DEFAULT_EGRESS,
-  DEFAULT_TENANT,
-  EgressPolicy,
-  EventOf,
-  EventPayload,
-  EventSubject,
-  HubError,
-  ImagePolicy,
-  RateLimit,
-  usageOf,
-} from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { Budget, DEFAULT_TENANT, EventOf, EventPayload, EventSubject, HubError, RateLimit, usageOf } from '@hub/contracts';
 import { ClaimSession } from '../sessions/claim-session.use-case';
 import { ContinueSession } from '../sessions/continue-session.use-case';
 import { RecordContainerOutcome } from '../sessions/record-container-outcome.use-case';
@@ -34,55 +14,21 @@ import { SessionQueries } from '../sessions/session-queries';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { RetryOrchestration } from '../orchestrations/retry-orchestration.use-case';
-import { RegistryModule } from '../registry.module';
 import { UpdateOrchestrationBudget } from './update-orchestration-budget.use-case';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 describe('usage, budgets, rate limits and continuations in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-budgets');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    await ensureEventStream(await nc.jetstreamManager());
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class BudgetsTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(
-            dataSource,
-            {
-              defaultImage: 'hub/test-agent:latest',
-              imagePolicy: new ImagePolicy('hub/*'),
-              egressPolicy: new EgressPolicy(DEFAULT_EGRESS),
-              templates: {},
-              defaultTimeoutSeconds: 60,
-              retryBackoffMs: 0,
-              tenants: new Map(),
-            },
-            createLogger('test', 'silent'),
-          ),
-        ],
-      },
-      { logger: false },
-    );
+    harness = await startRegistryHarness('budgets');
+    ({ app, dataSource } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const event = <S extends EventSubject>(subject: S, data: EventPayload<S>, id = `${subject}:${randomUUID()}`): EventOf<S> => ({

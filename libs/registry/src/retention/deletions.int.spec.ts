@@ -4,33 +4,16 @@
 // (on which a runner removes the outputs), sees only the caller's tenant; retention deletes, a batch at a
 // time, the orchestrations ended long enough ago and nothing else; the event stream gets its max_age.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection, nanos } from 'nats';
+import { NatsConnection, nanos } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
-import {
-  DEFAULT_EGRESS,
-  DEFAULT_TENANT,
-  EgressPolicy,
-  EVENT_STREAM,
-  EventOf,
-  EventPayload,
-  EventSubject,
-  HubError,
-  ImagePolicy,
-} from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { DEFAULT_TENANT, EVENT_STREAM, EventOf, EventPayload, EventSubject, HubError } from '@hub/contracts';
+import { ensureEventStream } from '@hub/messaging';
 import { CancelOrchestration } from '../orchestrations/cancel-orchestration.use-case';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
 import { DeleteOrchestration } from '../orchestrations/delete-orchestration.use-case';
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { OutboxRelay } from '../outbox/outbox-relay';
-import { RegistryModule } from '../registry.module';
 import type { RetentionSettings } from '../registry.tokens';
 import { ClaimSession } from '../sessions/claim-session.use-case';
 import { DeleteSession } from '../sessions/delete-session.use-case';
@@ -39,59 +22,29 @@ import { RecordDependencyOutcome } from '../sessions/record-dependency-outcome.u
 import { SessionQueries } from '../sessions/session-queries';
 import { DeleteExpiredOrchestrations } from './delete-expired-orchestrations';
 import { PruneRelayedEvents } from './prune-relayed-events';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 const DAY_MS = 24 * 60 * 60_000;
 
 describe('deletions and retention in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
+  let nc: NatsConnection;
   /** The registry's retention settings, changed by the tests that need other values. */
   const retention: RetentionSettings = { days: 30, batchSize: 2, eventsMaxAgeDays: 7 };
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-deletions');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    // An event stream from before retention: it keeps events for ever until the registry starts.
-    await ensureEventStream(await nc.jetstreamManager(), { maxAgeDays: 0 });
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class DeletionsTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(
-            dataSource,
-            {
-              defaultImage: 'hub/test-agent:latest',
-              imagePolicy: new ImagePolicy('hub/*'),
-              egressPolicy: new EgressPolicy(DEFAULT_EGRESS),
-              templates: {},
-              defaultTimeoutSeconds: 60,
-              retryBackoffMs: 0,
-              tenants: new Map(),
-              retention,
-            },
-            createLogger('test', 'silent'),
-          ),
-        ],
-      },
-      { logger: false },
-    );
+    harness = await startRegistryHarness('deletions', {
+      settings: { retention },
+      // An event stream from before retention: it keeps events for ever until the registry starts.
+      eventStream: { maxAgeDays: 0 },
+    });
+    ({ app, dataSource, nc } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const event = <S extends EventSubject>(subject: S, data: EventPayload<S>): EventOf<S> => ({

@@ -2,17 +2,9 @@
 // orchestration's retry and a session's rerun move ended sessions back to waiting as their next run,
 // keeping what completed and every attempt, and nothing late from an earlier run changes them.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
-import { EventOf, EventPayload, EventSubject, ImagePolicy, EgressPolicy, DEFAULT_TENANT, DEFAULT_EGRESS, SessionView } from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { EventOf, EventPayload, EventSubject, DEFAULT_TENANT, SessionView } from '@hub/contracts';
 import { ClaimSession } from './claim-session.use-case';
 import { RecordContainerOutcome } from './record-container-outcome.use-case';
 import { RecordDependencyOutcome } from './record-dependency-outcome.use-case';
@@ -22,46 +14,20 @@ import { CreateOrchestration } from '../orchestrations/create-orchestration.use-
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { RecordOrchestrationResult } from '../orchestrations/record-orchestration-result.use-case';
 import { RetryOrchestration } from '../orchestrations/retry-orchestration.use-case';
-import { RegistryModule } from '../registry.module';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 describe('re-runs in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-reruns');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    await ensureEventStream(await nc.jetstreamManager());
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class RerunsTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(
-            dataSource,
-            { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 0, tenants: new Map() },
-            createLogger('test', 'silent'),
-          ),
-        ],
-      },
-      { logger: false },
-    );
+    harness = await startRegistryHarness('reruns');
+    ({ app, dataSource } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const event = <S extends EventSubject>(subject: S, data: EventPayload<S>): EventOf<S> => ({

@@ -1,17 +1,11 @@
 // The registry's use cases against real PostgreSQL (with the real migrations) and real NATS:
 // compare-and-set transitions, atomic claims, idempotent handling of redelivered events, and the
 // outbox that carries every transition to JetStream.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection } from 'nats';
+import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger, HUB_LOGGER, HubLogger } from '@hub/config';
-import { EventOf, HubError, ImagePolicy, EgressPolicy, DEFAULT_TENANT, DEFAULT_EGRESS } from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { HUB_LOGGER, HubLogger } from '@hub/config';
+import { EventOf, HubError, DEFAULT_TENANT } from '@hub/contracts';
 import { CancelSession } from './cancel-session.use-case';
 import { ClaimSession } from './claim-session.use-case';
 import { CreateSession } from './create-session.use-case';
@@ -24,42 +18,21 @@ import { OutboxRelay } from '../outbox/outbox-relay';
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
 import { RecordOrchestrationResult } from '../orchestrations/record-orchestration-result.use-case';
-import { RegistryModule } from '../registry.module';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 describe('session lifecycle in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
+  let nc: NatsConnection;
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-registry');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    await ensureEventStream(await nc.jetstreamManager());
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class RegistryTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(dataSource, { defaultImage: 'hub/test-agent:latest', imagePolicy: new ImagePolicy('hub/*'), egressPolicy: new EgressPolicy(DEFAULT_EGRESS), templates: {}, defaultTimeoutSeconds: 60, retryBackoffMs: 1000, tenants: new Map() }, createLogger('test', 'silent')),
-        ],
-      },
-      { logger: false },
-    );
+    harness = await startRegistryHarness('registry', { settings: { retryBackoffMs: 1000 } });
+    ({ app, dataSource, nc } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const outboxCount = async () => Number((await dataSource.query('SELECT count(*) AS n FROM outbox'))[0].n);

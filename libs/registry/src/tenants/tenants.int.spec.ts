@@ -3,24 +3,15 @@
 // unknown ones do), a tenant with maxConcurrentSessions has at most that many in flight over all its
 // orchestrations, released longest-waiting first as places free, and one with allowedImages runs no other image.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
-import { DEFAULT_EGRESS, EgressPolicy, EventOf, HubError, ImagePolicy } from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { EventOf, HubError } from '@hub/contracts';
 import { UpdateOrchestrationBudget } from '../budgets/update-orchestration-budget.use-case';
 import { CancelOrchestration } from '../orchestrations/cancel-orchestration.use-case';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
 import { OrchestrationQueries } from '../orchestrations/orchestration-queries';
 import { RetryOrchestration } from '../orchestrations/retry-orchestration.use-case';
 import { StartOrchestration } from '../orchestrations/start-orchestration.use-case';
-import { RegistryModule } from '../registry.module';
 import { CancelSession } from '../sessions/cancel-session.use-case';
 import { ClaimSession } from '../sessions/claim-session.use-case';
 import { ContinueSession } from '../sessions/continue-session.use-case';
@@ -31,6 +22,7 @@ import { RerunSession } from '../sessions/rerun-session.use-case';
 import { SessionQueries } from '../sessions/session-queries';
 import { StartSession } from '../sessions/start-session.use-case';
 import { parseTenantPolicies } from './tenant-policies';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 const A = 'team-a';
 const B = 'team-b';
@@ -38,54 +30,21 @@ const B = 'team-b';
 const LIMITED = 'team-limited';
 
 describe('tenants in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-tenants');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    await ensureEventStream(await nc.jetstreamManager());
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class TenantsTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(
-            dataSource,
-            {
-              defaultImage: 'hub/test-agent:latest',
-              imagePolicy: new ImagePolicy('hub/*'),
-              egressPolicy: new EgressPolicy(DEFAULT_EGRESS),
-              templates: {},
-              defaultTimeoutSeconds: 60,
-              retryBackoffMs: 0,
-              tenants: parseTenantPolicies(
-                JSON.stringify({ [LIMITED]: { maxConcurrentSessions: 2, allowedImages: 'hub/test-agent:*' } }),
-                'HUB_TENANTS',
-              ),
-            },
-            createLogger('test', 'silent'),
-          ),
-        ],
+    harness = await startRegistryHarness('tenants', {
+      settings: {
+        tenants: parseTenantPolicies(JSON.stringify({ [LIMITED]: { maxConcurrentSessions: 2, allowedImages: 'hub/test-agent:*' } }), 'HUB_TENANTS'),
       },
-      { logger: false },
-    );
+    });
+    ({ app, dataSource } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const event = <S extends 'deps.resolved' | 'container.exited'>(subject: S, data: EventOf<S>['data']) =>

@@ -3,74 +3,32 @@
 // makes one of its own), and the summary adds up the usage its sessions reported, per creating key and
 // in total, within one tenant, since a time, a cost null while none was reported, past 200 keys in `others`.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { createLogger } from '@hub/config';
-import { DEFAULT_EGRESS, EgressPolicy, ImagePolicy, Usage, USAGE_SUMMARY_KEYS, usageOf } from '@hub/contracts';
-import { ensureEventStream, MessagingModule } from '@hub/messaging';
-import { openDatabase } from '@hub/persistence';
-import { makeTempDir, startNatsServer, startPostgresCluster, type NatsServer, type PostgresCluster } from '@hub/infra';
+import { Usage, USAGE_SUMMARY_KEYS, usageOf } from '@hub/contracts';
 import { CreateOrchestration } from '../orchestrations/create-orchestration.use-case';
-import { RegistryModule } from '../registry.module';
 import { ClaimSession } from '../sessions/claim-session.use-case';
 import { CreateSession } from '../sessions/create-session.use-case';
 import { RecordContainerOutcome } from '../sessions/record-container-outcome.use-case';
 import { RecordDependencyOutcome } from '../sessions/record-dependency-outcome.use-case';
 import { UsageQueries } from './usage-queries';
+import { startRegistryHarness, type RegistryHarness } from '@hub/registry-testing';
 
 const A = 'team-a';
 const B = 'team-b';
 
 describe('usage per tenant and per key in the registry (real PostgreSQL and NATS)', () => {
-  let dir: string;
-  let postgres: PostgresCluster;
-  let nats: NatsServer;
-  let nc: NatsConnection;
-  let dataSource: DataSource;
+  let harness: RegistryHarness;
   let app: INestApplicationContext;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    dir = await makeTempDir('hub-usage');
-    postgres = await startPostgresCluster({ dataDir: join(dir, 'pg'), fsync: false });
-    nats = await startNatsServer({ storeDir: join(dir, 'nats') });
-    nc = await connect({ servers: nats.url });
-    await ensureEventStream(await nc.jetstreamManager());
-    dataSource = await openDatabase(postgres.url);
-    app = await NestFactory.createApplicationContext(
-      {
-        module: class UsageTestModule {},
-        imports: [
-          MessagingModule.forConnection(nc),
-          RegistryModule.forRoot(
-            dataSource,
-            {
-              defaultImage: 'hub/test-agent:latest',
-              imagePolicy: new ImagePolicy('hub/*'),
-              egressPolicy: new EgressPolicy(DEFAULT_EGRESS),
-              templates: {},
-              defaultTimeoutSeconds: 60,
-              retryBackoffMs: 0,
-              tenants: new Map(),
-            },
-            createLogger('test', 'silent'),
-          ),
-        ],
-      },
-      { logger: false },
-    );
+    harness = await startRegistryHarness('usage');
+    ({ app, dataSource } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await dataSource?.destroy();
-    await nc?.close();
-    await nats?.stop();
-    await postgres?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   const spent = (input: number, costUsd: number | null = null) => usageOf({ input, output: input / 10, cacheRead: 0, cacheWrite: 0 }, costUsd);
