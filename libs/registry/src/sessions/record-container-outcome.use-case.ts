@@ -97,9 +97,8 @@ export class RecordContainerOutcome {
         : exit.cause === 'container_lost'
           ? lostBefore < MAX_LOST_ATTEMPTS
           : outcome.status === 'failed' && RETRYABLE.includes(exit.cause) && failuresBefore < session.retries;
-      const readyAt = rateLimit
-        ? new Date(Math.max(Date.now(), Date.parse(rateLimit.resetAt)))
-        : new Date(Date.now() + (exit.cause === 'container_lost' ? 0 : retryBackoffMs(this.settings.retryBackoffMs, failuresBefore + 1)));
+      const delayMs = exit.cause === 'container_lost' ? 0 : retryBackoffMs(this.settings.retryBackoffMs, failuresBefore + 1);
+      const readyAt = rateLimit ? new Date(Math.max(Date.now(), Date.parse(rateLimit.resetAt))) : new Date(Date.now() + delayMs);
       const reason = !retry
         ? rateLimit
           ? `${attemptReason}; it waited for the limit ${MAX_RATE_LIMIT_WAITS} times in this run`
@@ -109,7 +108,7 @@ export class RecordContainerOutcome {
             `waiting until ${readyAt.toISOString()} to run it again (its retries unspent)`
           : exit.cause === 'container_lost'
             ? `attempt ${exit.attempt} ${outcome.reason}; running it again`
-            : `attempt ${exit.attempt} ${outcome.reason}; retry ${failuresBefore + 1} of ${session.retries} in ${readyAt.getTime() - Date.now()} ms`;
+            : `attempt ${exit.attempt} ${outcome.reason}; retry ${failuresBefore + 1} of ${session.retries} in ${delayMs} ms`;
       // Recorded before the move, so that what the move decides (a budget's admissions) knows what this attempt spent.
       await tx.recordAttempt({
         sessionId: exit.sessionId,
