@@ -20,6 +20,7 @@ import { NotificationDeliveries1764900000000 } from './migrations/1764900000000-
 import { Tenants1765000000000 } from './migrations/1765000000000-tenants';
 import { ApiKeysAudit1765100000000 } from './migrations/1765100000000-api-keys-audit';
 import { OrchestrationCreators1765200000000 } from './migrations/1765200000000-orchestration-creators';
+import { CancelReason1765300000000 } from './migrations/1765300000000-cancel-reason';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity];
 export const MIGRATIONS = [
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   Tenants1765000000000,
   ApiKeysAudit1765100000000,
   OrchestrationCreators1765200000000,
+  CancelReason1765300000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

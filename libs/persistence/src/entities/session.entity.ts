@@ -123,6 +123,10 @@ export class SessionEntity {
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
   cancelRequestedAt!: Date | null;
 
+  /** Why Hub itself asked to cancel it (`because its orchestration's budget is spent …`); null: a client asked. */
+  @Column({ name: 'cancel_reason', type: 'text', nullable: true })
+  cancelReason!: string | null;
+
   /** What it changed in its git workspace, once captured (the lists and the bundle are in the object store). */
   @Column({ type: 'jsonb', nullable: true })
   changes!: ChangeSummary | null;

@@ -5,7 +5,6 @@ import { newEvent } from '../outbox/new-event';
 import { SessionRecord } from '../store/session-record';
 import { SessionTransaction } from '../store/session-store';
 import { capsSpent, thresholdsCrossed } from './budget-admission';
-import { STOPPING } from '../sessions/stop-reason';
 
 /** What an attempt's usage made of its session's and orchestration's totals. */
 export interface Spent {
@@ -73,9 +72,9 @@ export class RecordUsage {
     const running = (await tx.sessionsIn(session.orchestrationId, HELD_STATUSES)).filter((s) => s.id !== session.id);
     if (!running.length) return;
     const why = `because its orchestration's budget is spent (${caps.join(' and ')}; onExhausted: stop)`;
-    await tx.markStopping(
+    await tx.markCancelRequested(
       running.map((s) => s.id),
-      `${STOPPING}${why}`,
+      why,
     );
     await tx.appendEvents(running.map((s) => newEvent('session.cancel-requested', { sessionId: s.id, runnerId: s.runnerId })));
     this.logger.info({ orchestrationId: session.orchestrationId, sessions: running.length, caps }, `stopping ${running.length} running session(s): budget spent`);

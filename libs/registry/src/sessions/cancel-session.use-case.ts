@@ -41,7 +41,7 @@ export class CancelSession {
         });
       }
       // Recorded as well as published: a runner that is down now adopts the session later and honours it then.
-      await tx.markCancelRequested(sessionId);
+      await tx.markCancelRequested([sessionId]);
       await tx.appendEvents([newEvent('session.cancel-requested', { sessionId, runnerId: current.runnerId })]);
       return current;
     });

@@ -3,7 +3,6 @@ import { HUB_LOGGER, HubLogger } from '@hub/config';
 import { ContainerExitCause, EventOf, HELD_STATUSES, SessionStatus } from '@hub/contracts';
 import { RecordUsage } from '../budgets/record-usage';
 import { newEvent } from '../outbox/new-event';
-import { STOPPING } from './stop-reason';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
 import { SessionStore } from '../store/session-store';
 import { retryBackoffMs } from './retry-backoff';
@@ -80,7 +79,7 @@ export class RecordContainerOutcome {
       const spent = exit.usage ? await this.usage.record(tx, session, exit.attempt, exit.usage) : null;
       // A cancel was accepted: whatever the attempt's end, it is not run again, and unless it completed it ends cancelled.
       const cancelRequested = session.cancelRequestedAt !== null;
-      const outcome = finalStatusOf(exit, cancelRequested, session.statusReason);
+      const outcome = finalStatusOf(exit, cancelRequested, session.cancelReason);
       // A lost container is the infrastructure's failure, not the agent's: run it again without
       // spending the session's own retries (up to MAX_LOST_ATTEMPTS times). Both budgets are per run:
       // only the attempts since the session was last re-run count.
@@ -162,14 +161,13 @@ export class RecordContainerOutcome {
 export function finalStatusOf(
   exit: EventOf<'container.exited'>['data'],
   cancelRequested = false,
-  statusReason: string | null = null,
+  /** Why Hub itself asked the cancel (a spent budget); null: a client asked. */
+  cancelReason: string | null = null,
 ): { status: SessionStatus; reason: string } {
   const outcome = statusOfExit(exit);
   if (!cancelRequested || outcome.status === 'completed') return outcome;
-  // Hub itself asked to stop it (its orchestration's budget is spent): say so rather than "on request".
-  const stoppedByHub = statusReason?.startsWith(STOPPING) ? statusReason.slice(STOPPING.length) : null;
-  if (outcome.status === 'cancelled') return stoppedByHub ? { status: 'cancelled', reason: `cancelled ${stoppedByHub}` } : outcome;
-  return { status: 'cancelled', reason: `cancelled ${stoppedByHub ?? 'on request'} (the attempt ended: ${outcome.reason})` };
+  if (outcome.status === 'cancelled') return cancelReason ? { status: 'cancelled', reason: `cancelled ${cancelReason}` } : outcome;
+  return { status: 'cancelled', reason: `cancelled ${cancelReason ?? 'on request'} (the attempt ended: ${outcome.reason})` };
 }
 
 

@@ -68,6 +68,7 @@ export const RUN_RESET = {
   containerId: null,
   runnerId: null,
   cancelRequestedAt: null,
+  cancelReason: null,
   changes: null,
   egressTraffic: null,
   startedAt: null,

@@ -625,29 +625,25 @@ export class SessionTransaction extends SessionReads {
     return deleted.length > 0;
   }
 
-  /** Records that a cancel was asked for (the first time counts). */
-  async markCancelRequested(id: string): Promise<void> {
+  /**
+   * Records that a cancel was asked for (the first time counts), and, when Hub asks it itself, why
+   * (`because …`): the sessions' status reason says they are stopping, their end names it.
+   */
+  async markCancelRequested(ids: string[], why: string | null = null): Promise<void> {
     await this.em
       .createQueryBuilder()
       .update(SessionEntity)
-      .set({ cancelRequestedAt: () => 'now()' })
-      .where({ id, cancelRequestedAt: IsNull() })
+      .set({
+        cancelRequestedAt: () => 'coalesce(cancel_requested_at, now())',
+        ...(why ? { cancelReason: why, statusReason: `stopping: ${why}` } : {}),
+      })
+      .where({ id: Any(ids), status: Any([...HELD_STATUSES]), cancelRequestedAt: IsNull() })
       .execute();
   }
 
   /** Locks the session's row until commit (a compare-and-set needs none; a read-then-decide does). */
   async lockSession(id: string): Promise<void> {
     await this.sessions().select('s.id').where('s.id = :id', { id }).setLock('pessimistic_write').getOne();
-  }
-
-  /** Records that Hub asks to stop these held sessions, and why (their status reason until they end). */
-  async markStopping(ids: string[], reason: string): Promise<void> {
-    await this.em
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ cancelRequestedAt: () => 'coalesce(cancel_requested_at, now())', statusReason: reason })
-      .where({ id: Any(ids), status: Any([...HELD_STATUSES]) })
-      .execute();
   }
 
   async recordAttempt(attempt: SessionAttemptEntity): Promise<void> {
