@@ -19,6 +19,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'wait-terminal.bench.ts',
     what: 'one trivial session, POST then GET /sessions/:id?wait=terminal until the client knows it completed, vs one docker run --rm (goal ≤ 1.10×)',
   },
+  idle: {
+    file: 'idle-footprint.bench.ts',
+    what: "the stack's start time, and each service's resident memory (RSS and PSS) after one session and a minute idle (goal: the four ≤ 300 MB)",
+  },
   git: {
     file: 'git-workspaces.bench.ts',
     what:

@@ -5,10 +5,10 @@ import {
   clearStackState,
   runningContainersLabelled,
   stackRunnerId,
-  isProcessRunning,
   readStackFile,
   readStackState,
   stopLeftoverServices,
+  stopStackProcess,
   stopOrphanedNatsServer,
   stopOrphanedPostgres,
 } from '@hub/infra';
@@ -32,11 +32,7 @@ async function main() {
     console.log('[hub] no stack is running');
     return;
   }
-  process.kill(stack.pid, 'SIGTERM');
-  for (let waited = 0; isProcessRunning(stack.pid); waited += 200) {
-    if (waited > 60_000) throw new Error(`the stack (pid ${stack.pid}) is still running after 60 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await stopStackProcess(stack);
   console.log('[hub] stopped');
   await sayWhatKeepsRunning();
 }

@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import { clearStackState, HUB_SERVICES, startHubStack, stopLeftoverServices, writeStackState, type StackState } from '@hub/infra';
 
-const workspaceRoot = resolve(__dirname, '..');
+// Run compiled (dist/scripts/hub-stack.js) by `npm run hub`, from the repository's root.
+const workspaceRoot = process.cwd();
 const stateDir = resolve(process.env['HUB_STATE_DIR'] ?? '.hub');
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
@@ -33,6 +34,7 @@ async function main() {
     databaseUrl: stack.databaseUrl,
     logDir: stack.logDir,
     startedAt,
+    buildId: stack.buildId,
     services: stack.statuses(),
     metricsUrls: stack.metricsUrls,
   });

@@ -1,5 +1,6 @@
-// `npm run hub`, after scripts/ensure-deps.sh: starts the stack in the background (or reuses the
-// one running), waits until every service answers, runs the example to completion, and says where
+// `npm run hub`, after scripts/ensure-deps.sh: builds the services (incrementally: the production
+// build, plain JavaScript run by node), starts the stack in the background (or reuses the one running
+// if it runs this build; one running older code is stopped and started again), waits until every service answers, runs the example to completion, and says where
 // everything is. It repairs a stack with a dead part: a stack process that died is started again
 // (what it left running is stopped first, scripts/hub-stack.ts); a service that is down in a live
 // stack is restarted by the stack's supervisor, which this asks to retry at once, then waits for
@@ -7,21 +8,51 @@
 import { spawn } from 'node:child_process';
 import { openSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describeExit, isProcessRunning, logTail, readStackFile, readStackState, stackStateFile, type StackState } from '@hub/infra';
+import {
+  buildServices,
+  compiledPath,
+  describeExit,
+  HUB_SERVICES,
+  isProcessRunning,
+  logTail,
+  readStackFile,
+  readStackState,
+  stackStateFile,
+  stopStackProcess,
+  type StackState,
+} from '@hub/infra';
 import { runHelloExample } from '../examples/hello-session';
 import { runReviewPipeline } from '../examples/review-pipeline';
 import { writeCliConfig } from '../apps/hub-cli/src/cli-config';
 
 const workspaceRoot = resolve(__dirname, '..');
+/** The stack's supervisor, run compiled in the background (scripts/hub-stack.ts). */
+const STACK_PROGRAM = join('scripts', 'hub-stack.ts');
 const stateDir = resolve(process.env['HUB_STATE_DIR'] ?? '.hub');
 const readyTimeoutMs = Number(process.env['HUB_READY_TIMEOUT_SECONDS'] || 120) * 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function startStack(): Promise<StackState> {
+/** The services and the stack's own supervisor, compiled where they changed (see buildServices). */
+function build(): string {
+  const build = buildServices(workspaceRoot, HUB_SERVICES, [STACK_PROGRAM]);
+  if (build.compiled || build.removed) {
+    console.log(`[hub] built the services: ${build.compiled} of ${build.sources} files compiled in ${build.ms} ms (build ${build.buildId})`);
+  }
+  return build.buildId;
+}
+
+async function startStack(buildId: string): Promise<StackState> {
   const running = await readStackState(stateDir);
-  if (running) {
-    console.log(`[hub] the stack is already running (pid ${running.pid}): reusing it`);
+  if (running && running.buildId === buildId) {
+    console.log(`[hub] the stack is already running (pid ${running.pid}, build ${buildId}): reusing it`);
     return running;
+  }
+  if (running) {
+    console.log(
+      `[hub] the running stack (pid ${running.pid}) runs ${running.buildId ? `build ${running.buildId}` : 'an older version'}, ` +
+        `not the code on disk (build ${buildId}): restarting it; its sessions' containers keep running and the new runner adopts them`,
+    );
+    await stopStackProcess(running);
   }
   const dead = await readStackFile(stateDir);
   if (dead) {
@@ -33,9 +64,9 @@ async function startStack(): Promise<StackState> {
   const from = (await fs.stat(logFile).catch(() => ({ size: 0 }))).size;
   console.log(`[hub] starting PostgreSQL, NATS and the four services (logs in ${join(stateDir, 'logs')}/)`);
   const out = openSync(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join('scripts', 'hub-stack.ts')], {
+  const child = spawn(process.execPath, ['--enable-source-maps', compiledPath(workspaceRoot, STACK_PROGRAM)], {
     cwd: workspaceRoot,
-    env: { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot, 'tsconfig.base.json'), HUB_STATE_DIR: stateDir },
+    env: { ...process.env, HUB_STATE_DIR: stateDir },
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -111,7 +142,7 @@ async function waitUntilReady(stack: StackState): Promise<void> {
 }
 
 async function main() {
-  const stack = await startStack();
+  const stack = await startStack(build());
   await waitUntilReady(stack);
   await writeCliConfig(stateDir, stack.gatewayUrl);
   const token = process.env['HUB_API_TOKEN'] || (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim();

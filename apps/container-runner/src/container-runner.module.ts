@@ -2,9 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { HubLogger } from '@hub/config';
 import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
-import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, OutputStore, ServiceDefinition } from '@hub/messaging';
+import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, OutputStore, RunnerHeartbeats, ServiceDefinition } from '@hub/messaging';
 import {
   ContainerEngine,
+  InstallationContainers,
   ImageEnvironment,
   ImagePacing,
   ImagePolicy,
@@ -20,11 +21,26 @@ import { defaultSlots, RunnerConfig } from './runner.config';
 
 const MB = 1024 * 1024;
 
-/** A runner's world, from its configuration: its settings, slots, allow-list, object store and live logs. */
-export function runnerWorldOf(config: RunnerConfig, engine: ContainerEngine, nc: NatsConnection, logger: HubLogger): RunnerWorld {
+/**
+ * A runner's world, from its configuration: its settings, slots, allow-list, object store, live logs,
+ * heartbeats and janitor (of the installation `installationId`, the id its engine labels containers with).
+ */
+export function runnerWorldOf(
+  config: RunnerConfig,
+  engine: ContainerEngine & InstallationContainers,
+  nc: NatsConnection,
+  logger: HubLogger,
+  installationId: string,
+): RunnerWorld {
   return {
     engine,
     logger,
+    heartbeats: new RunnerHeartbeats(nc),
+    janitor: {
+      installationId,
+      intervalMs: config.HUB_JANITOR_INTERVAL_SECONDS * 1000,
+      graceMs: config.HUB_JANITOR_GRACE_SECONDS * 1000,
+    },
     slots: new RunnerSlots(defaultSlots(config)),
     pacing: new ImagePacing(config.HUB_IMAGE_PACING),
     policy: new ImagePolicy(config.HUB_ALLOWED_IMAGES),

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
-import { connectNats, runService } from '@hub/messaging';
+import { connectNats, installationIdOf, runService } from '@hub/messaging';
 import { createDockerClient, DockerContainerEngine } from '@hub/runner';
+import { startTracing } from '@hub/tracing';
 import { containerRunnerSubjects, ContainerRunnerModule, runnerWorldOf } from './container-runner.module';
 import { RunnerConfigSchema } from './runner.config';
 
@@ -11,12 +12,16 @@ async function main() {
   const logger = createLogger('container-runner', config.LOG_LEVEL).child({ runnerId: config.HUB_RUNNER_ID });
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
-  const engine = new DockerContainerEngine(createDockerClient(config.DOCKER_HOST));
-  await engine.ping();
+  startTracing('container-runner', { logger, instanceId: config.HUB_RUNNER_ID });
+  const docker = createDockerClient(config.DOCKER_HOST);
+  await new DockerContainerEngine(docker).ping();
   const nc = await connectNats(config.NATS_URL, service, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
-  const world = runnerWorldOf(config, engine, nc, logger);
+  // Every container it creates is labelled with the deployment's id, which its janitor looks for.
+  const installationId = await installationIdOf(nc);
+  const engine = new DockerContainerEngine(docker, { installationId });
+  const world = runnerWorldOf(config, engine, nc, logger, installationId);
   logger.info(
-    { slots: world.slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: world.settings.secrets.names },
+    { slots: world.slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: world.settings.secrets.names, installationId },
     'runner configured',
   );
   await runService({

@@ -2,13 +2,19 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
-import { DEFAULT_EGRESS, EgressPolicy } from '@hub/contracts';
-import { ImageEnvironment, parseEgressOverrides, parseImagePacing } from '@hub/runner';
+import { DEFAULT_EGRESS, EgressPolicy, RUNNER_ID_PATTERN } from '@hub/contracts';
+import {
+  DEFAULT_JANITOR_GRACE_SECONDS,
+  DEFAULT_JANITOR_INTERVAL_SECONDS,
+  ImageEnvironment,
+  parseEgressOverrides,
+  parseImagePacing,
+} from '@hub/runner';
 
 const MB = 1024 * 1024;
 
 export const RunnerConfigSchema = CommonConfigSchema.extend({
-  HUB_RUNNER_ID: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).default(`runner-${hostname()}`.slice(0, 64)),
+  HUB_RUNNER_ID: z.string().regex(RUNNER_ID_PATTERN).default(`runner-${hostname()}`.slice(0, 64)),
   /** Default: two containers per core, fewer if memory would not hold them at their limit. */
   HUB_RUNNER_SLOTS: z.coerce.number().int().min(1).max(1000).optional(),
   HUB_DATA_DIR: z.string().default('.hub/data').transform((dir) => resolve(dir)),
@@ -22,6 +28,13 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_CONTAINER_TMPFS_MB: z.coerce.number().int().min(1).max(1_048_576).default(512),
   /** How often the runner matches its containers against the sessions it holds (also at start). */
   HUB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** How often the janitor removes what runners that are gone left (also at start); 0: never. */
+  HUB_JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_JANITOR_INTERVAL_SECONDS),
+  /**
+   * How long a container of a gone runner (since it finished; a running one since the janitor saw its
+   * runner gone) or a session directory nobody has (since it last changed) is left before it goes.
+   */
+  HUB_JANITOR_GRACE_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(DEFAULT_JANITOR_GRACE_SECONDS),
   HUB_STOP_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
   HUB_MAX_OUTPUT_FILES: z.coerce.number().int().min(0).default(1000),
   HUB_MAX_OUTPUT_MB: z.coerce.number().int().min(0).default(100),

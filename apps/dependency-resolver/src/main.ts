@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { CommonConfigSchema, createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { connectNats, runService } from '@hub/messaging';
+import { startTracing } from '@hub/tracing';
 import { DEPENDENCY_RESOLVER_SUBJECTS, DependencyResolverModule } from './dependency-resolver.module';
 
 const SERVICE = 'dependency-resolver';
@@ -10,6 +11,7 @@ async function main() {
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
+  startTracing(SERVICE, { logger });
   const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   await runService({
     service: SERVICE,

@@ -3,6 +3,7 @@ import { createLogger, installProcessHandlers, loadConfig, signalReady } from '@
 import { createGatewayHttpApp, loadApiToken } from '@hub/gateway-http';
 import { connectNats } from '@hub/messaging';
 import { startMetricsListener } from '@hub/metrics';
+import { startTracing, stopTracing } from '@hub/tracing';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
@@ -13,6 +14,7 @@ async function main() {
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
+  startTracing(SERVICE, { logger });
   const { token } = await loadApiToken({ configured: config.HUB_API_TOKEN, stateDir: config.HUB_STATE_DIR, logger });
   const nc = await connectNats(config.NATS_URL, SERVICE, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   const app = await createGatewayHttpApp(GatewayModule.forRoot(nc, logger, { stateDir: config.HUB_STATE_DIR }), {
@@ -36,6 +38,7 @@ async function main() {
     logger.info({ signal }, 'gateway stopping');
     await app.close();
     await metrics?.close();
+    await stopTracing();
     await nc.drain().catch(() => undefined);
     logger.info('gateway stopped');
     process.exit(0);

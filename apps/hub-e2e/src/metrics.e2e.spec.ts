@@ -1,25 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HUB_SERVICES, type HubServiceName } from '@hub/infra';
 import type { OrchestrationView } from '@hub/contracts';
 import { type Sample, scrape, valueOf } from './support/metrics';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 // The acceptance of issue 16's metrics: every service's /metrics, scraped around a run of 32
-// sessions (2 of them failing), counts exactly the sessions run.
+// sessions (2 of them failing), counts exactly the sessions run. And of its traces: the stack exports
+// its spans over OTLP/HTTP to a receiver this test runs, and one session's trace holds spans of all
+// four services.
 
 const SESSIONS = 32;
 const FAILING = 2;
 
 type Scrapes = Record<HubServiceName, Sample[]>;
 
-describe("metrics: each service's /metrics counts the sessions run", () => {
+/** A span as OTLP/JSON carries it, with its resource's service.name. */
+interface ReceivedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  attributes: Record<string, unknown>;
+}
+
+interface OtlpAttribute {
+  key: string;
+  value: Record<string, unknown>;
+}
+interface OtlpExport {
+  resourceSpans?: {
+    resource?: { attributes?: OtlpAttribute[] };
+    scopeSpans?: { spans?: (Omit<ReceivedSpan, 'service' | 'attributes'> & { attributes?: OtlpAttribute[] })[] }[];
+  }[];
+}
+
+const attributesOf = (attributes: OtlpAttribute[] = []) =>
+  Object.fromEntries(attributes.map(({ key, value }) => [key, Object.values(value)[0]]));
+
+/** A collector's OTLP/HTTP endpoint for traces, in this process: it keeps every span it is sent. */
+async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; stop(): Promise<void> }> {
+  const spans: ReceivedSpan[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport;
+      for (const { resource, scopeSpans } of body.resourceSpans ?? []) {
+        const service = String(attributesOf(resource?.attributes)['service.name']);
+        for (const span of (scopeSpans ?? []).flatMap((scope) => scope.spans ?? [])) {
+          spans.push({ ...span, parentSpanId: span.parentSpanId ?? '', service, attributes: attributesOf(span.attributes) });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    spans,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Every attribute a Hub span may carry: ids, subjects, routes, codes and outcomes; never a payload. */
+const SPAN_ATTRIBUTE_KEYS = new Set([
+  'hub.session.id',
+  'hub.orchestration.id',
+  'hub.event.outcome',
+  'hub.route',
+  'error.type',
+  'messaging.system',
+  'messaging.destination.name',
+  'messaging.operation.type',
+  'messaging.message.id',
+  'http.request.method',
+  'http.route',
+  'http.response.status_code',
+]);
+
+describe("metrics and traces: each service's /metrics counts the sessions run, and one trace follows a session", () => {
   let hub: TestStack;
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  /** The run the counts test made, for the traces test. */
+  let run: { orchestrationId: string; sessionIds: string[] } | undefined;
 
   beforeAll(async () => {
-    hub = await startTestStack();
+    otlp = await startOtlpReceiver();
+    hub = await startTestStack({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '200' });
   }, 180_000);
 
   afterAll(async () => {
     await hub?.stop();
+    await otlp?.stop();
   });
 
   const scrapeAll = async (): Promise<Scrapes & { texts: string[] }> => {
@@ -56,6 +130,7 @@ describe("metrics: each service's /metrics counts the sessions run", () => {
     const done = await hub.api.request<OrchestrationView>('GET', `/api/v1/orchestrations/${created.id}?wait=terminal&timeoutSeconds=240`);
     expect(done.status).toBe(200);
     expect(done.body.counts).toMatchObject({ completed: SESSIONS - FAILING, failed: FAILING });
+    run = { orchestrationId: created.id, sessionIds: done.body.sessions.map((s) => s.id) };
 
     const runnerIdle = async () => valueOf((await scrape(hub.stack.metricsUrls['container-runner'])).samples, 'hub_runner_slots', { state: 'used' }) === 0;
     await eventually('the runner holds no slot', runnerIdle);
@@ -101,6 +176,57 @@ describe("metrics: each service's /metrics counts the sessions run", () => {
     const ids = [created.id, ...done.body.sessions.map((s) => s.id)];
     for (const text of after.texts) expect(ids.filter((id) => text.includes(id))).toEqual([]);
   }, 300_000);
+
+  it("follows one session through the four services in one trace: the gateway's request, the registry, the resolver, the runner", async () => {
+    expect(run).toBeDefined(); // the run of the test above
+    const sessionId = run!.sessionIds[FAILING]; // one that completed
+    const inTrace = () => {
+      const ran = otlp.spans.find((s) => s.name === 'process session.ready' && s.attributes['hub.session.id'] === sessionId);
+      return ran ? otlp.spans.filter((s) => s.traceId === ran.traceId) : [];
+    };
+    const ofSession = (service: string, name: string) =>
+      inTrace().find((s) => s.service === service && s.name === name && s.attributes['hub.session.id'] === sessionId);
+    /** Spans whose parent has not come (yet): a service sends its spans as they end, every 200 ms (OTEL_BSP_SCHEDULE_DELAY). */
+    const orphans = (spans: ReceivedSpan[]) => {
+      const ids = new Set(spans.map((s) => s.spanId));
+      return spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
+    };
+    await eventually(
+      'a whole trace, to the registry handling the end of the session',
+      async () => ofSession('hub-session-registry', 'process container.exited') !== undefined && orphans(inTrace()).length === 0,
+      10_000,
+    );
+
+    const spans = inTrace();
+    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(HUB_SERVICES.map((name) => `hub-${name}`)));
+    // It begins at the gateway: the request that created the orchestration, the root of the trace.
+    expect(spans.filter((s) => !s.parentSpanId)).toEqual([
+      expect.objectContaining({
+        service: 'hub-gateway',
+        name: 'POST /api/v1/orchestrations',
+        attributes: expect.objectContaining({ 'hub.route': 'createOrchestration' }),
+      }),
+    ]);
+    // …and goes through every step of the session, in the service that takes it.
+    expect(spans.some((s) => s.service === 'hub-session-registry' && s.name === 'answer hub.registry.orchestrations.create')).toBe(true);
+    for (const [service, name] of [
+      ['hub-dependency-resolver', 'process session.start-requested'],
+      ['hub-dependency-resolver', 'publish deps.resolved'],
+      ['hub-session-registry', 'process deps.resolved'],
+      ['hub-session-registry', 'publish session.ready'],
+      ['hub-container-runner', 'request hub.registry.sessions.claim'],
+      ['hub-session-registry', 'answer hub.registry.sessions.claim'],
+      ['hub-container-runner', 'publish container.exited'],
+      ['hub-session-registry', 'process container.exited'],
+    ]) {
+      expect({ service, name, found: ofSession(service, name) !== undefined }).toEqual({ service, name, found: true });
+    }
+    const handled = ofSession('hub-session-registry', 'process container.exited')!;
+    expect(handled.parentSpanId).toBe(ofSession('hub-container-runner', 'publish container.exited')!.spanId);
+    expect(handled.attributes['hub.event.outcome']).toBe('ok');
+    // Ids, subjects, routes and codes only: never a prompt or another payload.
+    expect([...new Set(otlp.spans.flatMap((s) => Object.keys(s.attributes)))].filter((key) => !SPAN_ATTRIBUTE_KEYS.has(key))).toEqual([]);
+  });
 
   it('answers 404 on a service listener for anything but GET /metrics', async () => {
     const url = hub.stack.metricsUrls['session-registry'];

@@ -3,6 +3,7 @@ import { createLogger, installProcessHandlers, loadConfig } from '@hub/config';
 import { connectNats, runService } from '@hub/messaging';
 import { openDatabase } from '@hub/persistence';
 import { classifyRegistryError, loadApiKeyPepper } from '@hub/registry';
+import { startTracing } from '@hub/tracing';
 import { RegistryConfigSchema } from './registry.config';
 import { SESSION_REGISTRY_SUBJECTS, SessionRegistryModule } from './session-registry.module';
 
@@ -13,6 +14,7 @@ async function main() {
   const logger = createLogger(SERVICE, config.LOG_LEVEL);
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
+  startTracing(SERVICE, { logger });
   const apiKeyPepper = await loadApiKeyPepper({ configured: config.HUB_API_KEY_PEPPER, stateDir: config.HUB_STATE_DIR, logger });
   const dataSource = await openDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   logger.info('database ready, migrations applied');

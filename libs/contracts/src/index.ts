@@ -17,6 +17,7 @@ export * from './rpc/rpc-catalog';
 export * from './validation';
 export * from './object-store';
 export * from './logs/live-log.schemas';
+export * from './runners/runner-heartbeat.schemas';
 export * from './docs/events-doc';
 export * from './http/http-route';
 export * from './http/http-routes';

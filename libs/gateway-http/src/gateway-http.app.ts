@@ -15,6 +15,7 @@ import { CLAUDE_HUB_WEBHOOK_PATH } from './claude-hub/claude-hub.schemas';
 import { answerClientErrorsInJson, requireHostHeader } from './client-errors';
 import { HttpErrorFilter } from './http-error.filter';
 import { httpMetrics, metricsEndpoint } from './http-metrics.middleware';
+import { httpTracing } from './tracing.middleware';
 import { jsonBody } from './json-body.middleware';
 import { requestLog } from './request-log.middleware';
 
@@ -37,7 +38,8 @@ export interface GatewayHttpOptions {
 
 /**
  * Creates the gateway's Nest app around `rootModule` (its controllers, and GatewayHttpModule), not
- * yet listening. Order matters: request log and HTTP metrics, then /metrics (no token), then the
+ * yet listening. Order matters: request log, HTTP metrics and the request's span, then /metrics and
+ * the API's description (no token), then the
  * guard (who the token is, the tenant's rate, the route's scope) on /api/v1, the claude-hub webhook,
  * /mcp and /git (git's Basic credentials too), then `git fetch` (GitSmartHttp, whose bodies are git's, streamed to git http-backend), then
  * the JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches
@@ -54,6 +56,7 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.set('query parser', 'simple');
   app.use(requestLog(options.logger));
   app.use(httpMetrics());
+  app.use(httpTracing()); // a trace per request for an operation, when tracing is on
   app.use(requireHostHeader);
   app.use(noSniff);
   app.use(metricsEndpoint(options.logger)); // GET /metrics: no token, like /health

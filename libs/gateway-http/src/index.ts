@@ -9,6 +9,7 @@ export * from './json-body.middleware';
 export * from './bus-payload';
 export * from './request-log.middleware';
 export * from './http-metrics.middleware';
+export * from './tracing.middleware';
 export * from './zod-validation.pipe';
 export * from './output-path.pipe';
 export * from './session-files.service';

@@ -1,11 +1,12 @@
 // The stack's supervisor: a service that dies is started again with backoff, told how often and why,
 // and stop() is final. Runs a stand-in service (a few lines of TypeScript with the real process
-// handlers of @hub/config) in a scratch workspace, as HubService runs the real ones.
+// handlers of @hub/config) in a scratch workspace, built and run as HubService runs the real ones.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HubService, serviceEnvironment, type ServiceStatus } from './hub-service';
 import { isProcessAlive } from './process-tree';
+import { buildServices } from './service-build';
 import { makeTempDir } from './temp-dir';
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../..');
@@ -62,11 +63,12 @@ describe('HubService supervision', () => {
     dir = await makeTempDir('hub-supervision');
     // A workspace whose apps/gateway is the stand-in, with this repository's modules and aliases.
     const tsconfig = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'tsconfig.base.json'), 'utf8'));
-    tsconfig.compilerOptions.baseUrl = WORKSPACE_ROOT;
     await writeFile(join(dir, 'tsconfig.base.json'), JSON.stringify(tsconfig));
     await symlink(join(WORKSPACE_ROOT, 'node_modules'), join(dir, 'node_modules'));
     await mkdir(join(dir, 'apps', 'gateway', 'src'), { recursive: true });
     await writeFile(join(dir, 'apps', 'gateway', 'src', 'main.ts'), FAKE_GATEWAY);
+    await cp(join(WORKSPACE_ROOT, 'libs'), join(dir, 'libs'), { recursive: true });
+    buildServices(dir, ['gateway']);
     service = new HubService({
       name: 'gateway',
       workspaceRoot: dir,
@@ -223,6 +225,7 @@ describe('HubService supervision', () => {
       join(dir, 'apps', 'dependency-resolver', 'src', 'main.ts'),
       `import { createLogger } from '@hub/config';\ncreateLogger('dependency-resolver').info('dependency-resolver started');\nsetInterval(() => undefined, 1_000);\n`,
     );
+    buildServices(dir, ['dependency-resolver']);
     const mute = new HubService({
       name: 'dependency-resolver',
       workspaceRoot: dir,

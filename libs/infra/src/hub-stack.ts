@@ -7,7 +7,9 @@ import { hubNatsUsers, loadNatsPasswords, NATS_OBSERVER, natsCredentialsOf, nats
 import { startNatsServer, type NatsServer } from './nats-server';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 import { freePort } from './free-port';
+import { LogRotation, logRotationFromEnv } from './log-rotation';
 import { resolveServiceUser } from './service-user';
+import { buildServices } from './service-build';
 
 export interface HubStackOptions {
   workspaceRoot: string;
@@ -37,6 +39,8 @@ export interface HubStackOptions {
 }
 
 export interface HubStack {
+  /** The build the services run (buildServices' id). */
+  buildId: string;
   gatewayUrl: string;
   apiToken: string;
   databaseUrl: string;
@@ -61,14 +65,22 @@ export interface HubStack {
 }
 
 /**
- * Starts PostgreSQL and NATS (unless given) and the four services, each as its own process,
- * the way `npm run hub` runs them and the end-to-end tests drive them. A service that exits on its
+ * Builds the services (incrementally), starts PostgreSQL and NATS (unless given) and the four
+ * services, each as its own process of their compiled code, the way `npm run hub` runs them and
+ * the end-to-end tests drive them. A service that exits on its
  * own is restarted by its HubService (supervision), until stop().
  */
 export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
+  // What is on disk is what runs: compiles what changed since the last build (nothing, usually).
+  const build = buildServices(options.workspaceRoot, HUB_SERVICES);
+  if (build.compiled || build.removed) {
+    options.log?.(`built the services (build ${build.buildId}: ${build.compiled} of ${build.sources} files compiled in ${build.ms} ms)`);
+  }
   const stateDir = resolve(options.stateDir);
   await protectStateDir(stateDir);
   const logDir = join(stateDir, 'logs');
+  // HUB_LOG_MAX_MB, HUB_LOG_FILES: a bad value stops the stack before anything starts.
+  const logRotationPolicy = logRotationFromEnv();
   const postgres = options.databaseUrl
     ? undefined
     : await startPostgresCluster({ dataDir: join(stateDir, 'postgres'), fsync: options.durable ?? true });
@@ -116,6 +128,13 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
       }),
     ]),
   ) as Record<HubServiceName, HubService>;
+  // Each log the stack writes (the services', its own, NATS's and PostgreSQL's) is rotated past HUB_LOG_MAX_MB.
+  const logFiles = [...Object.values(services).map((service) => service.logFile), join(logDir, 'stack.log')];
+  for (const server of [nats, postgres]) if (server) logFiles.push(server.logFile);
+  const logRotation = new LogRotation(logFiles, logRotationPolicy, {
+    onRotated: (path) => options.log?.(`rotated ${path} (past ${logRotationPolicy.maxBytes / 1024 / 1024} MB)`),
+    onError: (path, error) => options.log?.(`cannot rotate ${path}: ${error.message}`),
+  }).start();
 
   const stopInfrastructure = async () => {
     await nats?.stop();
@@ -125,6 +144,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
   try {
     await Promise.all(Object.values(services).map((service) => service.start()));
   } catch (error) {
+    logRotation.stop();
     await stopServices();
     await stopInfrastructure();
     throw error;
@@ -132,6 +152,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
 
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const stack: HubStack = {
+    buildId: build.buildId,
     gatewayUrl,
     apiToken: options.apiToken ?? (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim(),
     databaseUrl,
@@ -147,6 +168,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     statuses: () =>
       Object.fromEntries(HUB_SERVICES.map((name) => [name, services[name].status])) as Record<HubServiceName, ServiceStatus>,
     async stop() {
+      logRotation.stop();
       await stopServices();
       // The servers the stack holds now: a test that restarted PostgreSQL or NATS put the new one here.
       await stack.nats?.stop();

@@ -9,6 +9,8 @@ export * from './docker-engine';
 export * from './service-user';
 export * from './hub-service';
 export * from './hub-stack';
+export * from './service-build';
 export * from './stack-state';
 export * from './log-file';
+export * from './log-rotation';
 export * from './temp-dir';

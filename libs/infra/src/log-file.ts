@@ -1,5 +1,6 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { logRotationFromEnv, rotateLogFile, type LogRotationPolicy } from './log-rotation';
 
 /** A server's log file: opened for appending, handed to the child as stdout/stderr. */
 export interface LogFile {
@@ -11,16 +12,13 @@ export interface LogFile {
 }
 
 /**
- * Opens (creating it and its directory) a log file to append to; truncates it past maxBytes. Only its
+ * Opens (creating it and its directory) a log file to append to; past the rotation's size it is
+ * rotated first (renamed to `<path>.1`: nobody writes it at that moment; see log-rotation.ts). Only its
  * owner reads it (0600, in a 0700 directory when it creates one): a log may name what a session ran.
  */
-export function openLogFile(path: string, maxBytes = 10 * 1024 * 1024): LogFile {
+export function openLogFile(path: string, rotation: LogRotationPolicy = logRotationFromEnv()): LogFile {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    if (statSync(path).size > maxBytes) truncateSync(path, 0);
-  } catch {
-    // does not exist yet
-  }
+  rotateLogFile(path, rotation, 'rename');
   const fd = openSync(path, 'a', 0o600);
   chmodSync(path, 0o600);
   let startOffset = 0;

@@ -11,6 +11,8 @@ export interface StackState {
   databaseUrl: string;
   logDir: string;
   startedAt: string;
+  /** The build its services run (buildServices' id); absent for a stack that ran them from sources. */
+  buildId?: string;
   /** Each service as its supervisor last saw it (rewritten on every change). */
   services?: Partial<Record<HubServiceName, ServiceStatus>>;
   /** Where each service answers `GET /metrics` (HubStack.metricsUrls). */
@@ -39,6 +41,18 @@ export async function readStackFile(stateDir: string): Promise<StackState | unde
     return JSON.parse(await fs.readFile(stackStateFile(stateDir), 'utf8')) as StackState;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Stops a running stack as `npm run hub:down` does (SIGTERM: its services stop, their sessions'
+ * containers keep running for the next runner to adopt) and waits until its process is gone.
+ */
+export async function stopStackProcess(stack: StackState, timeoutMs = 60_000): Promise<void> {
+  process.kill(stack.pid, 'SIGTERM');
+  for (let waited = 0; isProcessRunning(stack.pid); waited += 200) {
+    if (waited > timeoutMs) throw new Error(`the stack (pid ${stack.pid}) is still running after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -74,7 +88,9 @@ export async function stopLeftoverServices(stateDir: string): Promise<string[]> 
 
 function isServiceOf(pid: number, name: string, stateDir: string): boolean {
   const cmdline = processCommandLine(pid);
-  if (!cmdline?.some((part) => part.endsWith(join('apps', name, 'src', 'main.ts')))) return false;
+  // main.js: the compiled service; main.ts: a stack of a version that ran services from their sources.
+  const entryPoints = [join('apps', name, 'src', 'main.js'), join('apps', name, 'src', 'main.ts')];
+  if (!cmdline?.some((part) => entryPoints.some((entry) => part.endsWith(entry)))) return false;
   try {
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     const dir = environ.find((entry) => entry.startsWith('HUB_STATE_DIR='))?.slice('HUB_STATE_DIR='.length);

@@ -2,9 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { headers, JetStreamClient, Msg, NatsConnection, Subscription } from 'nats';
 import { EventEnvelope, EventPayload, EventSubject, validateEventPayload } from '@hub/contracts';
+import { contextOf, endSpan, injectTraceContext, inSpan, openSpan, SpanKind, type TraceContext } from '@hub/tracing';
+import { eventSpanAttributes, withTraceContext } from './message-tracing';
 import { encodeJson, inboxOf, NATS_CONNECTION } from './nats-connection';
 
-/** The EventBus port: publishes a validated event to JetStream, its id as the message id. */
+/** An outbox row to relay: the envelope, and the trace context it was written in (null: none). */
+export interface RelayedEvent {
+  envelope: EventEnvelope;
+  traceContext?: TraceContext | null;
+}
+
+/**
+ * The EventBus port: publishes a validated event to JetStream, its id as the message id, in a
+ * `publish <subject>` span whose context travels in the message's headers.
+ */
 @Injectable()
 export class EventPublisher {
   private readonly js: JetStreamClient;
@@ -33,10 +44,13 @@ export class EventPublisher {
     await this.publishEnvelope(envelope);
   }
 
-  /** Publishes an envelope built elsewhere (the registry's outbox). */
+  /** Publishes an envelope built elsewhere, in the active trace (if any). */
   async publishEnvelope(envelope: EventEnvelope): Promise<void> {
     validateEventPayload(envelope.subject, envelope.data);
-    await this.js.publish(envelope.subject, encodeJson(envelope), { msgID: envelope.id });
+    const settings = { kind: SpanKind.PRODUCER, attributes: () => eventSpanAttributes(envelope, 'send') };
+    await inSpan(`publish ${envelope.subject}`, settings, async () => {
+      await this.js.publish(envelope.subject, encodeJson(envelope), { msgID: envelope.id, headers: withTraceContext(undefined) });
+    });
   }
 
   /**
@@ -46,19 +60,30 @@ export class EventPublisher {
    * acknowledgements come back on one subscription: the client's own JetStream publish makes a
    * request (a timer, an Error) per message, which costs three times as much at thousands of events.
    * One result per envelope, in the same order.
+   * Each continues the trace it was written in (its `traceContext`): a `publish <subject>` span, from
+   * now to its acknowledgement, whose context the message carries. None: no span, no trace header.
    */
-  async publishEnvelopes(envelopes: readonly EventEnvelope[], timeoutMs = 5_000): Promise<PromiseSettledResult<void>[]> {
+  async publishEnvelopes(events: readonly RelayedEvent[], timeoutMs = 5_000): Promise<PromiseSettledResult<void>[]> {
     this.ackSubscription ??= this.nc.subscribe(`${this.ackPrefix}.*`, { callback: (_error, msg) => this.onAck(msg) });
     const tokens: string[] = [];
-    const acknowledged = envelopes.map(
-      (envelope) =>
+    const acknowledged = events.map(
+      ({ envelope, traceContext }) =>
         new Promise<void>((resolve, reject) => {
           validateEventPayload(envelope.subject, envelope.data);
           const token = String(this.nextToken++);
           tokens.push(token);
-          this.awaitingAck.set(token, (error) => (error ? reject(error) : resolve()));
+          const span = openSpan(`publish ${envelope.subject}`, {
+            kind: SpanKind.PRODUCER,
+            parent: contextOf(traceContext),
+            attributes: () => eventSpanAttributes(envelope, 'send'),
+          });
+          this.awaitingAck.set(token, (error) => {
+            endSpan(span, error);
+            return error ? reject(error) : resolve();
+          });
           const header = headers();
           header.set(MSG_ID_HEADER, envelope.id);
+          if (span) injectTraceContext(header, span.context);
           this.nc.publish(envelope.subject, encodeJson(envelope), { reply: `${this.ackPrefix}.${token}`, headers: header });
         }),
     );

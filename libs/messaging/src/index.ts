@@ -8,6 +8,7 @@ export * from './deferred-delivery';
 export * from './messaging.module';
 export * from './run-service';
 export * from './output-store';
+export * from './runner-heartbeats';
 export * from './live-log-stream';
 export * from './integration-consumer';
 export * from './event-reader';

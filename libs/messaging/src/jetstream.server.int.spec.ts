@@ -1,15 +1,18 @@
 // The JetStream transport against a real nats-server -js: validation on receipt, ack after the
 // handler, redelivery of what failed or was deferred, termination of what is malformed or refused,
-// and the boot-time check that every owned subject has exactly one handler.
+// and the boot-time check that every owned subject has exactly one handler; with tracing on, each
+// delivery in a span that continues the publisher's trace.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Controller, INestMicroservice, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { connect, JSONCodec, NatsConnection } from 'nats';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { createLogger } from '@hub/config';
 import { EventOf, EVENTS, HubError } from '@hub/contracts';
 import { makeTempDir, startNatsServer, type NatsServer } from '@hub/infra';
+import { inSpan, SpanKind, startTracing, stopTracing, traceContextOf, type TraceContext } from '@hub/tracing';
 import { DeferredDelivery } from './deferred-delivery';
 import { EventPublisher } from './event-publisher';
 import { JetStreamServer, RethrowRpcErrors } from './jetstream.server';
@@ -22,6 +25,8 @@ const deferOnce = new Map<string, number>();
 const deliveredAt = new Map<string, number[]>();
 /** Sessions whose handler takes this long. */
 const slow = new Map<string, number>();
+/** The trace context active in the handler, by session. */
+const activeInHandler = new Map<string, TraceContext | null>();
 
 @Controller()
 class ProbeController {
@@ -29,6 +34,7 @@ class ProbeController {
   async onDepsResolved(@Payload() event: EventOf<'deps.resolved'>) {
     const { sessionId } = event.data;
     deliveredAt.set(sessionId, [...(deliveredAt.get(sessionId) ?? []), Date.now()]);
+    activeInHandler.set(sessionId, traceContextOf());
     if (slow.has(sessionId)) await sleep(slow.get(sessionId)!);
     if (sessionId.startsWith('00000000')) throw new HubError('conflict', 'refused on purpose');
     const deferMs = deferOnce.get(sessionId);
@@ -174,6 +180,34 @@ describe('JetStreamServer (real nats-server -js)', () => {
     expect(deliveredAt.get(sessionId)).toHaveLength(1);
     expect((await consumerInfo()).num_redelivered).toBe(0);
   }, 20_000);
+
+  it('handles an event in a process span, child of its publish span, and active in the handler; a failed delivery marked so', async () => {
+    const exporter = new InMemorySpanExporter();
+    startTracing('probe', { exporter, env: {} });
+    try {
+      const sessionId = '4e5f6071-8293-4a41-9dce-3f4a5b6c7d8e';
+      failuresToGo = 1;
+      await inSpan('POST /api/v1/sessions', { kind: SpanKind.SERVER, root: true }, () =>
+        publisher().publish('deps.resolved', { sessionId }, `deps.resolved:${sessionId}`),
+      );
+      await eventually(() => received.some((e) => e.data.sessionId === sessionId), 10_000);
+      await eventually(() => exporter.getFinishedSpans().filter((s) => s.name === 'process deps.resolved').length === 2);
+
+      const publish = exporter.getFinishedSpans().find((s) => s.name === 'publish deps.resolved')!;
+      const [failed, handled] = exporter.getFinishedSpans().filter((s) => s.name === 'process deps.resolved');
+      for (const span of [failed, handled]) {
+        expect(span.kind).toBe(SpanKind.CONSUMER);
+        expect(span.parentSpanContext).toMatchObject({ traceId: publish.spanContext().traceId, spanId: publish.spanContext().spanId, isRemote: true });
+        expect(span.attributes).toMatchObject({ 'hub.session.id': sessionId, 'messaging.message.id': `deps.resolved:${sessionId}` });
+      }
+      expect(failed.attributes['hub.event.outcome']).toBe('redelivered');
+      expect(failed.status.code).toBe(2);
+      expect(handled.attributes['hub.event.outcome']).toBe('ok');
+      expect(activeInHandler.get(sessionId)).toEqual({ traceparent: `00-${handled.spanContext().traceId}-${handled.spanContext().spanId}-01` });
+    } finally {
+      await stopTracing();
+    }
+  });
 
   it('will not boot a service whose owned subject has no handler', async () => {
     const broken = await NestFactory.createMicroservice(ProbeModule, {

@@ -16,12 +16,16 @@ import {
 } from '@hub/contracts';
 import { HubLogger } from '@hub/config';
 import { HubCounter, hubCounter, MetricsRegistry, processMetrics } from '@hub/metrics';
+import { extractTraceContext, idAttributes, inSpan, messagingAttributes, recordFailure, type Span, SPAN_ATTRIBUTES, SpanKind } from '@hub/tracing';
 import { DeferredDelivery } from './deferred-delivery';
 import { durableName, ensureDurableConsumer, ensureEventStream } from './event-stream';
+import { eventSpanAttributes } from './message-tracing';
 import { decodeJson, encodeJson } from './nats-connection';
 import { callerOf, RpcCall } from './rpc-call';
 
 const PERMANENT_FAILURES = new Set<ErrorCode>(['bad_request', 'not_found', 'conflict']);
+/** Answers that say the service failed, rather than that it refused the request. */
+const SERVICE_FAILURES = new Set<ErrorCode>(['internal', 'unavailable']);
 
 /**
  * How long JetStream waits for the ack of an event it delivered before delivering it again. It is
@@ -74,7 +78,8 @@ export interface JetStreamServerOptions {
  * A NestJS transport that binds `@EventPattern(subject)` handlers to JetStream durable consumers
  * (validate on receipt, ack after the handler resolves, nak with backoff when it throws, nak with
  * the asked delay when it defers (DeferredDelivery), term what is malformed) and
- * `@MessagePattern(subject)` handlers to NATS request/reply.
+ * `@MessagePattern(subject)` handlers to NATS request/reply. Each handler runs in a span continuing
+ * the trace the message's headers carry (message-tracing.ts).
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly feeds: ConsumerMessages[] = [];
@@ -168,7 +173,24 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
+  /**
+   * Hands an event to its handler in a `process <subject>` span that continues the trace its
+   * headers carry (none: no span), then counts what became of it.
+   */
   private async deliver(subject: EventSubject, msg: JsMsg): Promise<void> {
+    const settings = {
+      kind: SpanKind.CONSUMER,
+      parent: extractTraceContext(msg.headers),
+      attributes: () => messagingAttributes(subject, 'process'),
+    };
+    await inSpan(`process ${subject}`, settings, async (span) => {
+      const outcome = await this.handle(subject, msg, span);
+      span.setAttribute(SPAN_ATTRIBUTES.eventOutcome, outcome);
+      this.handled.inc({ subject, outcome });
+    });
+  }
+
+  private async handle(subject: EventSubject, msg: JsMsg, span: Span): Promise<EventOutcome> {
     const logger = this.options.logger;
     let event;
     try {
@@ -176,9 +198,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     } catch (error) {
       logger.error({ subject, streamSeq: msg.seq, problem: (error as Error).message }, 'malformed event terminated');
       msg.term();
-      this.count(subject, 'terminated');
-      return;
+      // The problem is in the log; the span says only that it was malformed (the parser's message may quote the payload).
+      recordFailure(span, new Error('malformed event'), 'malformed');
+      return 'terminated';
     }
+    if (span.isRecording()) span.setAttributes(eventSpanAttributes(event, 'process'));
     // While the handler works, JetStream is told so, well within the ack wait: only an event whose
     // service died (or hung) is delivered again.
     const stillWorking = setInterval(() => {
@@ -193,22 +217,21 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(await handler(event)), { defaultValue: undefined });
       clearInterval(stillWorking);
       msg.ack();
-      this.count(subject, 'ok');
+      return 'ok';
     } catch (error) {
       clearInterval(stillWorking);
       if (error instanceof DeferredDelivery) {
         // Not a failure: the handler asked to see this event again later.
         logger.debug({ subject, eventId: event.id, retryInMs: error.delayMs, reason: error.message }, 'event deferred');
         msg.nak(Math.max(0, Math.ceil(error.delayMs)));
-        this.count(subject, 'deferred');
-        return;
+        return 'deferred';
       }
+      recordFailure(span, error);
       if (error instanceof HubError && PERMANENT_FAILURES.has(error.code)) {
         // Retrying cannot help (the event contradicts what is stored): drop it, saying why.
         logger.error({ subject, eventId: event.id, code: error.code, err: error.message }, 'event refused; terminated');
         msg.term();
-        this.count(subject, 'terminated');
-        return;
+        return 'terminated';
       }
       const delayMs = Math.min(250 * 2 ** Math.min(msg.info.redeliveryCount, 7), 30_000);
       logger.warn(
@@ -216,30 +239,42 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         'event handler failed; will be redelivered',
       );
       msg.nak(delayMs);
-      this.count(subject, 'redelivered');
+      return 'redelivered';
     }
   }
 
-  private count(subject: EventSubject, outcome: EventOutcome): void {
-    this.handled.inc({ subject, outcome });
-  }
-
+  /**
+   * Answers a request in an `answer <subject>` span that continues the trace its headers carry (none:
+   * no span). A refusal (bad_request, not_found…) is named on the span (`error.type`); only a failure
+   * of the service (internal, unavailable) marks it failed.
+   */
   private async answer(subject: RpcSubject, msg: Msg): Promise<void> {
-    try {
-      let raw: unknown;
+    const settings = {
+      kind: SpanKind.SERVER,
+      parent: extractTraceContext(msg.headers),
+      attributes: () => messagingAttributes(subject, 'process'),
+    };
+    await inSpan(`answer ${subject}`, settings, async (span) => {
       try {
-        raw = decodeJson(msg.data);
-      } catch {
-        throw new HubError('bad_request', 'request is not valid JSON');
+        let raw: unknown;
+        try {
+          raw = decodeJson(msg.data);
+        } catch {
+          throw new HubError('bad_request', 'request is not valid JSON');
+        }
+        const request = parseOrBadRequest(RPC_CATALOG[subject].request, raw, 'request');
+        if (span.isRecording()) span.setAttributes(idAttributes(request));
+        const handler = this.getHandlerByPattern(subject) as MessageHandler;
+        const call = new RpcCall(subject, callerOf(subject, msg));
+        const data = await lastValueFrom(this.transformToObservable(await handler(request, call)), { defaultValue: null });
+        this.respond(subject, msg, { ok: true, data });
+      } catch (error) {
+        const answer = this.toRpcError(subject, error);
+        if (SERVICE_FAILURES.has(answer.code)) recordFailure(span, error, answer.code);
+        else span.setAttribute(SPAN_ATTRIBUTES.errorType, answer.code);
+        this.respond(subject, msg, { ok: false, error: answer });
       }
-      const request = parseOrBadRequest(RPC_CATALOG[subject].request, raw, 'request');
-      const handler = this.getHandlerByPattern(subject) as MessageHandler;
-      const call = new RpcCall(subject, callerOf(subject, msg));
-      const data = await lastValueFrom(this.transformToObservable(await handler(request, call)), { defaultValue: null });
-      this.respond(subject, msg, { ok: true, data });
-    } catch (error) {
-      this.respond(subject, msg, { ok: false, error: this.toRpcError(subject, error) });
-    }
+    });
   }
 
   /**

@@ -13,6 +13,8 @@ import {
   RpcSubject,
   unavailable,
 } from '@hub/contracts';
+import { inSpan, SpanKind } from '@hub/tracing';
+import { requestSpanAttributes, withTraceContext } from './message-tracing';
 import { decodeJson, encodeJson, NATS_CONNECTION } from './nats-connection';
 
 const ResultSchema = z.union([
@@ -24,6 +26,7 @@ const ResultSchema = z.union([
  * Calls another service over NATS request/reply. It waits as long as the catalog says for the
  * subject (RPC_CATALOG's `timeoutMs`); the answer is validated against the contract; an error
  * answer is rethrown as the HubError it was; no answer becomes `unavailable`, naming the responder.
+ * In a trace, the call is a `request <subject>` span, and the request carries its context.
  */
 @Injectable()
 export class RpcClient {
@@ -38,15 +41,18 @@ export class RpcClient {
     const headers = natsHeaders();
     if (caller) headers.set(CALLER_HEADER, JSON.stringify(caller));
     else if (requiresCaller(subject)) throw new HubError('internal', `${subject} needs the caller: who asks, for which tenant`);
-    let reply;
-    try {
-      reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs, headers });
-    } catch (error) {
-      throw this.noAnswer(subject, error, timeoutMs);
-    }
-    const result = ResultSchema.parse(decodeJson(reply.data));
-    if (!result.ok) throw new HubError(result.error.code, result.error.message, result.error.details);
-    return RPC_CATALOG[subject].response.parse(result.data) as RpcResponse<S>;
+    const settings = { kind: SpanKind.CLIENT, attributes: () => requestSpanAttributes(subject, request, 'send') };
+    return inSpan(`request ${subject}`, settings, async () => {
+      let reply;
+      try {
+        reply = await this.nc.request(subject, encodeJson(request), { timeout: timeoutMs, headers: withTraceContext(headers) });
+      } catch (error) {
+        throw this.noAnswer(subject, error, timeoutMs);
+      }
+      const result = ResultSchema.parse(decodeJson(reply.data));
+      if (!result.ok) throw new HubError(result.error.code, result.error.message, result.error.details);
+      return RPC_CATALOG[subject].response.parse(result.data) as RpcResponse<S>;
+    });
   }
 
   private noAnswer(subject: RpcSubject, error: unknown, timeoutMs: number): HubError {

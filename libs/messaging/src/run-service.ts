@@ -4,6 +4,7 @@ import { NatsConnection } from 'nats';
 import { HubLogger, PinoNestLogger, signalReady } from '@hub/config';
 import { HubError } from '@hub/contracts';
 import { MetricsListenerSettings, startMetricsListener } from '@hub/metrics';
+import { stopTracing } from '@hub/tracing';
 import { CapacityGate, JetStreamServer, RethrowRpcErrors } from './jetstream.server';
 import { EventSubject, RpcSubject } from '@hub/contracts';
 
@@ -26,7 +27,8 @@ export interface ServiceDefinition {
 /**
  * Starts a service that talks only over NATS: its handlers bound by JetStreamServer and its metrics
  * listener (when given a port), then tells the stack's supervisor it is ready (signalReady); graceful
- * stop on SIGTERM/SIGINT (stop taking work, let handlers in flight finish, drain the connection). Its modules' periodic work starts and stops
+ * stop on SIGTERM/SIGINT (stop taking work, let handlers in flight finish, send the last spans
+ * (stopTracing; main.ts started tracing), drain the connection). Its modules' periodic work starts and stops
  * with the application (OnApplicationBootstrap/OnApplicationShutdown), never by hand.
  */
 export async function runService(definition: ServiceDefinition): Promise<INestMicroservice> {
@@ -58,6 +60,7 @@ export async function runService(definition: ServiceDefinition): Promise<INestMi
     await app.close();
     await metrics?.close();
     await definition.onStop?.();
+    await stopTracing();
     await nc.drain().catch(() => undefined);
     logger.info(`${service} stopped`);
     process.exit(0);

@@ -21,6 +21,7 @@ import { Tenants1765000000000 } from './migrations/1765000000000-tenants';
 import { ApiKeysAudit1765100000000 } from './migrations/1765100000000-api-keys-audit';
 import { OrchestrationCreators1765200000000 } from './migrations/1765200000000-orchestration-creators';
 import { CancelReason1765300000000 } from './migrations/1765300000000-cancel-reason';
+import { TraceContext1765400000000 } from './migrations/1765400000000-trace-context';
 
 export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity];
 export const MIGRATIONS = [
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   ApiKeysAudit1765100000000,
   OrchestrationCreators1765200000000,
   CancelReason1765300000000,
+  TraceContext1765400000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

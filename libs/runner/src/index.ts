@@ -25,3 +25,8 @@ export * from './runner.module';
 export * from './egress/egress-overrides';
 export * from './egress/egress-proxy';
 export * from './egress/session-egress';
+export * from './ports/installation-containers.port';
+export * from './heartbeat/send-heartbeats';
+export * from './janitor/janitor-settings';
+export * from './janitor/janitor-decision';
+export * from './janitor/clean-up-gone-runners.use-case';

@@ -3,12 +3,18 @@ import { HubCounter, hubCounter, hubGauge, type MetricsRegistry, processMetrics 
 import { RunnerSlots } from './slots/runner-slots';
 
 type ContainerStage = 'create' | 'start';
+/** What the janitor removes: containers left by runners that are gone, and session directories nobody has any more. */
+export type JanitorRemovalKind = 'container' | 'directory';
 
-/** The container-runner's metrics: its slots (read when scraped), the containers it started, and how each attempt ended. */
+/**
+ * The container-runner's metrics: its slots (read when scraped), the containers it started, how each
+ * attempt ended, and what its janitor removed.
+ */
 export class RunnerMetrics {
   private readonly errors: HubCounter<'stage'>;
   private readonly started: HubCounter<never>;
   private readonly exited: HubCounter<'cause'>;
+  private readonly janitorRemovals: HubCounter<'kind'>;
 
   constructor(slots: RunnerSlots, registry: MetricsRegistry = processMetrics()) {
     hubGauge(registry, { name: 'hub_runner_slots', help: "This runner's container slots: in use, and in all", labels: { state: ['used', 'capacity'] } }, (gauge) => {
@@ -28,6 +34,12 @@ export class RunnerMetrics {
       labels: { cause: ContainerExitCauseSchema.options },
       startAtZero: true,
     });
+    this.janitorRemovals = hubCounter(registry, {
+      name: 'hub_janitor_removed_total',
+      help: "What this runner's janitor removed of what runners that are gone left: containers, session directories",
+      labels: { kind: ['container', 'directory'] satisfies JanitorRemovalKind[] },
+      startAtZero: true,
+    });
   }
 
   /** For an engine call's catch: counts the failure at `stage`, and fails as the call did. */
@@ -44,5 +56,9 @@ export class RunnerMetrics {
 
   attemptEnded(cause: ContainerExitCause): void {
     this.exited.inc({ cause });
+  }
+
+  janitorRemoved(kind: JanitorRemovalKind): void {
+    this.janitorRemovals.inc({ kind });
   }
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { LiveLogLimits, LiveLogStream, OutputStore } from '@hub/messaging';
+import { LiveLogLimits, LiveLogStream, OutputStore, RunnerHeartbeats } from '@hub/messaging';
 import { EgressProxy } from './egress/egress-proxy';
 import { SessionEgress } from './egress/session-egress';
 import { InputFetcher } from './inputs/input-fetcher';
@@ -12,6 +12,10 @@ import { AttemptOutputs } from './output/attempt-outputs';
 import { ImagePacing } from './pacing/image-pacing';
 import { ContainerEngine } from './ports/container-engine.port';
 import { CONTAINER_ENGINE, LIVE_LOG_LIMITS, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
+import { SendHeartbeats } from './heartbeat/send-heartbeats';
+import { CleanUpGoneRunners } from './janitor/clean-up-gone-runners.use-case';
+import { INSTALLATION_CONTAINERS, JANITOR_SETTINGS, JanitorSettings } from './janitor/janitor-settings';
+import { InstallationContainers } from './ports/installation-containers.port';
 import { ExitReporter } from './sessions/exit-reporter';
 import { ImagePolicy } from './sessions/image-policy';
 import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
@@ -28,8 +32,13 @@ import { GitWorkspaces } from './workspace/git-workspaces';
 
 /** What a runner is given from outside: its engine, its settings and the rest of its world. */
 export interface RunnerWorld {
-  engine: ContainerEngine;
+  /** The engine, which labels what it creates with the installation's id, and lists by it for the janitor. */
+  engine: ContainerEngine & InstallationContainers;
   settings: RunnerSettings;
+  /** The janitor's settings: this deployment's installation id, its interval and grace. */
+  janitor: JanitorSettings;
+  /** The runners' heartbeats (NATS KV): this runner's is put there, the janitor reads the others'. */
+  heartbeats: RunnerHeartbeats;
   logger: HubLogger;
   slots: RunnerSlots;
   /** HUB_IMAGE_PACING, and the pauses of images whose agents hit a rate limit. */
@@ -43,9 +52,10 @@ export interface RunnerWorld {
 const USE_CASES = [RunSession, ReconcileContainers, RunnerHealth, CombineOrchestration, RemoveDeletedOutputs];
 
 /**
- * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers)
- * runs as the application starts and then periodically, until it stops; as it stops, the attempts
- * whose containers exited are finished first (SettleOnShutdown).
+ * The container-runner's use cases and the parts they are made of. Reconciliation (ReconcileContainers),
+ * the heartbeat (SendHeartbeats) and the janitor (CleanUpGoneRunners) run as the application starts
+ * and then periodically, until it stops; as it stops, the attempts whose containers exited are
+ * finished first (SettleOnShutdown).
  */
 @Module({})
 export class RunnerModule {
@@ -54,6 +64,9 @@ export class RunnerModule {
       module: RunnerModule,
       providers: [
         { provide: CONTAINER_ENGINE, useValue: world.engine },
+        { provide: INSTALLATION_CONTAINERS, useValue: world.engine },
+        { provide: JANITOR_SETTINGS, useValue: world.janitor },
+        { provide: RunnerHeartbeats, useValue: world.heartbeats },
         { provide: RUNNER_SETTINGS, useValue: world.settings },
         { provide: HUB_LOGGER, useValue: world.logger },
         { provide: RunnerSlots, useValue: world.slots },
@@ -76,6 +89,8 @@ export class RunnerModule {
         ExitReporter,
         WatchContainer,
         SettleOnShutdown,
+        SendHeartbeats,
+        CleanUpGoneRunners,
         ...USE_CASES,
       ],
       exports: [HUB_LOGGER, ...USE_CASES],

@@ -2,6 +2,7 @@ import { EVENT_CATALOG, EVENT_STREAM, EventSubject } from '../events/event-catal
 import { LIVE_LOG_STREAM } from '../logs/live-log.schemas';
 import { OUTPUT_BUCKET, OUTPUT_BUCKET_ACCESS } from '../object-store';
 import { RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
+import { INSTALLATION_BUCKET, RUNNERS_BUCKET } from '../runners/runner-heartbeat.schemas';
 import { BUS_PRINCIPALS, busInboxPrefix, type BusPrincipal } from './bus-principals';
 
 /** What one principal may do on NATS: the subjects it may publish and subscribe to. */
@@ -22,6 +23,9 @@ type StreamAccess = 'read' | 'manage';
 
 const OUTPUT_STREAM = `OBJ_${OUTPUT_BUCKET}`;
 
+/** The KV buckets (each a stream `KV_<name>`, its keys the subjects `$KV.<name>.<key>`), with who writes and reads each. */
+const KV_BUCKETS = [RUNNERS_BUCKET, INSTALLATION_BUCKET];
+
 /**
  * The subjects each principal may publish and subscribe to, derived from the contracts: the event
  * catalog (who publishes, who consumes, who watches live), the RPC catalog (who answers, who calls),
@@ -38,6 +42,7 @@ export function busPermissions(principal: BusPrincipal): BusPermissions {
     ...rpcs.filter(([, rpc]) => (rpc.calledBy as readonly string[]).includes(principal)).map(([subject]) => subject),
     ...(LIVE_LOG_STREAM.writtenBy === principal ? LIVE_LOG_STREAM.subjects : []),
     ...(OUTPUT_BUCKET_ACCESS.writtenBy === principal ? [`$O.${OUTPUT_BUCKET}.>`] : []),
+    ...KV_BUCKETS.filter((bucket) => bucket.writtenBy === principal).map((bucket) => `$KV.${bucket.name}.>`),
   ];
   const streams = streamAccessOf(principal);
   if (streams.size > 0) publish.push('$JS.API.INFO', '$JS.API.STREAM.NAMES');
@@ -62,9 +67,10 @@ export function allBusPermissions(): Record<BusPrincipal, BusPermissions> {
 /**
  * The streams a principal touches. HUB_EVENTS: managed by every service that publishes an event or
  * consumes one through a durable (each ensures the stream at boot), read by integrations (their
- * durables) and by its other readers (the gateway's SSE). HUB_LOGS and the output bucket: managed by their writer, read
- * by their readers; a reader of the bucket may also create it (the client creates a missing bucket
- * when it opens it, and the gateway may open it before any runner has).
+ * durables) and by its other readers (the gateway's SSE). HUB_LOGS, the output bucket and the KV
+ * buckets (runners' heartbeats, the installation id): managed by their writer, read by their readers;
+ * a reader of the output bucket may also create it (the client creates a missing bucket when it opens
+ * it, and the gateway may open it before any runner has).
  */
 function streamAccessOf(principal: BusPrincipal): Map<string, StreamAccess> {
   const access = new Map<string, StreamAccess>();
@@ -81,6 +87,10 @@ function streamAccessOf(principal: BusPrincipal): Map<string, StreamAccess> {
   if ((LIVE_LOG_STREAM.readBy as readonly string[]).includes(principal)) grant(LIVE_LOG_STREAM.name, 'read');
   if (OUTPUT_BUCKET_ACCESS.writtenBy === principal) grant(OUTPUT_STREAM, 'manage');
   if ((OUTPUT_BUCKET_ACCESS.readBy as readonly string[]).includes(principal)) grant(OUTPUT_STREAM, 'read');
+  for (const bucket of KV_BUCKETS) {
+    if (bucket.writtenBy === principal) grant(`KV_${bucket.name}`, 'manage');
+    if ((bucket.readBy as readonly string[]).includes(principal)) grant(`KV_${bucket.name}`, 'read');
+  }
   return access;
 }
 

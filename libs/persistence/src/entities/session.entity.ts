@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
 import type { ChangeSummary, EgressTraffic, OutputFile, SessionStatus, Usage } from '@hub/contracts';
+import type { TraceContext } from '@hub/tracing';
 
 /**
  * A byte count kept in a bigint column, read as a number: pg returns bigints as strings, and a
@@ -142,6 +143,13 @@ export class SessionEntity {
   /** The session whose conversation it continues (`POST /sessions/:id/continue`), or null. */
   @Column({ type: 'uuid', nullable: true })
   continues!: string | null;
+
+  /**
+   * The trace context it was created in (W3C traceparent, tracestate): its events that have no trace
+   * of their own to continue continue this one, so its whole life is one trace. Null when tracing is off.
+   */
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceContext | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

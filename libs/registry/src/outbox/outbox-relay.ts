@@ -10,7 +10,8 @@ const SWEEP_INTERVAL_MS = 1_000;
 /**
  * Publishes outbox rows to JetStream in the order they were written, then marks them published.
  * Kicked after every commit so events leave at once; a periodic sweep catches whatever a crash or a
- * NATS outage left behind. JetStream drops a re-published row by its message id.
+ * NATS outage left behind. JetStream drops a re-published row by its message id. Each row's publish
+ * continues the trace it was written in (its trace_context), whenever it leaves.
  */
 @Injectable()
 export class OutboxRelay extends PeriodicTask {
@@ -73,7 +74,7 @@ export class OutboxRelay extends PeriodicTask {
     return this.dataSource.transaction(async (em) => {
       const rows = await em
         .createQueryBuilder(OutboxEventEntity, 'o')
-        .select(['o.seq', 'o.envelope'])
+        .select(['o.seq', 'o.envelope', 'o.traceContext'])
         .where('o.publishedAt IS NULL')
         .orderBy('o.seq')
         .limit(BATCH_SIZE)
@@ -81,7 +82,7 @@ export class OutboxRelay extends PeriodicTask {
         .setOnLocked('skip_locked')
         .getMany();
       if (!rows.length) return { relayed: 0, failure: null };
-      const results = await this.publisher.publishEnvelopes(rows.map((row) => row.envelope));
+      const results = await this.publisher.publishEnvelopes(rows.map((row) => ({ envelope: row.envelope, traceContext: row.traceContext })));
       const published = rows.filter((_, i) => results[i].status === 'fulfilled').map((row) => row.seq);
       if (published.length) {
         await em.update(OutboxEventEntity, { seq: Any(published) }, { publishedAt: () => 'now()' });

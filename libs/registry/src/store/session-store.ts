@@ -23,6 +23,7 @@ import {
   SessionDependencyEntity,
   SessionEntity,
 } from '@hub/persistence';
+import { traceContextOf, tracingEnabled } from '@hub/tracing';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { decodeCursor, encodeCursor } from './cursor';
 import { largestAttemptSql, readOrchestrationSummary } from './orchestration-summary';
@@ -385,6 +386,26 @@ function dependencyStatusesSql(em: EntityManager): string {
 }
 
 /**
+ * The trace context each outbox row of an event `e` is written with (its value appended to `params`),
+ * which the relay's publish continues; null when tracing is off: the column is left out, nothing is
+ * stored. The active context when there is one: the request or event being handled, so the trace
+ * follows cause to effect. With none (a periodic task such as the overdue check; an event that came
+ * without a trace, like a `container.exited` reported by a runner after its restart), the context the
+ * session the event is about was created in: a session's later events stay in its trace, however
+ * long after they come. An event about no session then has none.
+ */
+function outboxTraceContextSql(em: EntityManager, params: unknown[]): string | null {
+  if (!tracingEnabled()) return null;
+  const active = traceContextOf();
+  if (active) {
+    params.push(JSON.stringify(active));
+    return `$${params.length}::jsonb`;
+  }
+  const s = sqlNames(em, SessionEntity);
+  return `(SELECT c.${s.traceContext} FROM ${s.$table} c WHERE c.${s.id} = (e->'data'->>'sessionId')::uuid)`;
+}
+
+/**
  * What one transaction may do. Everything in it commits together or not at all; events it appends
  * to the outbox are relayed once it committed (SessionStore.transaction).
  */
@@ -472,9 +493,13 @@ export class SessionTransaction extends SessionReads {
     return (await this.getSession(s.id))!;
   }
 
-  /** Inserts sessions and their dependencies in two statements, whatever their number. */
+  /**
+   * Inserts sessions and their dependencies in two statements, whatever their number. Each keeps the
+   * trace context it is created in (the request's), for its later events to fall back on (appendEvents).
+   */
   async insertSessions(sessions: NewSession[]): Promise<void> {
-    await insertRows(this.em, SessionEntity, NEW_SESSION_COLUMNS, sessions, { status: CREATED });
+    const traceContext = traceContextOf();
+    await insertRows(this.em, SessionEntity, NEW_SESSION_COLUMNS, sessions, { status: CREATED, ...(traceContext && { traceContext }) });
     const edges = sessions.flatMap((s) => s.dependsOn.map((dependsOnId, position) => ({ sessionId: s.id, dependsOnId, position })));
     await insertRows(this.em, SessionDependencyEntity, ['sessionId', 'dependsOnId', 'position'], edges);
   }
@@ -756,15 +781,19 @@ export class SessionTransaction extends SessionReads {
   /**
    * Writes events to the outbox, in order, in one statement. They travel as one JSON array: the
    * driver would otherwise quote every envelope into an array literal, which costs twice as much
-   * for an orchestration's 10,000 events.
+   * for an orchestration's 10,000 events. With tracing on, each row keeps the trace context the
+   * relay continues (outboxTraceContextSql).
    */
   async appendEvents(envelopes: EventEnvelope[]): Promise<void> {
     if (!envelopes.length) return;
     const o = sqlNames(this.em, OutboxEventEntity);
+    const params: unknown[] = [JSON.stringify(envelopes)];
+    const traceContext = outboxTraceContextSql(this.em, params);
     await this.em.query(
-      `INSERT INTO ${o.$table} (${o.eventId}, ${o.subject}, ${o.envelope})
-       SELECT (e->>'id')::uuid, e->>'subject', e FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n`,
-      [JSON.stringify(envelopes)],
+      `INSERT INTO ${o.$table} (${o.eventId}, ${o.subject}, ${o.envelope}${traceContext ? `, ${o.traceContext}` : ''})
+       SELECT (e->>'id')::uuid, e->>'subject', e${traceContext ? `, ${traceContext}` : ''}
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n`,
+      params,
     );
     this.onEventsAppended();
   }

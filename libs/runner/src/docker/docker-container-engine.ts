@@ -21,6 +21,7 @@ import {
   type SessionContainer,
   type SessionHelperLaunch,
 } from '../ports/container-engine.port';
+import type { ContainerTimes, InstallationContainers, InstalledContainer } from '../ports/installation-containers.port';
 import { describeDockerEndpoint } from './docker-client';
 
 export const LABEL_SESSION = 'hub.session';
@@ -28,6 +29,8 @@ export const LABEL_ATTEMPT = 'hub.attempt';
 export const LABEL_RUNNER = 'hub.runner';
 /** On helper containers (ContainerEngine.runHelper), never with hub.session: what the helper is for. */
 export const LABEL_HELPER = 'hub.helper';
+/** On every container a runner creates: the Hub deployment it belongs to (DockerEngineOptions.installationId). */
+export const LABEL_INSTALLATION = 'hub.installation';
 
 const PING_TIMEOUT_MS = 5_000;
 const HELPER_LOG_TAIL_LINES = 50;
@@ -43,9 +46,20 @@ export function sessionContainerName(sessionId: string, attempt: number): string
   return `hub-session-${sessionId}-a${attempt}`;
 }
 
+export interface DockerEngineOptions {
+  /**
+   * The Hub deployment this runner belongs to: every container it creates (sessions' and helpers')
+   * is labelled `hub.installation=<id>`, which the janitor looks for. None: no such label.
+   */
+  installationId?: string;
+}
+
 /** ContainerEngine on a Docker engine (through dockerode). Never pulls images. */
-export class DockerContainerEngine implements ContainerEngine {
-  constructor(private readonly docker: Docker) {}
+export class DockerContainerEngine implements ContainerEngine, InstallationContainers {
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerEngineOptions = {},
+  ) {}
 
   async imageStatus(image: string): Promise<ImageStatus> {
     // The reference becomes part of the URL path (/images/<ref>/json): one Docker's grammar refuses
@@ -64,7 +78,7 @@ export class DockerContainerEngine implements ContainerEngine {
 
   async create(launch: ContainerLaunch): Promise<string> {
     const name = sessionContainerName(launch.sessionId, launch.attempt);
-    const options = containerOptions(name, launch, await this.imageHome(launch.image, name));
+    const options = this.labelled(containerOptions(name, launch, await this.imageHome(launch.image, name)));
     try {
       const container = await this.docker.createContainer(options);
       return container.id;
@@ -156,8 +170,32 @@ export class DockerContainerEngine implements ContainerEngine {
     return containers.filter((c) => !c.Labels?.[LABEL_HELPER]).map(toSessionContainer);
   }
 
+  async listInstallationContainers(installationId: string): Promise<InstalledContainer[]> {
+    const containers = await dockerCall(`listing the containers of installation ${installationId}`, () =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_INSTALLATION}=${installationId}`] } }),
+    );
+    return containers.map((c) => ({
+      containerId: c.Id,
+      runnerId: c.Labels?.[LABEL_RUNNER] || null,
+      sessionId: c.Labels?.[LABEL_SESSION] || null,
+      helper: c.Labels?.[LABEL_HELPER] || null,
+      state: c.State,
+      createdAt: new Date(c.Created * 1000),
+    }));
+  }
+
+  async containerTimes(containerId: string): Promise<ContainerTimes | null> {
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      return { startedAt: dockerTime(info.State.StartedAt), finishedAt: dockerTime(info.State.FinishedAt) };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw dockerError(`inspecting container ${containerId}`, error);
+    }
+  }
+
   async startHelper(launch: SessionHelperLaunch): Promise<string> {
-    const options = sessionHelperOptions(launch);
+    const options = this.labelled(sessionHelperOptions(launch));
     const container = await dockerCall(`creating helper container ${options.name} from image ${launch.image}`, () =>
       this.docker.createContainer(options),
     );
@@ -185,7 +223,7 @@ export class DockerContainerEngine implements ContainerEngine {
    * flag and the end of its log are read, and it is removed whatever happened.
    */
   async runHelper(launch: HelperLaunch): Promise<HelperExit> {
-    const options = helperContainerOptions(launch);
+    const options = this.labelled(helperContainerOptions(launch));
     const name = options.name ?? launch.purpose;
     const container = await dockerCall(`creating helper container ${name} from image ${launch.image}`, () =>
       this.docker.createContainer(options),
@@ -219,6 +257,12 @@ export class DockerContainerEngine implements ContainerEngine {
     } catch (error) {
       throw new Error(`Docker engine not reachable at ${where}: ${unreachableReason(error)}`, { cause: error });
     }
+  }
+
+  /** A container's options with this engine's installation label (when it has one). */
+  private labelled(options: Docker.ContainerCreateOptions): Docker.ContainerCreateOptions {
+    const { installationId } = this.options;
+    return installationId ? { ...options, Labels: { ...options.Labels, [LABEL_INSTALLATION]: installationId } } : options;
   }
 
   /** The HOME an image sets (ENV HOME), or null when it sets none (Docker would take it from /etc/passwd). */
@@ -304,7 +348,7 @@ export function helperContainerOptions(launch: HelperLaunch): Docker.ContainerCr
 /** A session's helper (its egress bridge): a helper's container, labelled with the session and what it serves. */
 export function sessionHelperOptions(launch: SessionHelperLaunch): Docker.ContainerCreateOptions {
   const options = helperContainerOptions({ ...launch, timeoutMs: 1 });
-  const reserved = Object.keys(launch.labels).filter((key) => [LABEL_HELPER, LABEL_RUNNER, LABEL_SESSION, LABEL_ATTEMPT].includes(key));
+  const reserved = Object.keys(launch.labels).filter((key) => [LABEL_HELPER, LABEL_RUNNER, LABEL_SESSION, LABEL_ATTEMPT, LABEL_INSTALLATION].includes(key));
   if (reserved.length) throw new Error(`a helper's labels may not set ${reserved.join(', ')}`);
   return { ...options, Labels: { ...launch.labels, ...options.Labels, [LABEL_SESSION]: launch.sessionId } };
 }
@@ -430,6 +474,13 @@ function assertNonRootUser(user: string): void {
   if (!NON_ROOT_USER.test(user)) {
     throw new Error(`container user "${user}" must be uid:gid of a non-root user, e.g. 1000:1000`);
   }
+}
+
+/** A time Docker reports; its zero time (`0001-01-01T00:00:00Z`: never) is null. */
+function dockerTime(value: string | undefined): Date | null {
+  if (!value) return null;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) || time.getUTCFullYear() < 1970 ? null : time;
 }
 
 function toSessionContainer(info: Docker.ContainerInfo): SessionContainer {

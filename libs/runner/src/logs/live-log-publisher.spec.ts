@@ -76,13 +76,11 @@ describe('LiveLogPublisher', () => {
   it('never waits for JetStream: with every slot taken, output is dropped and counted, and the next message says so', async () => {
     jetstream.holding = true;
     const live = publisher({ maxMessageBytes: 10, maxInFlight: 2 });
-    const startedAt = process.hrtime.bigint();
+    // Each write returns at once (nothing here is awaited) while JetStream holds every publish.
     live.write('stdout', Buffer.from('aaaaaaaaaa')); // sent: slot 1
     live.write('stdout', Buffer.from('bbbbbbbbbb')); // sent: slot 2
     live.write('stdout', Buffer.from('cccccccccc')); // a full batch, waiting for a slot
     for (let i = 0; i < 1000; i++) live.write('stdout', Buffer.from('dropped!!\n'));
-    const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-    expect(elapsedMs).toBeLessThan(100);
     expect(jetstream.inFlight).toBe(2);
     expect(live.droppedBytes).toBe(10_000);
 

@@ -155,8 +155,8 @@ export interface ContainerEngine {
   imageStatus(image: string): Promise<ImageStatus>;
   /**
    * Creates the session's container (hardened, read-only root filesystem, a writable HOME; name
-   * derived from session id and attempt; labels hub.session, hub.attempt, hub.runner). If a container
-   * of that name already exists, returns its id.
+   * derived from session id and attempt; labels hub.session, hub.attempt, hub.runner, and the
+   * engine's hub.installation). If a container of that name already exists, returns its id.
    */
   create(launch: ContainerLaunch): Promise<string>;
   start(containerId: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { HubLogger } from '@hub/config';
@@ -67,11 +67,15 @@ export class AttemptFiles {
   /**
    * Removes everything the session had on this host. Inputs and outputs are copies of what the
    * object store keeps (outputs uploaded, masked, before the report), so no unmasked secret an
-   * agent wrote stays on the runner's disk.
+   * agent wrote stays on the runner's disk. False when it could not (logged).
    */
-  async discard(sessionId: string, log: HubLogger): Promise<void> {
-    await removeTree(join(this.sessionsDir, sessionId)).catch((error) =>
-      log.warn({ err: this.scrub((error as Error).message) }, 'could not remove the session directory'),
+  async discard(sessionId: string, log: HubLogger): Promise<boolean> {
+    return removeTree(join(this.sessionsDir, sessionId)).then(
+      () => true,
+      (error) => {
+        log.warn({ err: this.scrub((error as Error).message) }, 'could not remove the session directory');
+        return false;
+      },
     );
   }
 
@@ -85,6 +89,23 @@ export class AttemptFiles {
       removed++;
     }
     return removed;
+  }
+
+  /**
+   * Every session directory on this host, with when it or one of its attempt directories last
+   * changed (entries made or removed in them): what the janitor judges by.
+   */
+  async sessionDirectories(): Promise<{ sessionId: string; modifiedAt: Date }[]> {
+    const entries = await readdir(this.sessionsDir, { withFileTypes: true }).catch(() => []);
+    const directories: { sessionId: string; modifiedAt: Date }[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const dir = join(this.sessionsDir, entry.name);
+      const inside = await readdir(dir).catch(() => [] as string[]);
+      const times = await Promise.all([dir, ...inside.map((name) => join(dir, name))].map((path) => lstat(path).then((s) => s.mtimeMs, () => 0)));
+      directories.push({ sessionId: entry.name, modifiedAt: new Date(Math.max(...times)) });
+    }
+    return directories;
   }
 
   /**

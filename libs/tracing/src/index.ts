@@ -1,0 +1,3 @@
+export * from './hub-tracing';
+export * from './trace-context';
+export * from './spans';
