@@ -23,6 +23,8 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 # For the integration test of the API docs page, which opens it in a headless browser (puppeteer-core).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# For the e2e test of docker-compose.yml: Compose v2 (`docker compose`) or Debian's docker-compose (1.29).
+{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq >/dev/null || fail "cannot run apt-get as root; install ${missing[*]} yourself"

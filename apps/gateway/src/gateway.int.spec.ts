@@ -666,7 +666,7 @@ describe('gateway HTTP API', () => {
       });
       // What fixes it: the stack's supervisor, the service's log, `npm run hub`.
       expect(check('session-registry')!.fix).toMatch(/restarts a service that stops.*logs\/session-registry\.log.*npm run hub/);
-      expect(check('gateway/restarts')).toMatchObject({ ok: true, detail: expect.stringContaining('not started by the Hub stack') });
+      expect(check('gateway/restarts')).toMatchObject({ ok: true, detail: expect.stringContaining("not started by npm run hub's stack") });
     });
 
     it('answers 200 with every service check when all are there', async () => {

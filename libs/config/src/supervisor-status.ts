@@ -47,7 +47,11 @@ export function readSupervisorStatus(env: NodeJS.ProcessEnv = process.env): Supe
  */
 export function supervisorHealthCheck(status: SupervisorStatus): { name: string; ok: boolean; detail: string } {
   if (!status.supervised) {
-    return { name: 'restarts', ok: true, detail: 'not started by the Hub stack: nothing restarts it if it stops' };
+    return {
+      name: 'restarts',
+      ok: true,
+      detail: "not started by npm run hub's stack: restarting it is up to what started it (compose's restart policy, systemd)",
+    };
   }
   const times = `${status.restarts} time${status.restarts === 1 ? '' : 's'}`;
   const last = status.lastExit
