@@ -88,6 +88,8 @@ describe('HubService supervision', () => {
   it('starts a service, and tells it it has not been restarted', async () => {
     await service.start();
     expect(service.status).toMatchObject({ state: 'running', restarts: 0, lastExit: undefined });
+    // pino writes asynchronously: the line may land just after the ready signal.
+    await until('start 1 is logged', () => listening().length > 0);
     expect(listening()[0].supervisor).toEqual({ supervised: true, restarts: 0, logFile: service.logFile });
   }, 30_000);
 
@@ -111,6 +113,8 @@ describe('HubService supervision', () => {
     expect(isProcessAlive(pid)).toBe(false);
     expect(logLines().some((l) => l.level === 60 && /uncaught exception, exiting.*kaput/.test(l.msg))).toBe(true);
     expect(service.status).toMatchObject({ state: 'running', restarts: 1, lastExit: { pid, code: 1, signal: null } });
+    // pino writes asynchronously: the line may land just after the ready signal.
+    await until('start 2 is logged', () => listening().length > 1);
     expect(listening()[1].supervisor).toMatchObject({ supervised: true, restarts: 1, lastExit: { code: 1, signal: null } });
     expect(lines.some((l) => l.includes(`gateway (pid ${pid}) exited unexpectedly (exit code 1); restarting it in 0.1 s (restart 1)`))).toBe(true);
   }, 30_000);
@@ -123,6 +127,8 @@ describe('HubService supervision', () => {
     await service.whenRunning({ timeoutMs: 20_000 });
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1_000);
     expect(service.status).toMatchObject({ restarts: 2, lastExit: { pid, code: null, signal: 'SIGKILL' } });
+    // pino writes asynchronously: the line may land just after the ready signal.
+    await until('start 3 is logged', () => listening().length > 2);
     expect(listening()[2].supervisor).toMatchObject({ restarts: 2, lastExit: { signal: 'SIGKILL' } });
   }, 30_000);
 
