@@ -19,9 +19,19 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'wait-terminal.bench.ts',
     what: 'one trivial session, POST then GET /sessions/:id?wait=terminal until the client knows it completed, vs one docker run --rm (goal ≤ 1.10×)',
   },
+  dashboard: {
+    file: 'dashboard-load.bench.ts',
+    what: "the dashboard's first load (navigation → sessions list shown) with 10,000 sessions stored, cold and warm (goal < 1 s)",
+  },
   idle: {
     file: 'idle-footprint.bench.ts',
     what: "the stack's start time, and each service's resident memory (RSS and PSS) after one session and a minute idle (goal: the four ≤ 300 MB)",
+  },
+  'several-runners': {
+    file: 'several-runners.bench.ts',
+    what:
+      'dispatch throughput of 120 sessions of `true`: 3 runners × 8 slots on 3 Docker engines vs 1 runner × 8 (and × 24): ' +
+      'sessions/s first ready → last completed, ready → running p50/p95',
   },
   git: {
     file: 'git-workspaces.bench.ts',

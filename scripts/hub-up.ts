@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { openSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  buildDashboard,
   buildServices,
   compiledPath,
   describeExit,
@@ -32,12 +33,13 @@ const stateDir = resolve(process.env['HUB_STATE_DIR'] ?? '.hub');
 const readyTimeoutMs = Number(process.env['HUB_READY_TIMEOUT_SECONDS'] || 120) * 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The services and the stack's own supervisor, compiled where they changed (see buildServices). */
-function build(): string {
+/** The services and the stack's own supervisor, compiled where they changed (see buildServices), and the dashboard. */
+async function build(): Promise<string> {
   const build = buildServices(workspaceRoot, HUB_SERVICES, [STACK_PROGRAM]);
   if (build.compiled || build.removed) {
     console.log(`[hub] built the services: ${build.compiled} of ${build.sources} files compiled in ${build.ms} ms (build ${build.buildId})`);
   }
+  if ((await buildDashboard(workspaceRoot)).rebuilt) console.log('[hub] built the dashboard (dist/dashboard)');
   return build.buildId;
 }
 
@@ -142,7 +144,7 @@ async function waitUntilReady(stack: StackState): Promise<void> {
 }
 
 async function main() {
-  const stack = await startStack(build());
+  const stack = await startStack(await build());
   await waitUntilReady(stack);
   await writeCliConfig(stateDir, stack.gatewayUrl);
   const token = process.env['HUB_API_TOKEN'] || (await fs.readFile(join(stateDir, 'api-token'), 'utf8')).trim();
@@ -151,6 +153,7 @@ async function main() {
   console.log(`
 [hub] Hub is running.
   API:      ${stack.gatewayUrl}/api/v1   (health: ${stack.gatewayUrl}/health/ready)
+  dashboard: ${stack.gatewayUrl}/   (sign in with the token below)
   docs:     ${stack.gatewayUrl}/api/docs   (OpenAPI 3.1: ${stack.gatewayUrl}/api/openapi.json; no token)
   token:    ${token}   (also in ${join(stateDir, 'api-token')})
   try:      curl -H "Authorization: Bearer $(cat ${join(stateDir, 'api-token')})" ${stack.gatewayUrl}/api/v1/sessions

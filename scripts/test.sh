@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "[hub] type-checking"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p apps/dashboard/tsconfig.json --noEmit
 for tier in unit integration e2e; do
   echo "[hub] $tier tests"
   HUB_DEPS_ENSURED=1 bash scripts/test-tier.sh "$tier" "$@"

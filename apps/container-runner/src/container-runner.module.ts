@@ -2,7 +2,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { NatsConnection } from 'nats';
 import { HubLogger } from '@hub/config';
 import { EVENTS, rpcSubjectsAnsweredBy } from '@hub/contracts';
-import { durableName, LIVE_LOG_MAX_AGE_MS, LiveLogStream, MessagingModule, OutputStore, RunnerHeartbeats, ServiceDefinition } from '@hub/messaging';
+import {
+  durableName,
+  ImageRefusals,
+  LIVE_LOG_MAX_AGE_MS,
+  LiveLogStream,
+  MessagingModule,
+  OutputStore,
+  RunnerHeartbeats,
+  ServiceDefinition,
+} from '@hub/messaging';
 import {
   ContainerEngine,
   InstallationContainers,
@@ -36,6 +45,7 @@ export function runnerWorldOf(
     engine,
     logger,
     heartbeats: new RunnerHeartbeats(nc),
+    imageRefusals: new ImageRefusals(nc),
     janitor: {
       installationId,
       intervalMs: config.HUB_JANITOR_INTERVAL_SECONDS * 1000,
@@ -49,6 +59,7 @@ export function runnerWorldOf(
     liveLogLimits: { maxBytes: config.HUB_LIVE_LOG_MAX_MB * MB, maxAgeMs: LIVE_LOG_MAX_AGE_MS },
     settings: {
       runnerId: config.HUB_RUNNER_ID,
+      labels: config.HUB_RUNNER_LABELS,
       dataDir: config.HUB_DATA_DIR,
       containerUser: config.HUB_CONTAINER_USER,
       limits: {
@@ -72,6 +83,7 @@ export function runnerWorldOf(
       networks: new NetworkPolicy(config.HUB_IMAGE_NETWORKS),
       egress: { policy: config.HUB_EGRESS, resolve: config.HUB_EGRESS_RESOLVE, bridgeImage: config.HUB_EGRESS_BRIDGE_IMAGE },
       reconcileIntervalMs: config.HUB_RECONCILE_INTERVAL_SECONDS * 1000,
+      heartbeatEveryMs: config.HUB_RUNNER_HEARTBEAT_SECONDS * 1000,
       rateLimitWait: { defaultSeconds: config.HUB_RATE_LIMIT_WAIT_SECONDS, maxSeconds: config.HUB_RATE_LIMIT_MAX_WAIT_SECONDS },
     },
   };

@@ -13,7 +13,7 @@ async function main() {
   // A stray rejection is logged and the service goes on; an uncaught exception exits 1 and the stack restarts it.
   installProcessHandlers(logger);
   startTracing('container-runner', { logger, instanceId: config.HUB_RUNNER_ID });
-  const docker = createDockerClient(config.DOCKER_HOST);
+  const docker = createDockerClient(config.DOCKER_HOST, { tlsVerify: config.DOCKER_TLS_VERIFY, certPath: config.DOCKER_CERT_PATH });
   await new DockerContainerEngine(docker).ping();
   const nc = await connectNats(config.NATS_URL, service, logger, { user: config.NATS_USER, password: config.NATS_PASSWORD });
   // Every container it creates is labelled with the deployment's id, which its janitor looks for.
@@ -21,7 +21,7 @@ async function main() {
   const engine = new DockerContainerEngine(docker, { installationId });
   const world = runnerWorldOf(config, engine, nc, logger, installationId);
   logger.info(
-    { slots: world.slots.capacity, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: world.settings.secrets.names, installationId },
+    { slots: world.slots.capacity, labels: world.settings.labels, allowedImages: config.HUB_ALLOWED_IMAGES, secrets: world.settings.secrets.names, installationId },
     'runner configured',
   );
   await runService({

@@ -2,7 +2,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
-import { DEFAULT_EGRESS, EgressPolicy, RUNNER_ID_PATTERN } from '@hub/contracts';
+import { DEFAULT_EGRESS, EgressPolicy, RUNNER_ID_PATTERN, RunnerLabelsSchema, RUNNERS_BUCKET } from '@hub/contracts';
 import {
   DEFAULT_JANITOR_GRACE_SECONDS,
   DEFAULT_JANITOR_INTERVAL_SECONDS,
@@ -17,6 +17,19 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_RUNNER_ID: z.string().regex(RUNNER_ID_PATTERN).default(`runner-${hostname()}`.slice(0, 64)),
   /** Default: two containers per core, fewer if memory would not hold them at their limit. */
   HUB_RUNNER_SLOTS: z.coerce.number().int().min(1).max(1000).optional(),
+  /**
+   * This runner's labels, comma-separated (e.g. `gpu,large`): it runs only the sessions whose
+   * runnerLabels it has every one of (and those that require none); others go to another runner.
+   */
+  HUB_RUNNER_LABELS: z
+    .string()
+    .default('')
+    .transform((spec, ctx) => {
+      const parsed = RunnerLabelsSchema.safeParse(spec.split(',').map((label) => label.trim()).filter(Boolean));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: `must be comma-separated labels: ${parsed.error.issues.map((issue) => issue.message).join('; ')}` });
+      return z.NEVER;
+    }),
   HUB_DATA_DIR: z.string().default('.hub/data').transform((dir) => resolve(dir)),
   HUB_ALLOWED_IMAGES: z.string().default('hub/*'),
   HUB_DEFAULT_IMAGE: z.string().default('hub/test-agent:latest'),
@@ -28,6 +41,8 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
   HUB_CONTAINER_TMPFS_MB: z.coerce.number().int().min(1).max(1_048_576).default(512),
   /** How often the runner matches its containers against the sessions it holds (also at start). */
   HUB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** How often it puts its heartbeat (NATS KV hub_runners): the registry's lease on its sessions (HUB_RUNNER_LEASE_GRACE_SECONDS) waits at least two. */
+  HUB_RUNNER_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(RUNNERS_BUCKET.maxAgeMs / 2000).default(RUNNERS_BUCKET.heartbeatEveryMs / 1000),
   /** How often the janitor removes what runners that are gone left (also at start); 0: never. */
   HUB_JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_JANITOR_INTERVAL_SECONDS),
   /**
@@ -63,7 +78,12 @@ export const RunnerConfigSchema = CommonConfigSchema.extend({
     }),
   /** The image of the helper containers that capture a session's git changes (needs git and sh). */
   HUB_GIT_HELPER_IMAGE: z.string().default('hub/test-agent:latest'),
+  /** The runner's Docker engine: unix:///path/docker.sock (default /var/run/docker.sock) or tcp://host:port. */
   DOCKER_HOST: z.string().optional(),
+  /** `1`: speak TLS to a tcp:// DOCKER_HOST, verifying it (as the docker CLI and dockerode read it); port 2376 implies TLS. */
+  DOCKER_TLS_VERIFY: z.string().optional(),
+  /** The directory of ca.pem, cert.pem and key.pem for a TLS DOCKER_HOST (default ~/.docker when DOCKER_TLS_VERIFY=1). */
+  DOCKER_CERT_PATH: z.string().optional(),
   /** A file of NAME=value lines; HUB_SECRET_<NAME> variables add to it (and win). */
   HUB_SECRETS_FILE: z.string().optional(),
   /** Which network each image's containers join: `image-pattern=network;…` (default none for all). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connect, NatsConnection, Subscription } from 'nats';
 import pino from 'pino';
-import { orchestrationChangesKey, RPC, RpcError, RpcSubject, SessionOutput } from '@hub/contracts';
+import { orchestrationChangesKey, RPC, RpcError, RpcSubject, RunnerView, SessionOutput } from '@hub/contracts';
 import { createGatewayHttpApp } from '@hub/gateway-http';
 import { startNatsServer, type NatsServer } from '@hub/infra';
 import { decodeJson, encodeJson, ensureEventStream, OutputStore } from '@hub/messaging';
@@ -71,6 +71,22 @@ const orchestrationSummary = (id: string) => ({
 
 const ok = (data: unknown): Answer => ({ ok: true, data });
 const fail = (code: RpcError['code'], message: string): Answer => ({ ok: false, error: { code, message } });
+
+/** A runner as the registry lists it: alive, 8 slots, heard from a second ago, unless told otherwise. */
+const runnerView = (fields: Partial<RunnerView> & Pick<RunnerView, 'runnerId'>): RunnerView => ({
+  status: 'alive',
+  labels: [],
+  slots: 8,
+  inUse: 0,
+  startedAt: '2026-11-29T07:59:00.000Z',
+  version: null,
+  lastSeenAt: '2026-11-29T08:00:10.000Z',
+  silentSeconds: 1,
+  graceSeconds: 30,
+  lostAt: null,
+  holds: 0,
+  ...fields,
+});
 
 describe('gateway HTTP API', () => {
   let natsServer: NatsServer;
@@ -686,6 +702,9 @@ describe('gateway HTTP API', () => {
           ],
         }),
       );
+      await registry.answer(RPC.listRunners, () =>
+        ok({ runners: [runnerView({ runnerId: 'r1' })], leaseGraceSeconds: 30, watchingSince: '2026-11-29T08:00:00.000Z' }),
+      );
       const response = await fetch(`${baseUrl}/health/ready`);
       const body = (await response.json()) as { status: string; checks: { name: string; ok: boolean }[] };
       expect(response.status).toBe(200);
@@ -701,7 +720,24 @@ describe('gateway HTTP API', () => {
         'container-runner',
         'container-runner/docker',
         'container-runner/image hub/test-agent:latest',
+        'runners/r1',
       ]);
+    });
+
+    it('names a lost runner that still holds sessions, and is not ready', async () => {
+      await ensureEventStream(await registryNc.jetstreamManager());
+      await registry.answer(RPC.listRunners, () =>
+        ok({
+          runners: [runnerView({ runnerId: 'r1' }), runnerView({ runnerId: 'r2', status: 'lost', lostAt: '2026-11-29T08:00:40.000Z', holds: 3 })],
+          leaseGraceSeconds: 30,
+          watchingSince: '2026-11-29T08:00:00.000Z',
+        }),
+      );
+      const response = await fetch(`${baseUrl}/health/ready`);
+      const body = (await response.json()) as { checks: { name: string; ok: boolean; detail: string }[] };
+      expect(response.status).toBe(503);
+      expect(body.checks.find((c) => c.name === 'runners/r2')).toMatchObject({ ok: false, detail: expect.stringContaining('holds 3 sessions') });
+      expect(body.checks.find((c) => c.name === 'runners/r1')).toMatchObject({ ok: true });
     });
 
     it('passes a failing check of a service on with its fix', async () => {

@@ -12,6 +12,7 @@ import { NotificationsController } from './notifications.controller';
 import { KeysController } from './keys.controller';
 import { AuditController } from './audit.controller';
 import { UsageController } from './usage.controller';
+import { RunnersController } from './runners.controller';
 
 @Module({
   controllers: [
@@ -22,6 +23,7 @@ import { UsageController } from './usage.controller';
     KeysController,
     AuditController,
     UsageController,
+    RunnersController,
     HealthController,
     ClaudeHubWebhookController,
     McpController,

@@ -4,7 +4,7 @@ import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/
 import type { Router } from 'express';
 import { HTTP_ROUTES, type HttpRoute } from '@hub/contracts';
 import { createLogger } from '@hub/config';
-import { apiDocsRouter, GIT_HTTP_PREFIX, GitSmartHttp, metricsEndpoint, type GitHttpBackend, type OrchestrationRepositories } from '@hub/gateway-http';
+import { apiDocsRouter, dashboardRouter, GIT_HTTP_PREFIX, GitSmartHttp, metricsEndpoint, type GitHttpBackend, type OrchestrationRepositories } from '@hub/gateway-http';
 import { GatewayModule } from './gateway.module';
 
 /**
@@ -55,12 +55,13 @@ function routerRoutes(prefix: string, router: Router): Served[] {
   });
 }
 
-/** What createGatewayHttpApp mounts besides the controllers: `git fetch`, the API's description and /metrics. */
+/** What createGatewayHttpApp mounts besides the controllers: `git fetch`, the API's description, the dashboard and /metrics. */
 function mountedRoutes(): Served[] {
   const git = new GitSmartHttp({} as OrchestrationRepositories, {} as GitHttpBackend);
   return [
     ...routerRoutes(`/${GIT_HTTP_PREFIX}`, git.router()),
     ...routerRoutes('/', apiDocsRouter()),
+    ...routerRoutes('/', dashboardRouter('/nowhere')),
     ...routerRoutes('/', metricsEndpoint(createLogger('test', 'silent'))),
   ];
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CommonConfigSchema } from '@hub/config';
-import { DEFAULT_EGRESS, EgressPolicy, ImageRefSchema } from '@hub/contracts';
+import { DEFAULT_EGRESS, DEFAULT_RUNNER_LEASE_GRACE_SECONDS, EgressPolicy, ImageRefSchema } from '@hub/contracts';
 import { DEFAULT_EVENTS_MAX_AGE_DAYS } from '@hub/messaging';
 import { DEFAULT_MAX_ATTEMPTS } from '@hub/notifications';
 
@@ -29,6 +29,11 @@ export const RegistryConfigSchema = CommonConfigSchema.extend({
   /** JSON file of session types: default image and preamble per type (see docs/session-types.md). */
   HUB_SESSION_TYPES_FILE: z.string().optional(),
   HUB_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  /**
+   * A runner without a heartbeat for longer than this (and at least two of its heartbeat periods) loses
+   * the sessions it holds: they go back to ready for other runners, their retries unspent (docs/scaling.md).
+   */
+  HUB_RUNNER_LEASE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_RUNNER_LEASE_GRACE_SECONDS),
   /** Orchestrations whose every session ended longer ago than this many days are deleted, outputs too; 0 keeps them forever. */
   HUB_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   /** How long the event stream (HUB_EVENTS) keeps an event, in days (its max_age, set as the registry starts); 0 keeps them forever. */

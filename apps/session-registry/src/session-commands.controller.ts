@@ -71,6 +71,11 @@ export class SessionCommandsController {
     return this.queries.heldBy(runnerId, after);
   }
 
+  @MessagePattern(RPC.readyLabelSets)
+  onReadyLabelSets() {
+    return this.queries.readyLabelSets();
+  }
+
   @MessagePattern(RPC.waitingSessions)
   onWaitingSessions(@Payload() { limit }: RpcRequest<typeof RPC.waitingSessions>) {
     return this.queries.waiting(limit);

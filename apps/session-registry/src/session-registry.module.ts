@@ -16,6 +16,7 @@ import { OrchestrationEventsController } from './orchestration-events.controller
 import { NotificationsController } from './notifications.controller';
 import { ApiKeysController } from './api-keys.controller';
 import { AuditController } from './audit.controller';
+import { RunnersController } from './runners.controller';
 import { AuditInterceptor } from './audit.interceptor';
 import { CallerScopeGuard } from './caller-scope.guard';
 
@@ -43,6 +44,7 @@ export const SESSION_REGISTRY_SUBJECTS = {
     NotificationsController,
     ApiKeysController,
     AuditController,
+    RunnersController,
   ],
 })
 export class SessionRegistryModule {
@@ -68,6 +70,7 @@ export class SessionRegistryModule {
             tenants: loadTenantPolicies(config),
             retryBackoffMs: config.HUB_RETRY_BACKOFF_MS,
             retention: { days: config.HUB_RETENTION_DAYS, eventsMaxAgeDays: config.HUB_EVENTS_MAX_AGE_DAYS },
+            leaseGraceSeconds: config.HUB_RUNNER_LEASE_GRACE_SECONDS,
           },
           logger,
         ),

@@ -33,6 +33,14 @@ export const CommonConfigSchema = z.object({
   /** Who the service is on NATS (its own user, with the permissions the contracts give it); anonymous when unset. */
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
+  /**
+   * How many copies JetStream keeps of each stream, object store and KV bucket a service creates: 1 on
+   * one nats-server, 3 (or 5) on a cluster of at least that many nodes. An existing one with fewer is raised.
+   */
+  HUB_NATS_REPLICAS: z
+    .enum(['1', '3', '5'], { error: 'must be 1, 3 or 5 (the copies JetStream keeps; 3 or 5 need a cluster of that many nodes)' })
+    .default('1')
+    .transform(Number),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where the service answers `GET /metrics` (Prometheus); unset or 0: nowhere of its own (the gateway serves it on its HTTP port). */
   HUB_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -43,3 +51,6 @@ export const CommonConfigSchema = z.object({
 export const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** HUB_NATS_REPLICAS alone: what the messaging library reads where it creates streams and buckets. */
+export const NatsReplicasConfigSchema = CommonConfigSchema.pick({ HUB_NATS_REPLICAS: true });

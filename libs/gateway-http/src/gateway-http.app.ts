@@ -9,6 +9,7 @@ import { apiTokenGuard, type TokenSchemes } from './api-token.guard';
 import { Authenticator, type Entrance } from './auth/authenticator';
 import { DEFAULT_TENANT_REQUESTS_PER_MINUTE, TenantRateLimiter, type TenantRates } from './auth/tenant-rate-limiter';
 import { apiDocsRouter } from './api-docs/api-docs.router';
+import { dashboardRouter } from './dashboard/dashboard.router';
 import { API_PREFIX, GIT_HTTP_PREFIX } from './gateway-http.tokens';
 import { GitSmartHttp } from './git/git-smart-http';
 import { CLAUDE_HUB_WEBHOOK_PATH } from './claude-hub/claude-hub.schemas';
@@ -34,12 +35,14 @@ export interface GatewayHttpOptions {
   claudeWebhook?: { secret: string; tenant: string };
   /** Requests a minute per tenant (HUB_TENANT_REQUESTS_PER_MINUTE); default DEFAULT_TENANT_REQUESTS_PER_MINUTE each. */
   tenantRates?: TenantRates;
+  /** Where the dashboard's build is (HUB_DASHBOARD_DIR); default dashboardDirectory(). */
+  dashboardDir?: string;
 }
 
 /**
  * Creates the gateway's Nest app around `rootModule` (its controllers, and GatewayHttpModule), not
- * yet listening. Order matters: request log, HTTP metrics and the request's span, then /metrics and
- * the API's description (no token), then the
+ * yet listening. Order matters: request log, HTTP metrics and the request's span, then /metrics, the API's description and
+ * the dashboard's pages (no token), then the
  * guard (who the token is, the tenant's rate, the route's scope) on /api/v1, the claude-hub webhook,
  * /mcp and /git (git's Basic credentials too), then `git fetch` (GitSmartHttp, whose bodies are git's, streamed to git http-backend), then
  * the JSON body (with our own limit; Nest's parser is off), then the routes; every error reaches
@@ -61,6 +64,7 @@ export async function createGatewayHttpApp(rootModule: DynamicModule, options: G
   app.use(noSniff);
   app.use(metricsEndpoint(options.logger)); // GET /metrics: no token, like /health
   app.use(apiDocsRouter()); // /api/openapi.json and /api/docs: no token, they hold no data
+  app.use(dashboardRouter(options.dashboardDir)); // the dashboard's pages and assets: no token, they hold no data (its API calls carry it)
   const rpc = app.get(RpcClient);
   const authenticator = new Authenticator({
     bootstrapToken: options.apiToken,

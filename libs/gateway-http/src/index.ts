@@ -21,6 +21,7 @@ export * from './nats-hub-api';
 export * from './claude-hub';
 export * from './events';
 export * from './api-docs';
+export * from './dashboard';
 export * from './auth/caller-context';
 export * from './auth/authenticator';
 export * from './auth/route-scopes';

@@ -38,6 +38,7 @@ import {
   UpdateOrchestrationRequest,
   UsageSummary,
   UsageSummaryQuery,
+  RunnerList,
 } from '@hub/contracts';
 import {
   collectSessions,
@@ -252,6 +253,10 @@ export class NatsHubApi extends HubApi {
 
   readiness(): Promise<ReadinessReport> {
     return this.health.report();
+  }
+
+  listRunners(): Promise<RunnerList> {
+    return this.send(RPC.listRunners, {});
   }
 
   /** Every request to a service: refused with 413, naming `what`, when NATS could not carry it. */

@@ -36,6 +36,7 @@ import {
   pathOf,
   queryStringOf,
   type RouteInput,
+  RunnerList,
   SessionOutput,
   SessionPage,
   SessionStatus,
@@ -270,6 +271,10 @@ export class HttpHubApi extends HubApi implements HubEventStream {
   /** The route declares the report as its answer with 503 as well as with 200. */
   readiness(): Promise<ReadinessReport> {
     return this.call(routes.readiness, {});
+  }
+
+  listRunners(): Promise<RunnerList> {
+    return this.call(routes.listRunners, {});
   }
 
   private file(response: Response): HubFile {

@@ -22,6 +22,7 @@ import type {
   OrchestrationViewQuery,
   OrchestrationWait,
   ReadinessReport,
+  RunnerList,
   SessionOutput,
   SessionPage,
   SessionStatus,
@@ -175,4 +176,6 @@ export abstract class HubApi {
 
   /** Whether Hub can serve requests: every service and what it depends on. */
   abstract readiness(): Promise<ReadinessReport>;
+  /** The runners the registry knows: alive or lost (their lease lapsed), labels, slots, last seen, the sessions each holds. */
+  abstract listRunners(): Promise<RunnerList>;
 }

@@ -58,6 +58,11 @@ export interface ServiceStatus {
 
 export interface HubServiceOptions {
   name: HubServiceName;
+  /**
+   * Which one of several processes of the same service this is (an extra runner's HUB_RUNNER_ID):
+   * named with the service in what the supervisor says. None for the stack's own four.
+   */
+  instance?: string;
   /** The repository root (where apps/, dist/ and node_modules are). */
   workspaceRoot: string;
   /**
@@ -123,6 +128,20 @@ export class HubService extends EventEmitter {
     return this.options.name;
   }
 
+  /** The service, and its instance when it is one of several (`container-runner runner-b`): what the supervisor's messages name. */
+  get label(): string {
+    return this.options.instance ? `${this.options.name} ${this.options.instance}` : this.options.name;
+  }
+
+  /** The environment it is started with (beside the stack's own process environment): what a second instance copies. */
+  get env(): Readonly<Record<string, string>> {
+    return this.options.env;
+  }
+
+  get workspaceRoot(): string {
+    return this.options.workspaceRoot;
+  }
+
   get pid(): number | undefined {
     return this.child && !hasExited(this.child) ? this.child.pid : undefined;
   }
@@ -168,7 +187,7 @@ export class HubService extends EventEmitter {
   async stop(): Promise<void> {
     this.supervised = false;
     this.cancelRestart();
-    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, GRACEFUL, this.name);
+    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, GRACEFUL, this.label);
     await this.launching?.catch(() => undefined);
     this.setState('stopped');
   }
@@ -179,7 +198,7 @@ export class HubService extends EventEmitter {
    */
   async kill(options: { restartAfterMs?: number } = {}): Promise<void> {
     this.holdUntil = Date.now() + (options.restartAfterMs ?? 0);
-    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, CRASH, this.name);
+    if (this.child && !hasExited(this.child)) await stopChildProcess(this.child, CRASH, this.label);
   }
 
   /**
@@ -191,7 +210,7 @@ export class HubService extends EventEmitter {
     const { timeoutMs = 60_000, notPid } = options;
     const isBack = () => this.state === 'running' && this.pid !== undefined && this.pid !== notPid;
     if (isBack()) return Promise.resolve(this.pid!);
-    if (this.state === 'stopped' && !this.supervised) return Promise.reject(new Error(`${this.name} is stopped`));
+    if (this.state === 'stopped' && !this.supervised) return Promise.reject(new Error(`${this.label} is stopped`));
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -201,10 +220,10 @@ export class HubService extends EventEmitter {
       };
       const onStatus = () => {
         if (isBack()) done();
-        else if (this.state === 'stopped' && !this.supervised) done(new Error(`${this.name} was stopped`));
+        else if (this.state === 'stopped' && !this.supervised) done(new Error(`${this.label} was stopped`));
       };
       const timer = setTimeout(
-        () => done(new Error(`${this.name} is not running after ${timeoutMs} ms (${this.state}); see ${this.logFile}`)),
+        () => done(new Error(`${this.label} is not running after ${timeoutMs} ms (${this.state}); see ${this.logFile}`)),
         timeoutMs,
       );
       this.on('status', onStatus);
@@ -214,7 +233,7 @@ export class HubService extends EventEmitter {
   /** A restart waiting out its backoff happens now, and the backoff starts over (`npm run hub` asks this). */
   retryNow(): void {
     if (this.restartTimer === undefined) return;
-    this.note('info', `supervisor: restarting ${this.name} now, as asked (its backoff starts over)`);
+    this.note('info', `supervisor: restarting ${this.label} now, as asked (its backoff starts over)`);
     this.restartsInRow = 0;
     this.holdUntil = 0;
     this.cancelRestart();
@@ -264,7 +283,7 @@ export class HubService extends EventEmitter {
       this.setState('stopped');
       return;
     }
-    this.scheduleRestart(`${this.name} (pid ${child.pid}) exited unexpectedly (${describeExit(this.lastExit)})`);
+    this.scheduleRestart(`${this.label} (pid ${child.pid}) exited unexpectedly (${describeExit(this.lastExit)})`);
   }
 
   private scheduleRestart(why: string): void {
@@ -291,13 +310,13 @@ export class HubService extends EventEmitter {
     this.launching = this.launch();
     try {
       await this.launching;
-      this.note('info', `supervisor: ${this.name} is back (pid ${this.pid}, restart ${this.restarts})`);
+      this.note('info', `supervisor: ${this.label} is back (pid ${this.pid}, restart ${this.restarts})`);
     } catch (error) {
       if (!this.supervised) return; // stop() ended it while it was starting
-      this.note('error', `supervisor: restart ${this.restarts} of ${this.name} failed: ${firstLine(error)}`);
+      this.note('error', `supervisor: restart ${this.restarts} of ${this.label} failed: ${firstLine(error)}`);
       // An exit schedules the next attempt; a process that never ran (spawn failed) gets one here.
       if (this.supervised && this.restartTimer === undefined && this.state === 'starting' && this.pid === undefined) {
-        this.scheduleRestart(`${this.name} could not be started`);
+        this.scheduleRestart(`${this.label} could not be started`);
       }
     } finally {
       this.launching = undefined;
@@ -317,7 +336,8 @@ export class HubService extends EventEmitter {
 
   /** A line in the service's own log (pino's JSON shape) and in the supervisor's log. */
   private note(level: 'info' | 'warn' | 'error', msg: string): void {
-    const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), service: this.name, supervisor: true, msg });
+    const instance = this.options.instance ? { instance: this.options.instance } : {};
+    const line = JSON.stringify({ level: { info: 30, warn: 40, error: 50 }[level], time: new Date().toISOString(), service: this.name, ...instance, supervisor: true, msg });
     try {
       appendFileSync(this.options.logFile, line + '\n', { mode: 0o600 });
     } catch {
@@ -331,7 +351,8 @@ export class HubService extends EventEmitter {
    * nothing else). Throws if the service exits first, or kills it if it is not ready in time.
    */
   private async waitUntilReady(child: ChildProcess, fromOffset: number): Promise<void> {
-    const { name, logFile } = this.options;
+    const { logFile } = this.options;
+    const name = this.label;
     const outcome = await new Promise<'ready' | 'exited' | 'late'>((resolve) => {
       const settle = (result: 'ready' | 'exited' | 'late') => {
         clearTimeout(timer);

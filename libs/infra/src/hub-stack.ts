@@ -5,11 +5,13 @@ import { HUB_SERVICES, HubService, type HubServiceName, type ServiceStatus, type
 import { BUS_PRINCIPALS, type BusPrincipal } from '@hub/contracts';
 import { hubNatsUsers, loadNatsPasswords, NATS_OBSERVER, natsCredentialsOf, natsPasswordVariable, type NatsCredentials } from './nats-auth';
 import { startNatsServer, type NatsServer } from './nats-server';
+import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster';
 import { freePort } from './free-port';
 import { LogRotation, logRotationFromEnv } from './log-rotation';
 import { resolveServiceUser } from './service-user';
 import { buildServices } from './service-build';
+import { buildDashboard } from './dashboard-build';
 
 export interface HubStackOptions {
   workspaceRoot: string;
@@ -19,6 +21,11 @@ export interface HubStackOptions {
   databaseUrl?: string;
   /** Use this NATS instead of starting one. */
   natsUrl?: string;
+  /**
+   * Start a JetStream cluster of this many nats-server processes (3 or 5) instead of one: every service
+   * gets all of them in NATS_URL, and HUB_NATS_REPLICAS is the cluster's size (unless `env` says otherwise).
+   */
+  natsCluster?: number;
   /** Gateway port; a free one when omitted. */
   gatewayPort?: number;
   /** The API token; when omitted the gateway reads or generates <stateDir>/api-token. */
@@ -52,7 +59,10 @@ export interface HubStack {
    */
   natsCredentials(principal: BusPrincipal | typeof NATS_OBSERVER): NatsCredentials | undefined;
   postgres?: PostgresCluster;
+  /** The one nats-server the stack started (none with natsCluster or natsUrl). */
   nats?: NatsServer;
+  /** The NATS cluster the stack started (natsCluster): its nodes, to stop, kill or start one. */
+  natsCluster?: NatsCluster;
   /** Each service's process and its supervisor (kill(), whenRunning(), status, 'status' events). */
   services: Record<HubServiceName, HubService>;
   /** Where each service answers `GET /metrics`: the gateway on its own port, the others on a loopback port each (HUB_METRICS_PORT). */
@@ -71,11 +81,15 @@ export interface HubStack {
  * own is restarted by its HubService (supervision), until stop().
  */
 export async function startHubStack(options: HubStackOptions): Promise<HubStack> {
+  if (options.natsCluster !== undefined && (options.natsUrl || ![3, 5].includes(options.natsCluster))) {
+    throw new Error(`natsCluster is 3 or 5 nodes, without natsUrl (given ${options.natsCluster}${options.natsUrl ? ' and natsUrl' : ''})`);
+  }
   // What is on disk is what runs: compiles what changed since the last build (nothing, usually).
   const build = buildServices(options.workspaceRoot, HUB_SERVICES);
   if (build.compiled || build.removed) {
     options.log?.(`built the services (build ${build.buildId}: ${build.compiled} of ${build.sources} files compiled in ${build.ms} ms)`);
   }
+  if ((await buildDashboard(options.workspaceRoot)).rebuilt) options.log?.('built the dashboard (dist/dashboard)');
   const stateDir = resolve(options.stateDir);
   await protectStateDir(stateDir);
   const logDir = join(stateDir, 'logs');
@@ -90,16 +104,15 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
   const natsPasswords = options.natsUrl
     ? Object.fromEntries(principals.flatMap((p) => (process.env[natsPasswordVariable(p)] ? [[p, process.env[natsPasswordVariable(p)]!]] : [])))
     : await loadNatsPasswords(stateDir, principals);
-  const nats = options.natsUrl
-    ? undefined
-    : await startNatsServer({
-        storeDir: join(stateDir, 'nats'),
-        users: hubNatsUsers(natsPasswords, { observer: options.natsObserver }),
-      });
+  const natsUsers = hubNatsUsers(natsPasswords, { observer: options.natsObserver });
+  const natsCluster = options.natsCluster
+    ? await startNatsCluster({ nodes: options.natsCluster, storeDir: join(stateDir, 'nats-cluster'), users: natsUsers })
+    : undefined;
+  const nats = options.natsUrl || natsCluster ? undefined : await startNatsServer({ storeDir: join(stateDir, 'nats'), users: natsUsers });
   const natsCredentials = (principal: BusPrincipal | typeof NATS_OBSERVER) =>
     natsPasswords[principal] ? natsCredentialsOf(principal, natsPasswords) : undefined;
   const databaseUrl = options.databaseUrl ?? postgres!.url;
-  const natsUrl = options.natsUrl ?? nats!.url;
+  const natsUrl = options.natsUrl ?? natsCluster?.url ?? nats!.url;
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const metricsPorts = await metricsPortsOf(HUB_SERVICES, gatewayPort);
 
@@ -113,6 +126,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     // One runner id per stack, the same across its restarts: a runner adopts the containers labelled
     // with its id and removes those it does not hold, so two stacks on one engine must not share one.
     HUB_RUNNER_ID: stackRunnerId(stateDir),
+    ...(natsCluster ? { HUB_NATS_REPLICAS: String(natsCluster.nodes.length) } : {}),
     ...options.env,
   };
   const services = Object.fromEntries(
@@ -130,7 +144,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
   ) as Record<HubServiceName, HubService>;
   // Each log the stack writes (the services', its own, NATS's and PostgreSQL's) is rotated past HUB_LOG_MAX_MB.
   const logFiles = [...Object.values(services).map((service) => service.logFile), join(logDir, 'stack.log')];
-  for (const server of [nats, postgres]) if (server) logFiles.push(server.logFile);
+  for (const server of [nats, ...(natsCluster?.nodes ?? []), postgres]) if (server) logFiles.push(server.logFile);
   const logRotation = new LogRotation(logFiles, logRotationPolicy, {
     onRotated: (path) => options.log?.(`rotated ${path} (past ${logRotationPolicy.maxBytes / 1024 / 1024} MB)`),
     onError: (path, error) => options.log?.(`cannot rotate ${path}: ${error.message}`),
@@ -138,6 +152,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
 
   const stopInfrastructure = async () => {
     await nats?.stop();
+    await natsCluster?.stop();
     await postgres?.stop();
   };
   const stopServices = () => Promise.allSettled(Object.values(services).map((service) => service.stop()));
@@ -160,6 +175,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
     natsCredentials,
     postgres,
     nats,
+    natsCluster,
     services,
     metricsUrls: Object.fromEntries(
       HUB_SERVICES.map((name) => [name, metricsPorts[name] ? `http://127.0.0.1:${metricsPorts[name]}/metrics` : `${gatewayUrl}/metrics`]),
@@ -172,6 +188,7 @@ export async function startHubStack(options: HubStackOptions): Promise<HubStack>
       await stopServices();
       // The servers the stack holds now: a test that restarted PostgreSQL or NATS put the new one here.
       await stack.nats?.stop();
+      await stack.natsCluster?.stop();
       await stack.postgres?.stop();
     },
   };

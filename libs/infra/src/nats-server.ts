@@ -27,12 +27,31 @@ export interface NatsServerOptions {
    * 0600, in storeDir). Without it the server accepts anonymous connections: tests of one library only.
    */
   users?: NatsUser[];
+  /** This server as one node of a cluster (startNatsCluster); alone when omitted. */
+  cluster?: NatsClusterMembership;
+}
+
+/** What a node of a cluster is told of it (written to its config, with the routes' password). */
+export interface NatsClusterMembership {
+  /** The cluster's name, the same on every node. */
+  name: string;
+  /** This node's name (server_name): unique in the cluster, and the same across its restarts (JetStream knows its peers by it). */
+  serverName: string;
+  /** Where this node listens for the other nodes' routes, on 127.0.0.1. */
+  port: number;
+  /** The other nodes' route ports on 127.0.0.1. */
+  routes: number[];
+  /** What a route must present to be let in (every node's are the same): no local process joins the cluster without it. */
+  routeUser: string;
+  routePassword: string;
 }
 
 export interface NatsServer {
   /** nats://127.0.0.1:<port> */
   url: string;
   port: number;
+  /** Its server_name: given for a cluster's node, nats-server's generated id otherwise (undefined here). */
+  serverName?: string;
   storeDir: string;
   /** The server log (appended to across runs). */
   logFile: string;
@@ -69,7 +88,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
-    const server = new LocalNatsServer(findNatsServerBinary(), storeDir, port, options.startTimeoutMs ?? 30_000, options.users);
+    const server = new LocalNatsServer(findNatsServerBinary(), storeDir, port, options.startTimeoutMs ?? 30_000, options.users, options.cluster);
     try {
       await server.start();
       return server;
@@ -79,11 +98,13 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   }
 }
 
-class PortInUseError extends Error {}
+/** A port it was told to listen on (clients' or routes') is taken. */
+export class PortInUseError extends Error {}
 
 class LocalNatsServer implements NatsServer {
   readonly url: string;
   readonly logFile: string;
+  readonly serverName: string | undefined;
   private child: ChildProcess | undefined;
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
@@ -94,7 +115,9 @@ class LocalNatsServer implements NatsServer {
     readonly port: number,
     private readonly startTimeoutMs: number,
     private readonly users: NatsUser[] | undefined,
+    private readonly cluster: NatsClusterMembership | undefined,
   ) {
+    this.serverName = cluster?.serverName;
     this.url = `nats://127.0.0.1:${port}`;
     this.logFile = join(storeDir, 'nats-server.log');
   }
@@ -141,7 +164,7 @@ class LocalNatsServer implements NatsServer {
     await stopOrphan(this.pidFile(), this.storeDir);
     const log = openLogFile(this.logFile);
     const args = ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir, '-P', this.pidFile()];
-    if (this.users) args.push('-c', await this.writeConfig(this.users));
+    if (this.users || this.cluster) args.push('-c', await this.writeConfig());
     let child: ChildProcess;
     try {
       child = spawn(this.binary, args, { cwd: this.storeDir, stdio: ['ignore', log.fd, log.fd] });
@@ -162,10 +185,11 @@ class LocalNatsServer implements NatsServer {
     child.unref();
   }
 
-  /** The server's config: its users and their permissions (passwords in it: 0600). */
-  private async writeConfig(users: NatsUser[]): Promise<string> {
+  /** The server's config: its users and their permissions, its cluster and routes (passwords in it: 0600). */
+  private async writeConfig(): Promise<string> {
     const file = join(this.storeDir, 'nats-server.conf');
-    await fs.writeFile(file, renderNatsAuthorization(users), { mode: 0o600 });
+    const parts = [this.cluster ? renderClusterMembership(this.cluster) : '', this.users ? renderNatsAuthorization(this.users) : ''];
+    await fs.writeFile(file, parts.filter(Boolean).join('\n'), { mode: 0o600 });
     await fs.chmod(file, 0o600);
     return file;
   }
@@ -193,6 +217,25 @@ class LocalNatsServer implements NatsServer {
       await sleep(50);
     }
   }
+}
+
+/**
+ * A node's `server_name` and `cluster` block: routes on 127.0.0.1 to every other node, each
+ * presenting the routes' user and password, which a route connecting to this node must present too.
+ */
+export function renderClusterMembership(cluster: NatsClusterMembership): string {
+  const credentials = `${encodeURIComponent(cluster.routeUser)}:${encodeURIComponent(cluster.routePassword)}`;
+  const routes = cluster.routes.map((port) => JSON.stringify(`nats-route://${credentials}@127.0.0.1:${port}`));
+  return [
+    `server_name: ${JSON.stringify(cluster.serverName)}`,
+    'cluster {',
+    `  name: ${JSON.stringify(cluster.name)}`,
+    `  listen: "127.0.0.1:${cluster.port}"`,
+    `  authorization { user: ${JSON.stringify(cluster.routeUser)}, password: ${JSON.stringify(cluster.routePassword)} }`,
+    `  routes: [${routes.join(', ')}]`,
+    '}',
+    '',
+  ].join('\n');
 }
 
 /** nats-server from $NATS_SERVER_BIN, PATH, /usr/sbin or /usr/local/bin. */

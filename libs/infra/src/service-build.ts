@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { transformSync, version as swcVersion, type Options } from '@swc/core';
 import type { HubServiceName } from './hub-service';
+import { writeFileAtomically } from './atomic-file';
 
 /**
  * The production build: the four services compiled to CommonJS JavaScript under `dist/`, in the
@@ -110,7 +111,7 @@ export function buildServices(workspaceRoot: string, services: readonly HubServi
 
   const sources = Object.keys(files).sort();
   const buildId = hashOf(`${compiler}\n${sources.map((source) => `${source} ${files[source].hash}`).join('\n')}`).slice(0, 16);
-  writeAtomically(join(outDir, MANIFEST), JSON.stringify({ compiler, buildId, files } satisfies Manifest));
+  writeFileAtomically(join(outDir, MANIFEST), JSON.stringify({ compiler, buildId, files } satisfies Manifest));
   return { buildId, outDir, compiled, removed, sources: sources.length, ms: Date.now() - started };
 }
 
@@ -121,9 +122,8 @@ function compile(root: string, source: string, text: string, output: string, opt
     filename: join(root, source),
     sourceFileName: relative(dirname(output), join(root, source)),
   });
-  mkdirSync(dirname(output), { recursive: true });
-  writeAtomically(output, `${code}\n//# sourceMappingURL=${output.split('/').pop()}.map\n`);
-  if (map) writeAtomically(`${output}.map`, map);
+  writeFileAtomically(output, `${code}\n//# sourceMappingURL=${output.split('/').pop()}.map\n`);
+  if (map) writeFileAtomically(`${output}.map`, map);
   return localRequires(code).map((specifier) => resolveSource(root, source, specifier));
 }
 
@@ -173,14 +173,6 @@ function readManifest(outDir: string): Manifest | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Written whole or not at all: a service starting during a build never reads half a file. */
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
 }
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -106,6 +106,7 @@ const CreateSessionArgs = z.strictObject({
   timeout_seconds: request.timeoutSeconds.describe('Time limit of a run (default: one hour)'),
   retries: request.retries.describe('Re-run a failed session up to this many times, with backoff'),
   egress: request.egress,
+  runner_labels: request.runnerLabels.describe('Labels a runner must have to run it (its HUB_RUNNER_LABELS), e.g. ["gpu"]; default: any runner'),
 });
 
 type CreateSessionArgs = z.output<typeof CreateSessionArgs>;
@@ -126,6 +127,7 @@ async function createSession(hub: HubApi, args: CreateSessionArgs) {
     timeoutSeconds: args.timeout_seconds,
     retries: args.retries,
     egress: args.egress,
+    runnerLabels: args.runner_labels,
     dependsOn: args.dependencies,
     start: args.start,
   };

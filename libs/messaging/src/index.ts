@@ -9,6 +9,7 @@ export * from './messaging.module';
 export * from './run-service';
 export * from './output-store';
 export * from './runner-heartbeats';
+export * from './image-refusals';
 export * from './live-log-stream';
 export * from './integration-consumer';
 export * from './event-reader';

@@ -21,18 +21,23 @@ const READ_BATCH = 8;
 /** How long a pull waits on a quiet attempt before the next is sent (messages arriving meanwhile come at once). */
 const READ_EXPIRES_MS = 5_000;
 
-/** Creates the live-log stream (HUB_LOGS), or brings an existing one to these limits. */
-export async function ensureLiveLogStream(jsm: JetStreamManager, limits: LiveLogLimits): Promise<void> {
-  await ensureStream(jsm, {
-    name: LIVE_LOG_STREAM.name,
-    subjects: [...LIVE_LOG_STREAM.subjects],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(limits.maxAgeMs),
-    max_bytes: limits.maxBytes,
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-  });
+/** Creates the live-log stream (HUB_LOGS), or brings an existing one to these limits (and `replicas` copies: ensureStream). */
+export async function ensureLiveLogStream(jsm: JetStreamManager, limits: LiveLogLimits, replicas?: number): Promise<void> {
+  await ensureStream(
+    jsm,
+    {
+      name: LIVE_LOG_STREAM.name,
+      subjects: [...LIVE_LOG_STREAM.subjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(limits.maxAgeMs),
+      max_bytes: limits.maxBytes,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    },
+    {},
+    replicas,
+  );
 }
 
 /** A message of an attempt's live log as read, and how many of the attempt's were stored after it then (0: caught up). */

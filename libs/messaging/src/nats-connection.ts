@@ -1,5 +1,5 @@
 import { connect, createInbox, NatsConnection } from 'nats';
-import { HubLogger } from '@hub/config';
+import { HubLogger, loadConfig, NatsReplicasConfigSchema } from '@hub/config';
 import { busInboxPrefix, isBusPrincipal } from '@hub/contracts';
 
 /** Injection token for the service's one NATS connection. */
@@ -21,14 +21,28 @@ export function inboxOf(nc: NatsConnection): string {
   return createInbox(inboxPrefixes.get(nc));
 }
 
+let replicas: number | undefined;
+
+/**
+ * How many copies JetStream keeps of each stream, object store and KV bucket this process creates
+ * (HUB_NATS_REPLICAS: 1, or 3 or 5 on a cluster), read once through the config lib. Every service
+ * has already validated it at boot with the rest of its configuration (CommonConfigSchema).
+ */
+export function natsReplicas(): number {
+  replicas ??= loadConfig(NatsReplicasConfigSchema).HUB_NATS_REPLICAS;
+  return replicas;
+}
+
 /**
  * Connects to NATS and keeps reconnecting for ever: a NATS restart pauses a service, it never ends it.
+ * `url` may name several servers, comma-separated (a cluster's nodes): the client connects to one and
+ * moves to another when it goes, learning the cluster's other nodes from the server too.
  * With `auth`, it connects as that user, its replies under the user's inbox prefix.
  */
 export async function connectNats(url: string, name: string, logger: HubLogger, auth: NatsAuth = {}): Promise<NatsConnection> {
   const inboxPrefix = auth.user && isBusPrincipal(auth.user) ? busInboxPrefix(auth.user) : undefined;
   const nc = await connect({
-    servers: url.split(','),
+    servers: natsServers(url),
     name,
     ...(auth.user ? { user: auth.user, pass: auth.password } : {}),
     ...(inboxPrefix ? { inboxPrefix } : {}),
@@ -48,8 +62,18 @@ export async function connectNats(url: string, name: string, logger: HubLogger, 
       }
     }
   })();
-  logger.info({ server: nc.getServer(), user: auth.user ?? null }, 'connected to NATS');
+  logger.info(
+    { server: nc.getServer(), serverName: nc.info?.server_name, cluster: nc.info?.cluster ?? null, user: auth.user ?? null, replicas: natsReplicas() },
+    'connected to NATS',
+  );
   return nc;
+}
+
+/** The servers of a NATS_URL: `nats://a:4222,nats://b:4222` (spaces around the commas allowed). */
+export function natsServers(url: string): string[] {
+  const servers = url.split(',').map((server) => server.trim()).filter(Boolean);
+  if (!servers.length) throw new Error('NATS_URL names no server');
+  return servers;
 }
 
 export const encodeJson = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));

@@ -17,6 +17,8 @@ import {
   OutputManifestSchema,
   outputObjectName,
 } from '@hub/contracts';
+import { ensureStreamReplicas } from './event-stream';
+import { natsReplicas } from './nats-connection';
 
 /**
  * How many bytes of a streamed put may be on their way to NATS at once. The client publishes an
@@ -47,12 +49,13 @@ export interface StoredObject {
  */
 export class OutputStore {
   private bucket: Promise<ObjectStore> | null = null;
+  private writableBucket: Promise<ObjectStore> | null = null;
 
   constructor(private readonly nc: NatsConnection) {}
 
   /** Stores a session's one log as runners did before each attempt had its own (`sessionLogObjectName`). */
   async putLog(sessionId: string, log: Buffer): Promise<void> {
-    await (await this.store()).putBlob({ name: sessionLogObjectName(sessionId) }, log);
+    await (await this.writable()).putBlob({ name: sessionLogObjectName(sessionId) }, log);
   }
 
   /** Stores an attempt's log from a file on the runner's disk, streamed. */
@@ -61,7 +64,7 @@ export class OutputStore {
   }
 
   async putFile(sessionId: string, path: string, content: Buffer): Promise<void> {
-    await (await this.store()).putBlob({ name: outputObjectName(sessionId, path) }, content);
+    await (await this.writable()).putBlob({ name: outputObjectName(sessionId, path) }, content);
   }
 
   /**
@@ -103,7 +106,7 @@ export class OutputStore {
   /** Stores the listing of an attempt's output (checked against its schema first). */
   async putManifest(sessionId: string, manifest: OutputManifest): Promise<void> {
     const checked = OutputManifestSchema.parse(manifest);
-    await (await this.store()).putBlob({ name: manifestObjectName(sessionId) }, Buffer.from(JSON.stringify(checked)));
+    await (await this.writable()).putBlob({ name: manifestObjectName(sessionId) }, Buffer.from(JSON.stringify(checked)));
   }
 
   /** The listing of a session's output (null if none was stored); one that breaks the schema is an error. */
@@ -130,7 +133,7 @@ export class OutputStore {
     await this.putStream(changesBundleObjectName(key), () => createReadStream(files.bundle));
     await this.putStream(changesDiffObjectName(key), () => createReadStream(files.diff));
     const checked = StoredChangesSchema.parse(changes);
-    await (await this.store()).putBlob({ name: changesListObjectName(key) }, Buffer.from(JSON.stringify(checked)));
+    await (await this.writable()).putBlob({ name: changesListObjectName(key) }, Buffer.from(JSON.stringify(checked)));
   }
 
   /** The listing of the changes stored under `key` (null when none: nothing changed, or not ended yet). */
@@ -199,7 +202,7 @@ export class OutputStore {
   }
 
   private async putStream(name: string, open: () => NodeJS.ReadableStream): Promise<StoredObject> {
-    const store = await this.store();
+    const store = await this.writable();
     const source = open();
     try {
       const info = await store.put({ name }, this.throttled(source));
@@ -243,15 +246,34 @@ export class OutputStore {
     return Readable.from(chunksOf(this.nc.jetstream(), info), { objectMode: false });
   }
 
+  /** The bucket, made on first use (with HUB_NATS_REPLICAS copies) by whoever opens it first, reader or writer. */
   private store(): Promise<ObjectStore> {
     this.bucket ??= this.nc
       .jetstream()
-      .views.os(OUTPUT_BUCKET, { storage: StorageType.File })
+      .views.os(OUTPUT_BUCKET, { storage: StorageType.File, replicas: natsReplicas() })
       .catch((error) => {
         this.bucket = null;
         throw error;
       });
     return this.bucket;
+  }
+
+  /**
+   * The bucket to write to, its stream raised to HUB_NATS_REPLICAS copies first (once) if it has
+   * fewer: a bucket made on one server gets its copies once the deployment is a cluster. Only the
+   * writer (the runner) may update the bucket's stream, so only writes do it.
+   */
+  private writable(): Promise<ObjectStore> {
+    this.writableBucket ??= this.store()
+      .then(async (store) => {
+        await ensureStreamReplicas(await this.nc.jetstreamManager(), OUTPUT_STREAM);
+        return store;
+      })
+      .catch((error) => {
+        this.writableBucket = null;
+        throw error;
+      });
+    return this.writableBucket;
   }
 }
 

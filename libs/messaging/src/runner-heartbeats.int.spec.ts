@@ -52,8 +52,8 @@ describe('RunnerHeartbeats and installationIdOf (real nats-server -js, as contai
 
     expect(await heartbeats.present()).toEqual(
       new Map([
-        ['runner-a', { ok: true, heartbeat: { runnerId: 'runner-a', startedAt, slots: 4, inUse: 1 } }],
-        ['runner-b', { ok: true, heartbeat: { runnerId: 'runner-b', startedAt, slots: 2, inUse: 2 } }],
+        ['runner-a', { ok: true, heartbeat: { runnerId: 'runner-a', startedAt, slots: 4, inUse: 1, labels: [] } }],
+        ['runner-b', { ok: true, heartbeat: { runnerId: 'runner-b', startedAt, slots: 2, inUse: 2, labels: [] } }],
       ]),
     );
 
@@ -77,6 +77,23 @@ describe('RunnerHeartbeats and installationIdOf (real nats-server -js, as contai
     const present = await heartbeats.present();
     expect(present.get('runner-odd')).toMatchObject({ ok: false, problem: expect.stringContaining('startedAt') });
     expect(present.get('runner-text')).toEqual({ ok: false, problem: 'not JSON' });
+  });
+
+  it('lets the session-registry read every entry with its revision (each put a new one), and write none', async () => {
+    const writer = new RunnerHeartbeats(await as('container-runner'));
+    const heartbeat = { runnerId: 'runner-r', startedAt: new Date().toISOString(), slots: 1, inUse: 0, labels: [], heartbeatEveryMs: 1000 };
+    await writer.put(heartbeat);
+    const reader = new RunnerHeartbeats(await as('session-registry'));
+
+    const first = (await reader.observe())?.get('runner-r');
+    expect(first).toMatchObject({ ok: true, heartbeat, revision: expect.any(Number) });
+    await writer.put({ ...heartbeat, inUse: 1 });
+    const second = (await reader.observe())?.get('runner-r');
+    expect(second).toMatchObject({ ok: true, heartbeat: { inUse: 1 } });
+    expect(second!.revision).toBeGreaterThan(first!.revision);
+
+    await expect(reader.put({ ...heartbeat, runnerId: 'runner-forged' })).rejects.toThrow();
+    expect((await reader.observe())?.has('runner-forged')).toBe(false);
   });
 
   it('lets no other service write the heartbeats or the installation id', async () => {

@@ -5,13 +5,20 @@ import {
   InstallationIdSchema,
   RUNNERS_BUCKET,
   RunnerHeartbeat,
+  RunnerHeartbeatInput,
   RunnerHeartbeatSchema,
 } from '@hub/contracts';
+import { ensureStreamReplicas, isNotFound } from './event-stream';
+import { natsReplicas } from './nats-connection';
 
 /** A runner's entry as read: its heartbeat, or why it could not be read (the runner still counts as present). */
 export type RunnerPresence = { ok: true; heartbeat: RunnerHeartbeat } | { ok: false; problem: string };
 
+/** A runner's entry with its KV revision: a new revision is a new heartbeat (the registry's lease check counts them). */
+export type RunnerObservation = RunnerPresence & { revision: number };
+
 const KEYS_PREFIX = `$KV.${RUNNERS_BUCKET.name}.`;
+const STREAM = `KV_${RUNNERS_BUCKET.name}`;
 
 /**
  * The runners of this deployment, as they announce themselves (RUNNERS_BUCKET, a KV bucket whose
@@ -19,13 +26,16 @@ const KEYS_PREFIX = `$KV.${RUNNERS_BUCKET.name}.`;
  */
 export class RunnerHeartbeats {
   private bucket: Promise<KV> | null = null;
+  private raised: Promise<void> | null = null;
 
   constructor(private readonly nc: NatsConnection) {}
 
   /** Puts this runner's entry (checked against the schema first). */
-  async put(heartbeat: RunnerHeartbeat): Promise<void> {
+  async put(heartbeat: RunnerHeartbeatInput): Promise<void> {
     const checked = RunnerHeartbeatSchema.parse(heartbeat);
-    await (await this.kv()).put(checked.runnerId, JSON.stringify(checked));
+    const kv = await this.kv();
+    await this.raiseReplicas();
+    await kv.put(checked.runnerId, JSON.stringify(checked));
   }
 
   /** Deletes a runner's entry (a runner stopping cleanly deletes its own). */
@@ -52,10 +62,49 @@ export class RunnerHeartbeats {
     return present;
   }
 
+  /**
+   * Raises the bucket's stream to HUB_NATS_REPLICAS copies if it has fewer (once): the client makes a
+   * missing bucket with them but leaves an existing one as it is. On the write path: the writer may.
+   */
+  private raiseReplicas(): Promise<void> {
+    this.raised ??= this.nc
+      .jetstreamManager()
+      .then((jsm) => ensureStreamReplicas(jsm, STREAM))
+      .catch((error) => {
+        this.raised = null;
+        throw error;
+      });
+    return this.raised;
+  }
+
+  /**
+   * For a reader that may not create the bucket (the registry): every entry now with its revision, or
+   * null when the bucket does not exist (no runner has put a heartbeat since the JetStream store began).
+   */
+  async observe(): Promise<Map<string, RunnerObservation> | null> {
+    const jsm = await this.nc.jetstreamManager();
+    let info;
+    try {
+      info = await jsm.streams.info(STREAM, { subjects_filter: `${KEYS_PREFIX}>` });
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+    const kv = await this.nc.jetstream().views.kv(RUNNERS_BUCKET.name, { bindOnly: true });
+    const observed = new Map<string, RunnerObservation>();
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const key = subject.slice(KEYS_PREFIX.length);
+      const entry = await kv.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      observed.set(key, { ...presenceOf(key, entry), revision: entry.revision });
+    }
+    return observed;
+  }
+
   private kv(): Promise<KV> {
     this.bucket ??= this.nc
       .jetstream()
-      .views.kv(RUNNERS_BUCKET.name, { history: 1, ttl: RUNNERS_BUCKET.maxAgeMs, storage: StorageType.File })
+      .views.kv(RUNNERS_BUCKET.name, { history: 1, ttl: RUNNERS_BUCKET.maxAgeMs, storage: StorageType.File, replicas: natsReplicas() })
       .catch((error) => {
         this.bucket = null;
         throw error;
@@ -84,7 +133,9 @@ function presenceOf(key: string, entry: KvEntry): RunnerPresence {
  */
 export async function installationIdOf(nc: NatsConnection): Promise<string> {
   const { name, key } = INSTALLATION_BUCKET;
-  const kv = await nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File });
+  const kv = await nc.jetstream().views.kv(name, { history: 1, storage: StorageType.File, replicas: natsReplicas() });
+  // An existing bucket is left as it was made: raised here to HUB_NATS_REPLICAS copies if it has fewer.
+  await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${name}`);
   let entry = await kv.get(key);
   if (!entry || entry.operation !== 'PUT') {
     try {

@@ -7,6 +7,7 @@ import { SessionEntity } from './entities/session.entity';
 import { NotificationDeliveryEntity } from './entities/notification-delivery.entity';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { AuditEntryEntity } from './entities/audit-entry.entity';
+import { RunnerEntity } from './entities/runner.entity';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { OrchestrationsRetriesDispatch1764100000000 } from './migrations/1764100000000-orchestrations-retries-dispatch';
 import { BoundedOutputsDurableCancel1764200000000 } from './migrations/1764200000000-bounded-outputs-durable-cancel';
@@ -22,8 +23,10 @@ import { ApiKeysAudit1765100000000 } from './migrations/1765100000000-api-keys-a
 import { OrchestrationCreators1765200000000 } from './migrations/1765200000000-orchestration-creators';
 import { CancelReason1765300000000 } from './migrations/1765300000000-cancel-reason';
 import { TraceContext1765400000000 } from './migrations/1765400000000-trace-context';
+import { RunnerLeases1765550000000 } from './migrations/1765550000000-runner-leases';
+import { SessionRunnerLabels1765610000000 } from './migrations/1765610000000-session-runner-labels';
 
-export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity];
+export const ENTITIES = [OrchestrationEntity, SessionEntity, SessionDependencyEntity, SessionAttemptEntity, OutboxEventEntity, NotificationDeliveryEntity, ApiKeyEntity, AuditEntryEntity, RunnerEntity];
 export const MIGRATIONS = [
   InitialSchema1764000000000,
   OrchestrationsRetriesDispatch1764100000000,
@@ -40,6 +43,8 @@ export const MIGRATIONS = [
   OrchestrationCreators1765200000000,
   CancelReason1765300000000,
   TraceContext1765400000000,
+  RunnerLeases1765550000000,
+  SessionRunnerLabels1765610000000,
 ];
 
 /** The registry's database. Migrations, never `synchronize`, shape the schema. */

@@ -6,4 +6,5 @@ export * from './entities/outbox-event.entity';
 export * from './entities/notification-delivery.entity';
 export * from './entities/api-key.entity';
 export * from './entities/audit-entry.entity';
+export * from './entities/runner.entity';
 export * from './data-source';

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
+import { NATS_CONNECTION, RunnerHeartbeats } from '@hub/messaging';
+import type { NatsConnection } from 'nats';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { REGISTRY_SETTINGS, RegistrySettings } from './registry.tokens';
 import { CancelSession } from './sessions/cancel-session.use-case';
@@ -33,6 +35,10 @@ import { DeleteExpiredOrchestrations } from './retention/delete-expired-orchestr
 import { EventStreamRetention } from './retention/event-stream-retention';
 import { PruneRelayedEvents } from './retention/prune-relayed-events';
 import { RegistryMetrics } from './registry-metrics';
+import { RequeueLostRunnerSessions } from './leases/requeue-lost-runner-sessions.use-case';
+import { RunnerLeaseStore } from './leases/runner-lease-store';
+import { RunnerQueries } from './leases/runner-queries';
+import { WatchRunnerLeases } from './leases/watch-runner-leases';
 
 const USE_CASES = [
   CreateSession,
@@ -54,11 +60,12 @@ const USE_CASES = [
   RecordOrchestrationResult,
   UpdateOrchestrationBudget,
   UsageQueries,
+  RunnerQueries,
 ];
 
 /**
  * The session-registry's use cases and the store under them. Its periodic work (the outbox relay's
- * sweep, the expiry of overdue sessions, retention) starts and stops with the application.
+ * sweep, the expiry of overdue sessions, the runners' leases, retention) starts and stops with the application.
  */
 @Module({})
 export class RegistryModule {
@@ -81,6 +88,11 @@ export class RegistryModule {
         EventStreamRetention,
         PruneRelayedEvents,
         OrchestrationReads,
+        // The runners' heartbeats, read (never written) on the service's NATS connection (MessagingModule).
+        { provide: RunnerHeartbeats, useFactory: (nc: NatsConnection) => new RunnerHeartbeats(nc), inject: [NATS_CONNECTION] },
+        RunnerLeaseStore,
+        RequeueLostRunnerSessions,
+        WatchRunnerLeases,
         ...USE_CASES,
       ],
       exports: [HUB_LOGGER, SessionStore, ...USE_CASES],

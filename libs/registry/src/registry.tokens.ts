@@ -16,6 +16,11 @@ export interface RegistrySettings {
   tenants: TenantPolicies;
   /** First retry's delay; each further retry waits twice as long (capped at 5 minutes). */
   retryBackoffMs: number;
+  /**
+   * HUB_RUNNER_LEASE_GRACE_SECONDS: a runner silent (no heartbeat) for longer loses the sessions it
+   * holds to the other runners (default DEFAULT_RUNNER_LEASE_GRACE_SECONDS).
+   */
+  leaseGraceSeconds?: number;
   /** What is kept how long; absent: everything forever, and the event stream's age left as it is. */
   retention?: RetentionSettings;
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { LiveLogLimits, LiveLogStream, OutputStore, RunnerHeartbeats } from '@hub/messaging';
+import { ImageRefusals, LiveLogLimits, LiveLogStream, OutputStore, RunnerHeartbeats } from '@hub/messaging';
 import { EgressProxy } from './egress/egress-proxy';
 import { SessionEgress } from './egress/session-egress';
 import { InputFetcher } from './inputs/input-fetcher';
@@ -10,6 +10,9 @@ import { ResultChanges } from './orchestrations/result-changes';
 import { RemoveDeletedOutputs } from './retention/remove-deleted-outputs.use-case';
 import { AttemptOutputs } from './output/attempt-outputs';
 import { ImagePacing } from './pacing/image-pacing';
+import { LiveRunners } from './placement/live-runners';
+import { RunnerLabelsReadiness } from './placement/runner-labels-readiness';
+import { SessionPlacement } from './placement/session-placement';
 import { ContainerEngine } from './ports/container-engine.port';
 import { CONTAINER_ENGINE, LIVE_LOG_LIMITS, RUNNER_SETTINGS, RunnerSettings } from './runner.tokens';
 import { SendHeartbeats } from './heartbeat/send-heartbeats';
@@ -17,6 +20,7 @@ import { CleanUpGoneRunners } from './janitor/clean-up-gone-runners.use-case';
 import { INSTALLATION_CONTAINERS, JANITOR_SETTINGS, JanitorSettings } from './janitor/janitor-settings';
 import { InstallationContainers } from './ports/installation-containers.port';
 import { ExitReporter } from './sessions/exit-reporter';
+import { HoldCheck } from './sessions/hold-check';
 import { ImagePolicy } from './sessions/image-policy';
 import { ReconcileContainers } from './sessions/reconcile-containers.use-case';
 import { RunSession } from './sessions/run-session.use-case';
@@ -39,6 +43,8 @@ export interface RunnerWorld {
   janitor: JanitorSettings;
   /** The runners' heartbeats (NATS KV): this runner's is put there, the janitor reads the others'. */
   heartbeats: RunnerHeartbeats;
+  /** Which runners refused a ready session for its image (NATS KV): a session goes back for another runner until every one has. */
+  imageRefusals: ImageRefusals;
   logger: HubLogger;
   slots: RunnerSlots;
   /** HUB_IMAGE_PACING, and the pauses of images whose agents hit a rate limit. */
@@ -67,6 +73,7 @@ export class RunnerModule {
         { provide: INSTALLATION_CONTAINERS, useValue: world.engine },
         { provide: JANITOR_SETTINGS, useValue: world.janitor },
         { provide: RunnerHeartbeats, useValue: world.heartbeats },
+        { provide: ImageRefusals, useValue: world.imageRefusals },
         { provide: RUNNER_SETTINGS, useValue: world.settings },
         { provide: HUB_LOGGER, useValue: world.logger },
         { provide: RunnerSlots, useValue: world.slots },
@@ -78,6 +85,9 @@ export class RunnerModule {
         { provide: LIVE_LOG_LIMITS, useValue: world.liveLogLimits },
         { provide: EgressProxy, useValue: new EgressProxy({ overrides: world.settings.egress.resolve, logger: world.logger.child({ component: 'egress-proxy' }) }) },
         SessionEgress,
+        LiveRunners,
+        SessionPlacement,
+        RunnerLabelsReadiness,
         SessionLedger,
         AttemptFiles,
         BaseBundles,
@@ -87,6 +97,7 @@ export class RunnerModule {
         AttemptOutputs,
         LiveLogs,
         ExitReporter,
+        HoldCheck,
         WatchContainer,
         SettleOnShutdown,
         SendHeartbeats,

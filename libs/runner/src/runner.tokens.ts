@@ -16,6 +16,11 @@ export const DEFAULT_CONTAINER_TMP_BYTES = 512 * 1024 * 1024;
 
 export interface RunnerSettings {
   runnerId: string;
+  /**
+   * HUB_RUNNER_LABELS (sorted): this runner claims only the sessions whose runnerLabels it has every
+   * one of; it hands the others back for another runner. Default none.
+   */
+  labels?: readonly string[];
   /** Host directory under which each attempt's output directory is made. */
   dataDir: string;
   /** uid:gid the agent runs as. */
@@ -53,6 +58,11 @@ export interface RunnerSettings {
   expectedImages: string[];
   /** How often containers are reconciled with the sessions the registry says this runner holds (also at start). */
   reconcileIntervalMs: number;
+  /**
+   * HUB_RUNNER_HEARTBEAT_SECONDS: how often this runner puts its heartbeat (default
+   * RUNNERS_BUCKET.heartbeatEveryMs). The registry's lease grace is never less than two of them.
+   */
+  heartbeatEveryMs?: number;
   /**
    * HUB_RATE_LIMIT_WAIT_SECONDS / HUB_RATE_LIMIT_MAX_WAIT_SECONDS: how long a rate limit an agent
    * reports without a reset is waited out, and the longest any is. Default DEFAULT_RATE_LIMIT_WAIT.

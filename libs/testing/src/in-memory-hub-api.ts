@@ -9,6 +9,7 @@ import {
   AuditPage,
   CreateApiKeyRequest,
   CreatedApiKey,
+  DEFAULT_RUNNER_LEASE_GRACE_SECONDS,
   DEFAULT_TENANT,
   ListApiKeysQuery,
   ListAuditQuery,
@@ -36,6 +37,7 @@ import {
   OrchestrationView,
   OrchestrationWait,
   RPC,
+  RunnerList,
   SESSION_STATUSES,
   SessionOutput,
   SessionPage,
@@ -439,6 +441,11 @@ export class InMemoryHubApi extends HubApi {
   async readiness(): Promise<ReadinessReport> {
     this.enter('readiness', undefined);
     return { status: 'ok', checks: [] };
+  }
+
+  async listRunners(): Promise<RunnerList> {
+    this.enter('listRunners', undefined);
+    return { runners: [], leaseGraceSeconds: DEFAULT_RUNNER_LEASE_GRACE_SECONDS, watchingSince: null };
   }
 
   private enter(method: Method, request: unknown): void {

@@ -3,6 +3,7 @@ import { LIVE_LOG_STREAM } from '../logs/live-log.schemas';
 import { OUTPUT_BUCKET, OUTPUT_BUCKET_ACCESS } from '../object-store';
 import { RPC_CATALOG, RpcSubject } from '../rpc/rpc-catalog';
 import { INSTALLATION_BUCKET, RUNNERS_BUCKET } from '../runners/runner-heartbeat.schemas';
+import { IMAGE_REFUSALS_BUCKET } from '../runners/image-refusals';
 import { BUS_PRINCIPALS, busInboxPrefix, type BusPrincipal } from './bus-principals';
 
 /** What one principal may do on NATS: the subjects it may publish and subscribe to. */
@@ -24,7 +25,7 @@ type StreamAccess = 'read' | 'manage';
 const OUTPUT_STREAM = `OBJ_${OUTPUT_BUCKET}`;
 
 /** The KV buckets (each a stream `KV_<name>`, its keys the subjects `$KV.<name>.<key>`), with who writes and reads each. */
-const KV_BUCKETS = [RUNNERS_BUCKET, INSTALLATION_BUCKET];
+const KV_BUCKETS = [RUNNERS_BUCKET, INSTALLATION_BUCKET, IMAGE_REFUSALS_BUCKET];
 
 /**
  * The subjects each principal may publish and subscribe to, derived from the contracts: the event

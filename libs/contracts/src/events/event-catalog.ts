@@ -4,6 +4,7 @@ import { EgressTrafficSchema } from '../egress/egress.schemas';
 import { SessionStatusSchema } from '../sessions/session-status';
 import type { BusService } from '../bus/bus-principals';
 import { OrchestrationResultSchema, OrchestrationStatusSchema } from '../orchestrations/orchestration.schemas';
+import { MAX_RUNNER_LABELS, RunnerLabelSchema } from '../runners/runner-labels';
 import { BUDGET_THRESHOLDS, RateLimitSchema, UsageSchema } from '../usage/usage.schemas';
 
 /**
@@ -89,7 +90,7 @@ export const EVENT_CATALOG = {
     consumedBy: ['container-runner (one durable shared by all runners)'],
     description:
       'The session may start and waits for a runner slot. Runners take work from this subject. ' +
-      'A retry carries notBefore: no runner starts it earlier (the backoff).',
+      'A retry carries notBefore: no runner starts it earlier (the backoff). Only a runner with every one of its runnerLabels claims it.',
     schema: z.object({
       sessionId,
       orchestrationId,
@@ -97,6 +98,11 @@ export const EVENT_CATALOG = {
       notBefore: isoTime.nullable(),
       /** Its image: a runner paces the sessions of an image (HUB_IMAGE_PACING, a usage limit) before claiming one. */
       image: z.string().optional(),
+      /**
+       * The labels a runner must have to claim it (its runnerLabels); a runner without every one hands
+       * it back for another. Absent (events from before labels) or empty: any runner.
+       */
+      runnerLabels: z.array(RunnerLabelSchema).max(MAX_RUNNER_LABELS).optional(),
     }),
   },
   'container.started': {

@@ -37,7 +37,8 @@ import {
   ListAuditQuerySchema,
 } from '../auth/api-keys.schemas';
 import { UsageSummaryQuerySchema, UsageSummarySchema } from '../usage/usage.schemas';
-import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
+import { RunnerListSchema } from '../runners/runner-view.schemas';
+import { defineRoutes, type HttpRoute, jsonBody, mediaBody, refusal, type RouteHeader } from './http-route';
 
 /**
  * Every route the gateway serves, described once: the OpenAPI document (`GET /api/openapi.json`) is
@@ -53,6 +54,20 @@ import { defineRoutes, jsonBody, mediaBody, refusal, type RouteHeader } from './
  */
 
 const API = '/api/v1';
+
+/**
+ * The dashboard's pages (apps/dashboard, a single-page app the gateway serves from its build): served
+ * without the token, since a page holds no data; the page asks for the token once and sends it with
+ * each API call it makes. Its assets are under DASHBOARD_ASSETS_PATH.
+ */
+export const DASHBOARD_PAGE_PATHS = {
+  sessions: '/',
+  orchestrations: '/orchestrations',
+  orchestration: '/orchestrations/{id}',
+  session: '/sessions/{id}',
+  health: '/health-page',
+} as const;
+export const DASHBOARD_ASSETS_PATH = '/assets';
 
 /** Where the API describes itself; both are served without the token (they hold no data). */
 export const OPENAPI_DOCUMENT_PATH = '/api/openapi.json';
@@ -88,6 +103,22 @@ const claudeHubEnvelope = { mediaTypes: ['application/json'], loose: z.looseObje
 const GitRepositorySchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.git$/, 'must be <orchestration id>.git');
 const gitRepository = { repository: GitRepositorySchema };
 
+/** A page of the dashboard: HTML, no token; 503 (saying to build it) when the gateway has no build of it. */
+function dashboardPage(path: string, summary: string, description: string) {
+  return {
+    method: 'get',
+    path,
+    tag: 'dashboard',
+    summary,
+    description: `${description} No token: the page holds no data, and sends the token it is given (kept for the browser session, never in a URL) with each API call.`,
+    auth: 'none',
+    responses: {
+      200: { description: 'The page (the same single-page app for every page of the dashboard).', body: mediaBody('text/html') },
+      503: { description: 'The dashboard is not built: `npm run build` builds it.', body: mediaBody('text/html', 'application/json') },
+    },
+  } as const satisfies HttpRoute;
+}
+
 export const HTTP_ROUTES = defineRoutes({
   // ---- sessions ----------------------------------------------------------------------------------
   createSession: {
@@ -109,7 +140,8 @@ export const HTTP_ROUTES = defineRoutes({
     path: `${API}/sessions`,
     tag: 'sessions',
     summary: 'List sessions',
-    description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next page. `status` takes one or several statuses, comma-separated.',
+    description:
+      'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next page. `status` takes one or several statuses, comma-separated; `q` keeps the sessions whose name, id or status reason holds its text (in any case).',
     auth: 'bearer',
     query: ListSessionsQuerySchema,
     responses: { 200: { description: 'A page of sessions.', body: jsonBody(SessionPageSchema) } },
@@ -394,6 +426,18 @@ export const HTTP_ROUTES = defineRoutes({
     responses: { 200: { description: 'The sums.', body: jsonBody(UsageSummarySchema) } },
   },
 
+  // ---- runners -----------------------------------------------------------------------------------
+  listRunners: {
+    method: 'get',
+    path: `${API}/runners`,
+    tag: 'health',
+    summary: 'List the runners',
+    description:
+      "Every runner the registry knows, from their heartbeats: `alive`, or `lost` (no heartbeat for longer than its lease grace, HUB_RUNNER_LEASE_GRACE_SECONDS: the sessions it held went back to `ready` for other runners), its labels, slots in use, when it was last seen and how many sessions it holds. Runners of every tenant's sessions: no session is named.",
+    auth: 'bearer',
+    responses: { 200: { description: 'The runners.', body: jsonBody(RunnerListSchema) } },
+  },
+
   // ---- events ------------------------------------------------------------------------------------
   streamEvents: {
     method: 'get',
@@ -609,6 +653,31 @@ export const HTTP_ROUTES = defineRoutes({
     params: gitRepository,
     responses: { 403: refusal('git push is not served.') },
   },
+
+  // ---- the dashboard -----------------------------------------------------------------------------
+  dashboard: dashboardPage(
+    DASHBOARD_PAGE_PATHS.sessions,
+    'The dashboard: sessions',
+    'The sessions list, newest first, a page at a time, updated live; its filters stay in the query (`status`, `type`, `orchestration`, `q`, `cursor`, `limit`).',
+  ),
+  dashboardOrchestrations: dashboardPage(DASHBOARD_PAGE_PATHS.orchestrations, 'The dashboard: orchestrations', 'The orchestrations, newest first, with their counts per status.'),
+  dashboardOrchestration: {
+    ...dashboardPage(
+      DASHBOARD_PAGE_PATHS.orchestration,
+      'The dashboard: an orchestration',
+      'Its DAG drawn as a graph, each session coloured by status, updated live; counts per status; cancel and retry; its changes.',
+    ),
+    params: orchestrationId,
+  },
+  dashboardSession: {
+    ...dashboardPage(
+      DASHBOARD_PAGE_PATHS.session,
+      'The dashboard: a session',
+      'Its log, followed live while it runs, and every attempt\'s; its output files; why it ended, its attempts, timings and dependencies; cancel and re-run.',
+    ),
+    params: sessionId,
+  },
+  dashboardHealth: dashboardPage(DASHBOARD_PAGE_PATHS.health, 'The dashboard: health', "Readiness checks (what is wrong and how to fix it) and the runner's slots."),
 
   // ---- the API's description ---------------------------------------------------------------------
   openApiDocument: {

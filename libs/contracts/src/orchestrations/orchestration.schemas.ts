@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SESSION_STATUSES, SessionStatusSchema } from '../sessions/session-status';
 import { SessionEgressRequestSchema } from '../egress/egress.schemas';
+import { RunnerLabelsSchema } from '../runners/runner-labels';
 import { BudgetSchema, BudgetStatusSchema, NO_USAGE, UsageSchema } from '../usage/usage.schemas';
 import {
   DEFAULT_SESSION_TYPE,
@@ -35,6 +36,7 @@ export const OrchestrationSessionSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional().describe('Time limit of one run'),
   retries: RetriesSchema.optional().describe('Re-run a failed session up to this many times, with backoff'),
   egress: SessionEgressRequestSchema.optional(),
+  runnerLabels: RunnerLabelsSchema.optional().describe('Only a runner with every one of these labels (HUB_RUNNER_LABELS) runs it, e.g. ["gpu"]'),
   dependsOn: z.array(SessionNameSchema).max(1000).default([]).describe('Names of the sessions of this orchestration it starts after (their changes merged in this order)'),
 });
 export type OrchestrationSession = z.infer<typeof OrchestrationSessionSchema>;

@@ -39,6 +39,7 @@ import {
 } from '../auth/api-keys.schemas';
 import type { Scope } from '../auth/caller';
 import { UsageSummaryQuerySchema, UsageSummarySchema } from '../usage/usage.schemas';
+import { RunnerListSchema } from '../runners/runner-view.schemas';
 
 /** One dependency, as a dependent receives it; the runner reads its files' list from its manifest in the object store. */
 export const SessionInputSchema = z.object({
@@ -102,6 +103,16 @@ export const HeldSessionSchema = z.object({
   cancelRequested: z.boolean(),
 });
 export type HeldSession = z.infer<typeof HeldSessionSchema>;
+
+/** Ready sessions that require one set of runner labels: how many, and since when the longest has been ready. */
+export const ReadyLabelSetSchema = z.object({
+  labels: z.array(z.string()),
+  sessions: z.number().int().min(1),
+  readySince: z.string().nullable(),
+});
+export type ReadyLabelSet = z.infer<typeof ReadyLabelSetSchema>;
+/** The most label sets the ready-labels answer lists. */
+export const READY_LABEL_SETS = 100;
 
 /** Page size of the held-sessions answer: a runner with many slots reads its sessions in pages. */
 export const HELD_SESSIONS_PAGE = 200;
@@ -296,6 +307,16 @@ export const RPC_CATALOG = {
     calledBy: ['dependency-resolver'],
     timeoutMs: RPC_TIMEOUTS.default,
   },
+  'hub.registry.sessions.ready-labels': {
+    description:
+      'The runner labels ready sessions require: each set of labels (runnerLabels, sorted) with how many ready sessions require it ' +
+      'and since when the longest has waited, at most READY_LABEL_SETS sets, the most waited-for first (a runner asks, for its readiness check).',
+    request: z.strictObject({}),
+    response: z.object({ labelSets: z.array(ReadyLabelSetSchema).max(READY_LABEL_SETS) }),
+    respondedBy: 'session-registry',
+    calledBy: ['container-runner'],
+    timeoutMs: RPC_TIMEOUTS.health,
+  },
   'hub.registry.sessions.statuses': {
     description: "The statuses of some of the caller's sessions (a claude-hub client's dependencies); others are not listed.",
     request: SessionStatusesRequestSchema,
@@ -485,6 +506,17 @@ export const RPC_CATALOG = {
     timeoutMs: RPC_TIMEOUTS.default,
     scope: 'admin',
   },
+  'hub.registry.runners.list': {
+    description:
+      'Every runner the registry knows (its heartbeats, kept in its `runners` table): alive or lost, labels, slots, last seen, the sessions it holds. ' +
+      'Asked by readiness (no caller) and by `GET /api/v1/runners` (the route checks the scope); no tenant data.',
+    request: z.object({}),
+    response: RunnerListSchema,
+    respondedBy: 'session-registry',
+    calledBy: ['gateway'],
+    timeoutMs: RPC_TIMEOUTS.health,
+    anonymous: true,
+  },
   'hub.registry.health': {
     description: "The registry's health (PostgreSQL).",
     request: z.object({}),
@@ -531,6 +563,7 @@ export const RPC = {
   claimSession: 'hub.registry.sessions.claim',
   heldSessions: 'hub.registry.sessions.held',
   waitingSessions: 'hub.registry.sessions.waiting',
+  readyLabelSets: 'hub.registry.sessions.ready-labels',
   sessionStatuses: 'hub.registry.sessions.statuses',
   dependencyStatuses: 'hub.registry.dependencies.statuses',
   sessionDependents: 'hub.registry.sessions.dependents',
@@ -550,6 +583,7 @@ export const RPC = {
   revokeApiKey: 'hub.registry.keys.revoke',
   verifyApiKey: 'hub.registry.keys.verify',
   listAudit: 'hub.registry.audit.list',
+  listRunners: 'hub.registry.runners.list',
   registryHealth: 'hub.registry.health',
   resolverHealth: 'hub.resolver.health',
   runnerHealth: 'hub.runner.health',

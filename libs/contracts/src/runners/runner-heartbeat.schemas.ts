@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_RUNNER_LABELS, RunnerLabelSchema } from './runner-labels';
 
 /** What a runner's id may be (HUB_RUNNER_ID): it labels its containers (`hub.runner`) and keys its heartbeat. */
 export const RUNNER_ID_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -14,7 +15,8 @@ export const RUNNERS_BUCKET = {
   heartbeatEveryMs: 10_000,
   maxAgeMs: 60_000,
   writtenBy: 'container-runner',
-  readBy: ['container-runner'],
+  /** The runners' janitors (which runners are there), and the registry: each runner's lease on its sessions (docs/scaling.md). */
+  readBy: ['container-runner', 'session-registry'],
 } as const;
 
 /** One runner's entry in RUNNERS_BUCKET. Fields unknown to this version are dropped on read, so a newer runner's entry still reads. */
@@ -25,9 +27,18 @@ export const RunnerHeartbeatSchema = z.object({
   /** Its container slots (HUB_RUNNER_SLOTS), and how many are in use. */
   slots: z.number().int().min(0),
   inUse: z.number().int().min(0),
+  /** Its labels (HUB_RUNNER_LABELS): it runs the sessions whose runnerLabels it has every one of. Absent in an older runner's entry: none. */
+  labels: z.array(RunnerLabelSchema).max(MAX_RUNNER_LABELS).default([]),
   version: z.string().min(1).max(100).optional(),
+  /**
+   * How often this runner puts its entry (HUB_RUNNER_HEARTBEAT_SECONDS; RUNNERS_BUCKET.heartbeatEveryMs
+   * when absent): the registry never counts a runner lost before it was silent for two of them.
+   */
+  heartbeatEveryMs: z.number().int().min(100).max(RUNNERS_BUCKET.maxAgeMs).optional(),
 });
 export type RunnerHeartbeat = z.infer<typeof RunnerHeartbeatSchema>;
+/** A heartbeat as a runner puts it: what the schema defaults (labels) may be left out. */
+export type RunnerHeartbeatInput = z.input<typeof RunnerHeartbeatSchema>;
 
 /**
  * The id of one Hub deployment (installation): made once, by the first runner that finds none

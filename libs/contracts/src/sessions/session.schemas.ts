@@ -3,6 +3,7 @@ import { IMAGE_REFERENCE_RULE, MAX_IMAGE_REFERENCE_LENGTH, parseImageReference }
 import { SESSION_STATUSES, SessionStatusSchema } from './session-status';
 import { EgressTrafficSchema, SessionEgressRequestSchema } from '../egress/egress.schemas';
 import { UsageSchema } from '../usage/usage.schemas';
+import { RunnerLabelsSchema } from '../runners/runner-labels';
 
 /**
  * Shapes shared by the HTTP API, the registry's request/reply subjects and the MCP tools.
@@ -117,6 +118,8 @@ export const CreateSessionRequestSchema = z.strictObject({
   retries: RetriesSchema.optional(),
   /** What the agent may reach through Hub's egress proxy, within its image's allowance (HUB_EGRESS). */
   egress: SessionEgressRequestSchema.optional(),
+  /** Only a runner with every one of these labels (HUB_RUNNER_LABELS) runs it, e.g. ['gpu']. */
+  runnerLabels: RunnerLabelsSchema.optional(),
   start: z.boolean().optional(),
 });
 export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
@@ -173,10 +176,21 @@ export const CommaListSchema = z
 
 export const SessionStatusFilterSchema = CommaListSchema.pipe(z.array(SessionStatusSchema).min(1).max(SESSION_STATUSES.length));
 
+/** The longest text a session list may be searched for (`q`). */
+export const MAX_SESSION_SEARCH_LENGTH = 200;
+
 export const ListSessionsQuerySchema = z.strictObject({
   orchestrationId: OrchestrationIdSchema.optional(),
   status: SessionStatusFilterSchema.optional(),
   type: SessionTypeSchema.optional(),
+  /** Sessions whose name, id or status reason holds this text, in any case. */
+  q: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_SESSION_SEARCH_LENGTH)
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must not hold control characters')
+    .optional(),
   ...PageQueryFields,
 });
 export type ListSessionsQuery = z.infer<typeof ListSessionsQuerySchema>;
@@ -257,10 +271,17 @@ export const SessionViewSchema = z.object({
   statusReason: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   containerId: z.string().nullable(),
+  /**
+   * The runner holding it (starting, running), or that ran its last attempt; null before its first
+   * claim, and when its runner's lease lapsed and it waits for another (GET /api/v1/runners).
+   */
+  runnerId: z.string().nullable().default(null),
   image: z.string(),
   repository: z.string().nullable(),
   branch: z.string().nullable(),
   timeoutSeconds: z.number().int(),
+  /** The labels a runner must have to run it (HUB_RUNNER_LABELS); empty: any runner. */
+  runnerLabels: z.array(z.string()).default([]),
   dependsOn: z.array(z.string()),
   /** How many times a failed run is retried. */
   retries: z.number().int(),

@@ -35,9 +35,10 @@ describe('the OpenAPI document the gateway serves', () => {
     expect(operations.map((operation) => operation.operationId).sort()).toEqual(Object.keys(HTTP_ROUTES).sort());
   });
 
-  it('asks for the token everywhere but on the probes, the metrics and the description itself', () => {
+  it("asks for the token everywhere but on the probes, the metrics, the description itself and the dashboard's pages", () => {
     const open = operations.filter((operation) => operation.security.length === 0).map((operation) => operation.operationId);
-    expect(open.sort()).toEqual(['apiDocs', 'liveness', 'metrics', 'openApiDocument', 'readiness']);
+    const dashboard = ['dashboard', 'dashboardHealth', 'dashboardOrchestration', 'dashboardOrchestrations', 'dashboardSession'];
+    expect(open.sort()).toEqual([...dashboard, 'apiDocs', 'liveness', 'metrics', 'openApiDocument', 'readiness'].sort());
     expect(document.components.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' } });
   });
 

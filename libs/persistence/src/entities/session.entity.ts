@@ -52,6 +52,10 @@ export class SessionEntity {
   @Column({ type: 'jsonb', nullable: true })
   egress!: string[] | null;
 
+  /** The labels a runner must have to run it (sorted; HUB_RUNNER_LABELS); empty: any runner. */
+  @Column({ name: 'runner_labels', type: 'jsonb', default: () => "'[]'::jsonb" })
+  runnerLabels!: string[];
+
   @Column({ type: 'text', nullable: true })
   repository!: string | null;
 

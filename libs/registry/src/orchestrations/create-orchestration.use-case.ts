@@ -42,6 +42,7 @@ export class CreateOrchestration {
       timeoutSeconds: s.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
       retries: s.retries ?? 0,
       continues: null,
+      runnerLabels: s.runnerLabels ?? [],
       dependsOn: s.dependsOn.map((name) => idOf.get(name)!),
     }));
     checkImagesAllowed(this.settings, sessions, tenant);

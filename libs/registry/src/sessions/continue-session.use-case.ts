@@ -14,7 +14,7 @@ const MAX_NAME_LENGTH = 128;
  * A follow-up to a completed session: a new session of its orchestration that depends on it, so it
  * starts from its captured code changes with its output (where the agent kept its conversation) at
  * /hub/inputs/<name>/, and resumes that conversation with the new prompt (the runner tells the agent
- * which input: HUB_CONTINUE_FROM). Same type, image, repository, egress and retries as the first.
+ * which input: HUB_CONTINUE_FROM). Same type, image, repository, egress, retries and runner labels as the first.
  */
 @Injectable()
 export class ContinueSession {
@@ -51,6 +51,7 @@ export class ContinueSession {
         timeoutSeconds: command.timeoutSeconds ?? source.timeoutSeconds,
         retries: source.retries,
         continues: source.id,
+        runnerLabels: source.runnerLabels,
         dependsOn: [source.id],
       });
       await tx.appendEvents([

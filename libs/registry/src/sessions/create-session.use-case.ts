@@ -45,6 +45,7 @@ export class CreateSession {
         timeoutSeconds: request.timeoutSeconds ?? this.settings.defaultTimeoutSeconds,
         retries: request.retries ?? 0,
         continues: null,
+        runnerLabels: request.runnerLabels ?? [],
         dependsOn,
       });
       await tx.appendEvents([

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MAX_ORCHESTRATION_SESSIONS, SessionStatus } from '@hub/contracts';
+import { MAX_ORCHESTRATION_SESSIONS, SessionStatus, waitingForRunnerReason } from '@hub/contracts';
 import { budgetAdmission } from '../budgets/budget-admission';
 import { newEvent } from '../outbox/new-event';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
@@ -167,6 +167,9 @@ export class ReadyDispatch {
   private async dispatch(tx: SessionTransaction, sessions: ReadySession[]): Promise<void> {
     if (!sessions.length) return;
     await tx.markDispatched(sessions.map((s) => s.id));
+    // A session only some runners may run says so while it waits for one of them.
+    const labelled = sessions.filter((s) => s.runnerLabels.length);
+    await tx.noteWaiting(labelled.map((s) => ({ id: s.id, note: waitingForRunnerReason(s.runnerLabels) })));
     const now = Date.now();
     await tx.appendEvents(
       sessions.map((s) =>
@@ -176,6 +179,7 @@ export class ReadyDispatch {
           attempt: s.attempt + 1,
           notBefore: s.readyAt && s.readyAt.getTime() > now ? s.readyAt.toISOString() : null,
           image: s.image,
+          ...(s.runnerLabels.length ? { runnerLabels: s.runnerLabels } : {}),
         }),
       ),
     );

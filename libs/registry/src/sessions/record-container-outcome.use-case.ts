@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUB_LOGGER, HubLogger } from '@hub/config';
-import { ContainerExitCause, EventOf, HELD_STATUSES, SessionStatus } from '@hub/contracts';
+import { ContainerExitCause, EventOf, HELD_STATUSES, RUNNER_LOST_REASON, SessionStatus } from '@hub/contracts';
 import { RecordUsage } from '../budgets/record-usage';
 import { newEvent } from '../outbox/new-event';
 import { REGISTRY_SETTINGS, RegistrySettings } from '../registry.tokens';
@@ -64,7 +64,15 @@ export class RecordContainerOutcome {
       // Locked until commit: a report delivered twice at once is applied once (its usage counted once).
       await tx.lockSession(exit.sessionId);
       const session = await tx.getSession(exit.sessionId);
-      if (!session || session.attempt !== exit.attempt) return null;
+      if (!session) return null;
+      if (session.attempt !== exit.attempt) {
+        // A late report of an earlier attempt (one its runner lost, say): its outcome is not the session's.
+        this.logger.info(
+          { sessionId: exit.sessionId, attempt: exit.attempt, currentAttempt: session.attempt, eventId: event.id, runnerId: exit.runnerId },
+          'container.exited ignored: it reports an earlier attempt',
+        );
+        return null;
+      }
       if (session.runnerId !== exit.runnerId) {
         // Only runners may publish container.exited (the bus's permissions), but one runner must not
         // end another's session: a report from any runner but the claim's holder changes nothing.
@@ -87,7 +95,9 @@ export class RecordContainerOutcome {
       const thisRun = session.attempts.filter((a) => a.attempt > session.attemptsBeforeRun);
       const lostBefore = thisRun.filter((a) => a.reason?.startsWith('container_lost')).length;
       const limitedBefore = thisRun.filter((a) => a.reason?.startsWith(RATE_LIMITED)).length;
-      const failuresBefore = exit.attempt - 1 - session.attemptsBeforeRun - lostBefore - limitedBefore;
+      // Attempts whose runner's lease lapsed (RequeueLostRunnerSessions) spent no retry either.
+      const runnerLostBefore = thisRun.filter((a) => a.reason?.startsWith(RUNNER_LOST_REASON)).length;
+      const failuresBefore = exit.attempt - 1 - session.attemptsBeforeRun - lostBefore - limitedBefore - runnerLostBefore;
       const rateLimit = outcome.status === 'failed' && exit.cause === 'exited' ? exit.rateLimit : null;
       const attemptReason = rateLimit ? `${RATE_LIMITED}: ${rateLimit.message} (${outcome.reason})` : outcome.reason;
       const retry =

@@ -5,6 +5,8 @@ import {
   LEGACY_FILES_LISTED,
   ListSessionsQuery,
   notFound,
+  READY_LABEL_SETS,
+  ReadyLabelSet,
   SessionOutputSummary,
   SessionPage,
   SessionStatus,
@@ -50,6 +52,12 @@ export class SessionQueries {
 
   async waiting(limit: number) {
     return { sessions: await this.store.waiting(limit) };
+  }
+
+  /** The runner labels the ready sessions wait for, by label set (a runner's readiness check). */
+  async readyLabelSets(): Promise<{ labelSets: ReadyLabelSet[] }> {
+    const rows = await this.store.readyLabelSets(READY_LABEL_SETS);
+    return { labelSets: rows.map((row) => ({ labels: row.labels, sessions: row.sessions, readySince: row.readySince?.toISOString() ?? null })) };
   }
 
   /** The sessions a runner holds, a page at a time, each with what it needs to adopt its container. */

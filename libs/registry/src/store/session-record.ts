@@ -99,6 +99,7 @@ export const NEW_SESSION_COLUMNS = [
   'timeoutSeconds',
   'retries',
   'continues',
+  'runnerLabels',
 ] as const satisfies readonly (keyof SessionEntity)[];
 
 export type NewSession = Pick<SessionEntity, (typeof NEW_SESSION_COLUMNS)[number]> & { dependsOn: string[] };
@@ -136,10 +137,12 @@ export function toSessionView(record: SessionRecord): SessionView {
     statusReason: record.statusReason,
     exitCode: record.exitCode,
     containerId: record.containerId,
+    runnerId: record.runnerId,
     image: record.image,
     repository: record.repository,
     branch: record.branch,
     timeoutSeconds: record.timeoutSeconds,
+    runnerLabels: record.runnerLabels,
     dependsOn: record.dependsOn,
     retries: record.retries,
     attempt: record.attempt,

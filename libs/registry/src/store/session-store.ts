@@ -54,7 +54,7 @@ export type TenantScope = string | typeof EVERY_TENANT;
 export const EVERY_TENANT = null;
 
 /** A session ready to be handed to the runners, with what its `session.ready` says. */
-export type ReadySession = Pick<SessionEntity, 'id' | 'orchestrationId' | 'attempt' | 'readyAt' | 'image'>;
+export type ReadySession = Pick<SessionEntity, 'id' | 'orchestrationId' | 'attempt' | 'readyAt' | 'image' | 'runnerLabels'>;
 
 /** What an orchestration spent and may spend, read under its row lock. */
 export interface OrchestrationSpending {
@@ -169,6 +169,12 @@ export class SessionReads {
     if (query.orchestrationId) select.andWhere('s.orchestrationId = :orchestrationId', { orchestrationId: query.orchestrationId });
     if (query.status) select.andWhere('s.status IN (:...statuses)', { statuses: query.status });
     if (query.type) select.andWhere('s.type = :type', { type: query.type });
+    if (query.q) {
+      // Read newest first along (tenant, seq) like every list, the text checked on each row: a page costs the rows read to fill it.
+      select.andWhere("(s.name ILIKE :needle ESCAPE '\\' OR s.statusReason ILIKE :needle ESCAPE '\\' OR CAST(s.id AS text) ILIKE :needle ESCAPE '\\')", {
+        needle: `%${literalLike(query.q)}%`,
+      });
+    }
     if (query.cursor) select.andWhere('s.seq < :before', { before: decodeCursor(query.cursor) });
     const records = await this.records(select);
     const items = records.slice(0, limit);
@@ -276,6 +282,23 @@ export class SessionReads {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * The sets of runner labels that ready sessions handed to the runners require, each with how many
+   * require it and since when the longest has been ready; the most waited-for sets first, `limit` at most.
+   */
+  async readyLabelSets(limit: number): Promise<{ labels: string[]; sessions: number; readySince: Date | null }[]> {
+    const s = sqlNames(this.em, SessionEntity);
+    return this.em.query(
+      `SELECT ${s.runnerLabels} AS labels, count(*)::int AS sessions, min(${s.readyAt}) AS "readySince"
+         FROM ${s.$table}
+        WHERE ${s.status} = $1 AND ${s.runnerLabels} <> '[]'::jsonb AND ${s.dispatchedAt} IS NOT NULL
+        GROUP BY ${s.runnerLabels}
+        ORDER BY count(*) DESC, min(${s.readyAt})
+        LIMIT $2`,
+      [READY, limit],
+    );
+  }
+
   /** Sessions a runner claimed that have not ended (starting or running), by id, a page at a time. */
   async heldBy(runnerId: string, after: string | undefined, limit: number): Promise<HeldRow[]> {
     const select = this.sessions()
@@ -331,6 +354,9 @@ export interface SessionLabel {
 }
 
 const labelOf = (row: Pick<SessionEntity, 'id' | 'name' | 'status'>): SessionLabel => ({ id: row.id, name: row.name, status: row.status });
+
+/** `text` as a LIKE pattern that matches itself only (`\\` escapes `%`, `_` and itself). */
+const literalLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 
 /** `select` (of sessions `s`) kept to the tenant's sessions. */
 function inTenant(select: SelectQueryBuilder<SessionEntity>, tenant: TenantScope): SelectQueryBuilder<SessionEntity> {
@@ -739,7 +765,7 @@ export class SessionTransaction extends SessionReads {
   /** Ready sessions (`s`) not yet handed out, in order of readiness, locked until commit. */
   private readySessions(): SelectQueryBuilder<SessionEntity> {
     return this.sessions()
-      .select(['s.id', 's.orchestrationId', 's.attempt', 's.readyAt', 's.image'])
+      .select(['s.id', 's.orchestrationId', 's.attempt', 's.readyAt', 's.image', 's.runnerLabels'])
       .where('s.status = :ready', { ready: READY })
       .andWhere('s.dispatchedAt IS NULL')
       .orderBy('s.readyAt')
@@ -762,6 +788,20 @@ export class SessionTransaction extends SessionReads {
       .set({ dispatchedAt: () => 'now()' })
       .where({ id: Any(ids) })
       .execute();
+  }
+
+  /**
+   * Adds to each session's status reason what it waits for now that it is handed to the runners
+   * (`…; waiting for a runner with labels gpu`), in one statement.
+   */
+  async noteWaiting(notes: { id: string; note: string }[]): Promise<void> {
+    if (!notes.length) return;
+    const s = sqlNames(this.em, SessionEntity);
+    await this.em.query(
+      `UPDATE ${s.$table} s SET ${s.statusReason} = concat_ws('; ', s.${s.statusReason}, v.note)
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, note) WHERE s.${s.id} = v.id`,
+      [notes.map((n) => n.id), notes.map((n) => n.note)],
+    );
   }
 
   /** What a dependent receives of each of its dependencies: its name (or id); the runner reads its manifest. */
@@ -867,6 +907,10 @@ export class SessionStore {
 
   heldBy(runnerId: string, after: string | undefined, limit: number): Promise<HeldRow[]> {
     return this.reads.heldBy(runnerId, after, limit);
+  }
+
+  readyLabelSets(limit: number): Promise<{ labels: string[]; sessions: number; readySince: Date | null }[]> {
+    return this.reads.readyLabelSets(limit);
   }
 
   async ping(): Promise<void> {

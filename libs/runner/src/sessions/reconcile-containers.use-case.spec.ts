@@ -37,9 +37,12 @@ function heldOf(n: number, attempt = 1): HeldSession {
 class InMemoryRegistry {
   held: HeldSession[] = [];
   pagesAsked = 0;
+  /** What happens on this runner while the registry answers (a claim settling, say). */
+  whileAsked: () => void = () => undefined;
 
   async call<S extends RpcSubject>(_subject: S, request: RpcRequest<S>): Promise<RpcResponse<S>> {
     this.pagesAsked++;
+    this.whileAsked();
     const after = (request as { after?: string }).after;
     const rest = after ? this.held.filter((s) => s.sessionId > after) : this.held;
     const sessions = rest.slice(0, 2);
@@ -51,6 +54,7 @@ class InMemoryEngine {
   containers: SessionContainer[] = [];
   helpers: HelperContainer[] = [];
   readonly removed: string[] = [];
+  readonly stopped: string[] = [];
 
   async listHelperContainers(): Promise<HelperContainer[]> {
     return this.helpers;
@@ -61,6 +65,9 @@ class InMemoryEngine {
   }
   async remove(containerId: string): Promise<void> {
     this.removed.push(containerId);
+  }
+  async stop(containerId: string): Promise<void> {
+    this.stopped.push(containerId);
   }
 }
 
@@ -178,6 +185,36 @@ describe('ReconcileContainers', () => {
     await reconcile.runOnce();
 
     expect(runSession.lost).toEqual([`${id(8)}#3`]);
+  });
+
+  it("removes, never reports, the containers of sessions the registry no longer gives it (its lease lapsed while it was gone)", async () => {
+    // Session 30 went to another runner; session 31 came back to this one as attempt 2.
+    registry.held = [heldOf(31, 2)];
+    engine.containers = [container(30, 'exited'), container(31, 'running', 1), { ...container(31, 'running', 2), containerId: 'c31-2' }];
+
+    await reconcile.runOnce();
+
+    expect(engine.removed).toEqual(['c30', 'c31']);
+    expect(runSession.adopted).toEqual([`${id(31)}:c31-2`]);
+    expect(runSession.lost).toEqual([]);
+  });
+
+  it('gives up an attempt in hand the registry no longer gives it: stops its container, to be removed unreported', async () => {
+    registry.held = [heldOf(41)];
+    const stale = ledger.take(id(40), 1);
+    stale.containerId = 'c40';
+    ledger.take(id(41), 1).containerId = 'c41';
+    const exited = ledger.take(id(42), 1);
+    exited.containerExited = true;
+    // Claimed while the registry was being asked: not in its answer, and not stale.
+    registry.whileAsked = () => void (ledger.get(id(43)) ?? ledger.take(id(43), 1));
+
+    await reconcile.runOnce();
+
+    expect(engine.stopped).toEqual(['c40']);
+    expect(stale).toMatchObject({ stopCause: 'container_lost', abandoned: expect.stringContaining('no longer gives this runner the attempt') });
+    for (const n of [41, 42, 43]) expect(ledger.get(id(n))?.abandoned).toBeNull();
+    expect(runSession.lost).toEqual([]);
   });
 
   it('removes the helper containers an earlier incarnation left, never one of its own', async () => {

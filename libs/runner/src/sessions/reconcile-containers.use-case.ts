@@ -1,13 +1,14 @@
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { HeldSession, RPC } from '@hub/contracts';
+import { HeldSession } from '@hub/contracts';
 import { RpcClient } from '@hub/messaging';
 import { HUB_LOGGER, HubLogger, PeriodicTask } from '@hub/config';
 import { ContainerEngine, SessionContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { EGRESS_BRIDGE_PURPOSE } from '../egress/session-egress';
 import { AttemptFiles } from '../workspace/attempt-files';
+import { heldSessionsOf } from './held-sessions';
 import { RunSession } from './run-session.use-case';
-import { SessionLedger } from './session-ledger';
+import { SessionInHand, SessionLedger } from './session-ledger';
 
 /** Docker records creation times in whole seconds. */
 const CLOCK_SLACK_MS = 2_000;
@@ -18,6 +19,12 @@ const CLOCK_SLACK_MS = 2_000;
  * exited meanwhile, with its real exit code); a container nobody holds is removed; a held session
  * with no container is reported lost; leftovers of a crash (helper containers, session directories)
  * are removed. Nothing is started twice.
+ *
+ * A container of a session the registry no longer gives this runner — its lease lapsed while this
+ * runner (or its host) was gone, and the session went back to ready for another runner — is stale:
+ * it is stopped and removed, and nothing of it is stored or reported (never `container.exited`), so
+ * it can never stand for the session's result. That holds for the containers a restarted runner
+ * finds, and for the attempts a runner still has in hand when it comes back from being cut off.
  */
 @Injectable()
 export class ReconcileContainers extends PeriodicTask implements BeforeApplicationShutdown {
@@ -56,7 +63,11 @@ export class ReconcileContainers extends PeriodicTask implements BeforeApplicati
     const containers = (await this.engine.listSessionContainers()).filter(
       (c) => c.runnerId === runnerId && !this.ledger.holds(c.sessionId),
     );
-    const held = (await this.heldSessions()).filter((s) => !this.ledger.holds(s.sessionId));
+    // Sessions taken in hand from here on may be missing from the answer (their claim may commit after it).
+    const takenBefore = this.ledger.takesSoFar;
+    const allHeld = await heldSessionsOf(this.rpc, runnerId);
+    await this.giveUpStale(allHeld, takenBefore);
+    const held = allHeld.filter((s) => !this.ledger.holds(s.sessionId));
     const helpers = await this.engine.listHelperContainers(runnerId);
     const bridgeOf = (sessionId: string) => helpers.find((h) => h.purpose === EGRESS_BRIDGE_PURPOSE && h.sessionId === sessionId) ?? null;
 
@@ -66,7 +77,7 @@ export class ReconcileContainers extends PeriodicTask implements BeforeApplicati
         // Taken in hand at once (the ledger holds it from here on), so its egress bridge is kept below.
         void this.runSession.adopt(session, container.containerId, bridgeOf(session.sessionId));
       } else {
-        await this.removeOrphan(container, session ? 'created but never started' : 'no session of this runner holds it');
+        await this.removeOrphan(container, session ? 'created but never started' : whyNotHeld(container, allHeld));
       }
     }
 
@@ -96,24 +107,48 @@ export class ReconcileContainers extends PeriodicTask implements BeforeApplicati
     if (swept) this.logger.info({ directories: swept }, 'removed session directories left behind');
   }
 
-  /** Every session the registry says this runner holds, read a page at a time. */
-  private async heldSessions(): Promise<HeldSession[]> {
-    const sessions: HeldSession[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.rpc.call(RPC.heldSessions, { runnerId: this.settings.runnerId, ...(after ? { after } : {}) });
-      sessions.push(...page.sessions);
-      after = page.nextAfter ?? undefined;
-    } while (after);
-    return sessions;
+  /**
+   * Attempts in hand (taken before the registry was asked, so their claim committed before it read;
+   * their container not yet exited) that the registry no longer gives this runner: their lease lapsed
+   * while this runner was cut off (or the registry ended them past their time limit). Each is given
+   * up: its container stopped, then removed, nothing stored nor reported (WatchContainer, RunSession).
+   */
+  private async giveUpStale(held: HeldSession[], takenBefore: number): Promise<void> {
+    const holds = new Set(held.map((s) => `${s.sessionId}:${s.attempt}`));
+    const stale = this.ledger.sessions().filter(
+      (s) => s.takeNumber <= takenBefore && !s.containerExited && !s.abandoned && !holds.has(`${s.sessionId}:${s.attempt}`),
+    );
+    for (const session of stale) await this.giveUp(session);
   }
 
+  private async giveUp(session: SessionInHand): Promise<void> {
+    const { sessionId, attempt, containerId } = session;
+    session.abandoned =
+      "the registry no longer gives this runner the attempt (its lease lapsed while this runner was cut off, and the session went back to ready for another runner, or it ended)";
+    // A session still being prepared stops before it creates its container (the first cause wins).
+    session.stopCause ??= 'container_lost';
+    this.logger.warn({ sessionId, attempt, containerId, why: session.abandoned }, 'giving up a stale attempt: stopping its container; nothing of it is reported');
+    if (containerId) {
+      await this.engine.stop(containerId, 0).catch((error) => this.logger.warn({ containerId, err: (error as Error).message }, 'stop failed'));
+    }
+  }
+
+  /** Removed, never reported: no `container.exited` leaves this runner for it. */
   private async removeOrphan(container: SessionContainer, why: string): Promise<void> {
     this.logger.warn(
-      { sessionId: container.sessionId, attempt: container.attempt, containerId: container.containerId, why },
-      'removing orphan container',
+      { sessionId: container.sessionId, attempt: container.attempt, containerId: container.containerId, state: container.state, why },
+      'removing orphan container (not reported)',
     );
     await this.engine.remove(container.containerId);
   }
 }
 
+/** Why no held session owns a container of this runner. */
+function whyNotHeld(container: SessionContainer, held: HeldSession[]): string {
+  const same = held.find((s) => s.sessionId === container.sessionId);
+  if (same) return `stale: the registry gives this runner attempt ${same.attempt} of that session, not ${container.attempt}`;
+  return (
+    'stale: the registry no longer gives that session to this runner (it ended, or went back to ready for another runner ' +
+    "when this runner's lease lapsed); its outcome is not reported"
+  );
+}

@@ -18,10 +18,12 @@ import {
   RpcSubject,
   SessionSpec,
 } from '@hub/contracts';
-import { DeferredDelivery, EventPublisher, LiveLogStream, OutputStore, RpcClient } from '@hub/messaging';
+import { DeferredDelivery, EventPublisher, ImageRefusals, LiveLogStream, OutputStore, RpcClient, RunnerHeartbeats, RunnerPresence } from '@hub/messaging';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
 import { ImagePacing, parseImagePacing } from '../pacing/image-pacing';
+import { LiveRunners } from '../placement/live-runners';
+import { SessionPlacement } from '../placement/session-placement';
 import { AttemptOutputs } from '../output/attempt-outputs';
 import type {
   ContainerEngine,
@@ -163,6 +165,30 @@ class InMemoryLiveLogStream {
     const messages = this.published.get(`${sessionId}/${attempt}`) ?? [];
     const output = messages.flatMap((m) => m.chunks.map((c) => c.text)).join('');
     return { output, ended: !!messages.at(-1)?.end };
+  }
+}
+
+/** The runners' heartbeats (NATS KV), in memory: who is alive now, with which labels. */
+class InMemoryHeartbeats {
+  readonly runners = new Map<string, string[]>();
+
+  async present(): Promise<Map<string, RunnerPresence>> {
+    const startedAt = new Date().toISOString();
+    return new Map(
+      [...this.runners].map(([runnerId, labels]) => [runnerId, { ok: true, heartbeat: { runnerId, startedAt, slots: 1, inUse: 0, labels } }]),
+    );
+  }
+}
+
+/** Which runners refused each attempt for its image (NATS KV), in memory. */
+class InMemoryImageRefusals {
+  readonly refused = new Map<string, string[]>();
+
+  async refuse(sessionId: string, attempt: number, _image: string, runnerId: string): Promise<string[]> {
+    const key = `${sessionId}.${attempt}`;
+    const refusedBy = this.refused.get(key) ?? [];
+    if (!refusedBy.includes(runnerId)) this.refused.set(key, [...refusedBy, runnerId]);
+    return this.refused.get(key)!;
   }
 }
 
@@ -309,12 +335,19 @@ function delayClaims(registry: InMemoryRegistry): () => void {
   return () => answer();
 }
 
-function readyEvent(notBefore: string | null, image?: string): EventOf<'session.ready'> {
+function readyEvent(notBefore: string | null, image?: string, runnerLabels?: string[]): EventOf<'session.ready'> {
   return {
     id: 'e1',
     subject: 'session.ready',
     occurredAt: new Date().toISOString(),
-    data: { sessionId: SESSION, orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211', attempt: 2, notBefore, ...(image ? { image } : {}) },
+    data: {
+      sessionId: SESSION,
+      orchestrationId: '0f1e2d3c-4b5a-4697-8877-665544332211',
+      attempt: 2,
+      notBefore,
+      ...(image ? { image } : {}),
+      ...(runnerLabels ? { runnerLabels } : {}),
+    },
   };
 }
 
@@ -337,6 +370,8 @@ describe('RunSession', () => {
   let liveLogs: InMemoryLiveLogStream;
   let ledger: SessionLedger;
   let pacing: ImagePacing;
+  let heartbeats: InMemoryHeartbeats;
+  let refusals: InMemoryImageRefusals;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'hub-run-session-test-'));
@@ -346,6 +381,8 @@ describe('RunSession', () => {
     slots = new RunnerSlots(1);
     liveLogs = new InMemoryLiveLogStream();
     pacing = new ImagePacing([]);
+    heartbeats = new InMemoryHeartbeats();
+    refusals = new InMemoryImageRefusals();
   });
 
   afterEach(async () => {
@@ -390,6 +427,12 @@ describe('RunSession', () => {
       slots,
       pacing,
       new ImagePolicy('hub/*'),
+      new SessionPlacement(
+        new LiveRunners(heartbeats as unknown as RunnerHeartbeats, settings),
+        refusals as unknown as ImageRefusals,
+        engine,
+        settings,
+      ),
       ledger,
       files,
       new InputFetcher(store),
@@ -420,6 +463,78 @@ describe('RunSession', () => {
     expect((deferred as DeferredDelivery).delayMs).toBeLessThanOrEqual(5_000);
     expect(slots.used).toBe(0);
     expect(registry.claims).toBe(0);
+  });
+
+  describe('runner labels', () => {
+    it('hands a session requiring labels it lacks back for a live runner that has them, without claiming it or taking a slot', async () => {
+      const registry = new InMemoryRegistry(specOf());
+      heartbeats.runners.set('runner-gpu', ['gpu', 'large']);
+      heartbeats.runners.set('runner-test', []);
+
+      const deferred = await runSession(registry).onReady(readyEvent(null, 'hub/test-agent:latest', ['gpu'])).catch((error: unknown) => error);
+
+      expect(deferred).toBeInstanceOf(DeferredDelivery);
+      expect((deferred as DeferredDelivery).delayMs).toBe(1_000);
+      expect((deferred as DeferredDelivery).message).toMatch(/needs runner labels gpu; this runner has none; handed back for runner-gpu$/);
+      expect(slots.used).toBe(0);
+      expect(registry.claims).toBe(0);
+    });
+
+    it('looks again later when no live runner has them, saying so', async () => {
+      heartbeats.runners.set('runner-large', ['large']);
+
+      const deferred = await runSession(new InMemoryRegistry(specOf())).onReady(readyEvent(null, undefined, ['gpu'])).catch((error: unknown) => error);
+
+      expect((deferred as DeferredDelivery).delayMs).toBe(5_000);
+      expect((deferred as DeferredDelivery).message).toMatch(
+        /waiting for a runner with labels gpu: no live runner has them \(runners: runner-large \[large\], runner-test \[\]\)$/,
+      );
+    });
+
+    it('claims and runs a session whose every label it has', async () => {
+      const registry = new InMemoryRegistry(specOf());
+
+      await runSession(registry, { labels: ['gpu', 'large'] }).onReady(readyEvent(null, 'hub/test-agent:latest', ['gpu']));
+
+      expect(registry.claims).toBe(1);
+      expect((await eventually(() => publisher.exited())).cause).toBe('exited');
+    });
+  });
+
+  describe('an image missing on this runner', () => {
+    const IMAGE = 'hub/test-agent:only-b';
+
+    it('is handed back while a live runner has not refused it, its refusal recorded, without a claim or a slot', async () => {
+      engine.missingImages.add(IMAGE);
+      heartbeats.runners.set('runner-b', []);
+      const registry = new InMemoryRegistry(specOf({ image: IMAGE }));
+
+      const deferred = await runSession(registry).onReady(readyEvent(null, IMAGE)).catch((error: unknown) => error);
+
+      expect((deferred as DeferredDelivery).delayMs).toBe(1_000);
+      expect((deferred as DeferredDelivery).message).toMatch(/image hub\/test-agent:only-b is not on this runner's Docker engine; handed back for runner-b$/);
+      expect(refusals.refused.get(`${SESSION}.2`)).toEqual(['runner-test']);
+      expect(registry.claims).toBe(0);
+      expect(slots.used).toBe(0);
+    });
+
+    it('fails the session, naming the runners, once every live runner that may take it refused it', async () => {
+      engine.missingImages.add(IMAGE);
+      heartbeats.runners.set('runner-b', ['large']);
+      // A runner without the session's labels cannot take it: its refusal is not waited for.
+      heartbeats.runners.set('runner-small', []);
+      refusals.refused.set(`${SESSION}.2`, ['runner-b']);
+      const registry = new InMemoryRegistry(specOf({ image: IMAGE }));
+
+      await runSession(registry, { labels: ['large'] }).onReady(readyEvent(null, IMAGE, ['large']));
+
+      const exited = await eventually(() => publisher.exited());
+      expect(registry.claims).toBe(1);
+      expect(exited.cause).toBe('image_not_found');
+      expect(exited.detail).toMatch(/^image hub\/test-agent:only-b is on no runner: refused by runner-b, runner-test; /);
+      expect(engine.launches).toEqual([]);
+      await settled();
+    });
   });
 
   it('runs a retry whose backoff is over', async () => {

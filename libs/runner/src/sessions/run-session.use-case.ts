@@ -6,6 +6,7 @@ import { SessionEgress } from '../egress/session-egress';
 import { InputFetcher } from '../inputs/input-fetcher';
 import { LiveLogs } from '../logs/live-logs';
 import { ImagePacing, PacingDelay } from '../pacing/image-pacing';
+import { SessionPlacement } from '../placement/session-placement';
 import { ContainerEngine, HelperContainer } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, DEFAULT_CONTAINER_TMP_BYTES, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerMetrics } from '../runner-metrics';
@@ -19,8 +20,8 @@ import { ImagePolicy, missingNetworkReason } from './image-policy';
 import { SessionInHand, SessionLedger } from './session-ledger';
 import { WatchContainer } from './watch-container.use-case';
 
-/** Sessions whose pacing deferral was logged at info (the later ones are at debug); forgotten past this many. */
-const MAX_PACED_REMEMBERED = 10_000;
+/** Sessions whose deferral (pacing, placement) was logged at info (the later ones are at debug); forgotten past this many. */
+const MAX_DEFERRED_REMEMBERED = 10_000;
 
 /**
  * Runs ready sessions, one attempt at a time: claim, prepare the attempt's files (prompt, inputs),
@@ -30,7 +31,7 @@ const MAX_PACED_REMEMBERED = 10_000;
  */
 @Injectable()
 export class RunSession {
-  private readonly paced = new Set<string>();
+  private readonly deferred = new Set<string>();
   /** The runner is stopping: no container is created or started from now on. */
   private stopping = false;
 
@@ -39,6 +40,7 @@ export class RunSession {
     private readonly slots: RunnerSlots,
     private readonly pacing: ImagePacing,
     private readonly policy: ImagePolicy,
+    private readonly placement: SessionPlacement,
     private readonly ledger: SessionLedger,
     private readonly files: AttemptFiles,
     private readonly inputs: InputFetcher,
@@ -55,8 +57,10 @@ export class RunSession {
 
   /**
    * Takes a slot, claims the session and starts running it; returns once the claim is settled.
-   * A retry still backing off is handed back until its notBefore, and a session its image's pacing
-   * holds back (HUB_IMAGE_PACING, a rate limit) until it may start, without holding a slot.
+   * A retry still backing off is handed back until its notBefore; a session this runner may not run
+   * (it lacks a label the session requires, or its engine the image: SessionPlacement) for another
+   * runner; and a session its image's pacing holds back (HUB_IMAGE_PACING, a rate limit) until it may
+   * start; all without holding a slot. A session whose image no runner has is claimed and failed, naming them.
    */
   async onReady(event: EventOf<'session.ready'>): Promise<void> {
     const { sessionId, attempt, notBefore, image } = event.data;
@@ -64,9 +68,12 @@ export class RunSession {
     if (waitMs > 0) {
       throw new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt} may not start before ${notBefore}`);
     }
+    // Decided at once when nothing need be asked, so that the claim starts in the same turn.
+    const placement = this.placement.decideAtOnce(event) ?? (await this.placement.decide(event));
+    if (placement.kind === 'defer') throw this.deferOnce('placement', sessionId, attempt, { image, runnerLabels: event.data.runnerLabels }, placement);
     const paced = image === undefined ? null : this.pacing.delayFor(image);
-    if (paced) throw this.deferForPacing(sessionId, attempt, image, paced);
-    this.paced.delete(`${sessionId}:${attempt}`);
+    if (paced) throw this.deferOnce('image pacing', sessionId, attempt, { image }, paced);
+    this.deferred.delete(`${sessionId}:${attempt}`);
     this.slots.take();
     this.ledger.claimStarted(sessionId);
     try {
@@ -83,9 +90,12 @@ export class RunSession {
         return;
       }
       const spec = claim.spec;
-      void this.hold(spec.sessionId, spec.attempt, spec.image, undefined, (session, log) => this.runAttempt(spec, session, log)).finally(() =>
-        this.slots.release(),
-      );
+      // No runner that may take it has its image: it ends here, before any container, saying which refused it.
+      const body =
+        placement.kind === 'fail'
+          ? async () => exitWithoutContainer('image_not_found', placement.reason)
+          : (session: SessionInHand, log: HubLogger) => this.runAttempt(spec, session, log);
+      void this.hold(spec.sessionId, spec.attempt, spec.image, undefined, body).finally(() => this.slots.release());
     } finally {
       // hold() has put the session in hand by now; a claim whose answer never came (NATS restarting)
       // is no longer held by anyone here, and reconciliation reports it lost.
@@ -193,9 +203,13 @@ export class RunSession {
     try {
       // Reported first, removed after: a runner that dies in between leaves an exited container
       // that reconciliation removes as an orphan, never an outcome that is lost and run again.
-      await this.reporter
-        .exited(sessionId, attempt, report, Date.now() - startedAt, log)
-        .catch((error) => log.error({ err: (error as Error).message }, 'the exit could not be reported; reconciliation will report the session lost'));
+      // An attempt the registry no longer gives this runner (its lease lapsed) is not reported at all.
+      if (session.abandoned) log.warn({ containerId: session.containerId, why: session.abandoned }, 'attempt given up, not reported; removing its container');
+      else {
+        await this.reporter
+          .exited(sessionId, attempt, report, Date.now() - startedAt, log)
+          .catch((error) => log.error({ err: (error as Error).message }, 'the exit could not be reported; reconciliation will report the session lost'));
+      }
       if (session.containerId) {
         await this.engine.remove(session.containerId).catch((error) =>
           log.warn({ containerId: session.containerId, err: (error as Error).message }, 'could not remove the container; reconciliation will'),
@@ -210,18 +224,28 @@ export class RunSession {
     }
   }
 
-  /** A session its image's pacing holds back: said at info the first time, at debug when it comes back still held. */
-  private deferForPacing(sessionId: string, attempt: number, image: string | undefined, delay: PacingDelay): DeferredDelivery {
+  /**
+   * A session handed back (by its image's pacing, or for another runner): said at info the first
+   * time, at debug when it comes back still held.
+   */
+  private deferOnce(
+    by: 'image pacing' | 'placement',
+    sessionId: string,
+    attempt: number,
+    context: Record<string, unknown>,
+    delay: PacingDelay | { delayMs: number; reason: string },
+  ): DeferredDelivery {
+    const waitMs = 'waitMs' in delay ? delay.waitMs : delay.delayMs;
     const key = `${sessionId}:${attempt}`;
-    const first = !this.paced.has(key);
+    const first = !this.deferred.has(key);
     if (first) {
-      if (this.paced.size >= MAX_PACED_REMEMBERED) this.paced.clear();
-      this.paced.add(key);
+      if (this.deferred.size >= MAX_DEFERRED_REMEMBERED) this.deferred.clear();
+      this.deferred.add(key);
     }
-    const fields = { sessionId, attempt, image, waitMs: Math.round(delay.waitMs) };
-    if (first) this.logger.info(fields, `session deferred by image pacing: ${delay.reason}`);
-    else this.logger.debug(fields, `session deferred by image pacing: ${delay.reason}`);
-    return new DeferredDelivery(delay.waitMs, `session ${sessionId} attempt ${attempt}: ${delay.reason}`);
+    const fields = { sessionId, attempt, ...context, waitMs: Math.round(waitMs) };
+    if (first) this.logger.info(fields, `session deferred by ${by}: ${delay.reason}`);
+    else this.logger.debug(fields, `session deferred by ${by}: ${delay.reason}`);
+    return new DeferredDelivery(waitMs, `session ${sessionId} attempt ${attempt}: ${delay.reason}`);
   }
 
   /** Its agent hit its model's rate limit: no session of its image group starts here before the limit resets. */

@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { HealthCheck, HealthReport } from '@hub/contracts';
 import { ImagePacing } from '../pacing/image-pacing';
+import { RunnerLabelsReadiness } from '../placement/runner-labels-readiness';
 import { ContainerEngine } from '../ports/container-engine.port';
 import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tokens';
 import { RunnerSlots } from '../slots/runner-slots';
@@ -16,7 +17,8 @@ const BUILD_SCRIPTS: Record<string, string> = {
 /**
  * Can this runner run sessions: is Docker reachable, are the expected images there, do the networks
  * HUB_IMAGE_NETWORKS names exist? And what may sessions reach through its egress proxy (HUB_EGRESS),
- * how are images paced (HUB_IMAGE_PACING), which are paused for a rate limit?
+ * how are images paced (HUB_IMAGE_PACING), which are paused for a rate limit, and do ready sessions
+ * wait for runner labels no live runner has (RunnerLabelsReadiness)?
  */
 @Injectable()
 export class RunnerHealth implements OnApplicationBootstrap {
@@ -26,6 +28,7 @@ export class RunnerHealth implements OnApplicationBootstrap {
     private readonly slots: RunnerSlots,
     private readonly pacing: ImagePacing,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+    @Optional() private readonly labels?: RunnerLabelsReadiness,
   ) {}
 
   /** Says at start what would make sessions fail later: a network the engine does not have. */
@@ -39,12 +42,18 @@ export class RunnerHealth implements OnApplicationBootstrap {
 
   async report(): Promise<HealthReport> {
     const checks: HealthCheck[] = [];
+    // The sessions waiting for labels no live runner has (asked of the registry meanwhile).
+    const labels = this.labels?.check() ?? Promise.resolve(null);
+    const withLabels = async () => {
+      const check = await labels;
+      return check ? [...checks, check] : checks;
+    };
     try {
       await this.engine.ping();
       checks.push({ name: 'docker', ok: true, detail: `engine reachable; ${this.slots.used}/${this.slots.capacity} slots in use` });
     } catch (error) {
       checks.push({ name: 'docker', ok: false, detail: (error as Error).message, fix: 'run `bash scripts/ensure-deps.sh`, or set DOCKER_HOST' });
-      return { service: `container-runner ${this.settings.runnerId}`, checks };
+      return { service: `container-runner ${this.settings.runnerId}`, checks: await withLabels() };
     }
     for (const image of this.settings.expectedImages) {
       const present = (await this.engine.imageStatus(image).catch(() => 'missing')) === 'present';
@@ -58,7 +67,7 @@ export class RunnerHealth implements OnApplicationBootstrap {
     checks.push(...(await this.networkChecks()));
     checks.push(this.egressCheck());
     checks.push(this.pacingCheck());
-    return { service: `container-runner ${this.settings.runnerId}`, checks };
+    return { service: `container-runner ${this.settings.runnerId}`, checks: await withLabels() };
   }
 
   /** Each network HUB_IMAGE_NETWORKS names, on this engine or not. */

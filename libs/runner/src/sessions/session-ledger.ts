@@ -15,6 +15,15 @@ export interface SessionInHand {
   stopCause: ContainerExitCause | null;
   /** Its way out through Hub's egress proxy (its bridge and proxy socket), when its policy allows any destination. */
   egress: EgressAttempt | null;
+  /** When this runner took it in hand (Date.now()), and how many sessions it had taken before (takesSoFar). */
+  readonly takenAt: number;
+  readonly takeNumber: number;
+  /**
+   * Why this runner gave it up without reporting it, when the registry no longer gives it this attempt
+   * (its lease lapsed while this runner was cut off, and the session went to another runner): its
+   * container is stopped and removed, nothing of it is stored or reported. Null while it is this runner's.
+   */
+  abandoned: string | null;
 }
 
 /** How many reported attempts a runner remembers, so as not to call their sessions lost meanwhile. */
@@ -32,6 +41,12 @@ export class SessionLedger {
   private readonly claiming = new Set<string>();
   private readonly cancelledWhileClaiming = new Set<string>();
   private readonly reported = new Map<string, number>();
+  private takes = 0;
+
+  /** How many sessions this runner has taken in hand so far: those taken later have a larger takeNumber. */
+  get takesSoFar(): number {
+    return this.takes;
+  }
 
   /** Sessions this runner is running now. */
   get size(): number {
@@ -59,6 +74,9 @@ export class SessionLedger {
       ended,
       stopCause: this.cancelledWhileClaiming.has(sessionId) ? 'cancelled' : null,
       egress: null,
+      takenAt: Date.now(),
+      takeNumber: ++this.takes,
+      abandoned: null,
     };
     this.inHand.set(sessionId, session);
     this.endOf.set(sessionId, end);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AGENT_USAGE_FILE, type ChangeSummary, type ContainerExitCause } from '@hub/contracts';
 import { HUB_LOGGER, type HubLogger } from '@hub/config';
 import { LiveLogs } from '../logs/live-logs';
@@ -11,7 +11,8 @@ import { CONTAINER_ENGINE, RUNNER_SETTINGS, RunnerSettings } from '../runner.tok
 import { type AgentUsage, DEFAULT_RATE_LIMIT_WAIT, readAgentUsage } from '../usage/agent-usage';
 import { AttemptFiles, type AttemptPaths } from '../workspace/attempt-files';
 import { GitWorkspaces } from '../workspace/git-workspaces';
-import { ExitReport, ExitReporter } from './exit-reporter';
+import { ExitReport, ExitReporter, exitWithoutContainer } from './exit-reporter';
+import { HoldCheck } from './hold-check';
 import { SessionInHand } from './session-ledger';
 
 /** How long the log stream may lag behind the container's exit before the capture is cut off. */
@@ -47,6 +48,7 @@ export class WatchContainer {
     @Inject(CONTAINER_ENGINE) private readonly engine: ContainerEngine,
     @Inject(RUNNER_SETTINGS) private readonly settings: RunnerSettings,
     @Inject(HUB_LOGGER) private readonly logger: HubLogger,
+    @Optional() private readonly holdCheck?: HoldCheck,
   ) {}
 
   async watch(attempt: WatchedAttempt): Promise<ExitReport> {
@@ -67,6 +69,12 @@ export class WatchContainer {
     // From here on a runner asked to stop finishes the attempt before it goes (SettleOnShutdown).
     session.containerExited = true;
     const captured = await capturing;
+    // Nothing of an attempt this runner no longer holds is stored (its outputs would replace those
+    // of the attempt that ran elsewhere) nor reported (RunSession): its container is only removed.
+    if (!(await this.stillHeld(session, log))) {
+      log.warn({ containerId, exitCode: exit.exitCode, why: session.abandoned }, 'container exited; not stored nor reported: this runner no longer holds the attempt');
+      return exitWithoutContainer('container_lost', session.abandoned ?? 'abandoned', containerId);
+    }
     // A file cut at the size limit (the writer got SIGXFSZ) fills the quota exactly.
     if (!session.stopCause && (await quota.measure()) >= this.settings.outputQuotaBytes) session.stopCause = 'quota_exceeded';
     const cause = session.stopCause ?? 'exited';
@@ -105,6 +113,11 @@ export class WatchContainer {
       usage: agent.usage,
       rateLimit: agent.rateLimit,
     };
+  }
+
+  private async stillHeld(session: SessionInHand, log: HubLogger): Promise<boolean> {
+    if (session.abandoned) return false;
+    return this.holdCheck ? this.holdCheck.stillHolds(session, log) : true;
   }
 
   /** The agent's usage report; one that is ignored leaves the outcome as it is, and the log says why. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type Docker from 'dockerode';
 import type { HubStack } from '@hub/infra';
 import { EVENT_STREAM, EVENTS, type SessionStatus } from '@hub/contracts';
 import { docker } from '../docker';
@@ -26,8 +27,11 @@ export class DockerEventRecorder {
   private stream: NodeJS.ReadableStream & { destroy?: () => void } | null = null;
   private pending = '';
 
+  /** `client`: the engine recorded (the machine's own by default; another engine's for several runners). */
+  constructor(private readonly client: Docker = docker) {}
+
   async start(): Promise<void> {
-    this.stream = (await docker.getEvents({
+    this.stream = (await this.client.getEvents({
       filters: { type: ['container'], event: ['create', 'start', 'die', 'destroy'], label: ['hub.session'] },
     })) as NodeJS.ReadableStream;
     this.stream.on('data', (chunk: Buffer) => {
