@@ -37,11 +37,14 @@ function heldOf(n: number, attempt = 1): HeldSession {
 class InMemoryRegistry {
   held: HeldSession[] = [];
   pagesAsked = 0;
+  /** Not answering yet (the registry still starting): each call fails. */
+  down = false;
   /** What happens on this runner while the registry answers (a claim settling, say). */
   whileAsked: () => void = () => undefined;
 
   async call<S extends RpcSubject>(_subject: S, request: RpcRequest<S>): Promise<RpcResponse<S>> {
     this.pagesAsked++;
+    if (this.down) throw new Error('hub.registry.sessions.held: no answer within 10000 ms');
     this.whileAsked();
     const after = (request as { after?: string }).after;
     const rest = after ? this.held.filter((s) => s.sessionId > after) : this.held;
@@ -131,6 +134,33 @@ describe('ReconcileContainers', () => {
 
   afterEach(async () => {
     await removeTree(dataDir);
+  });
+
+  it('tries again within seconds, not a whole interval later, when the registry did not answer', async () => {
+    const settings = { runnerId: RUNNER, dataDir, reconcileIntervalMs: 30_000 } as RunnerSettings;
+    const retrying = new ReconcileContainers(
+      registry as unknown as RpcClient,
+      runSession as unknown as RunSession,
+      ledger,
+      new AttemptFiles(settings),
+      engine as unknown as ContainerEngine,
+      settings,
+      createLogger('reconcile-test', 'silent'),
+    );
+    registry.held = [heldOf(1)];
+    engine.containers = [container(1, 'running')];
+    registry.down = true;
+    jest.useFakeTimers();
+    try {
+      await retrying.runOnce();
+      expect(runSession.adopted).toEqual([]);
+      registry.down = false;
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(runSession.adopted).toEqual([`${id(1)}:c1`]);
+    } finally {
+      retrying.onApplicationShutdown();
+      jest.useRealTimers();
+    }
   });
 
   it('adopts the containers of sessions it holds and removes those nobody holds or that never started', async () => {

@@ -12,6 +12,8 @@ import { SessionInHand, SessionLedger } from './session-ledger';
 
 /** Docker records creation times in whole seconds. */
 const CLOCK_SLACK_MS = 2_000;
+/** After a failed pass (the registry not answering yet, say), the next comes this soon, doubling up to the interval. */
+export const RECONCILE_RETRY_FIRST_MS = 1_000;
 
 /**
  * Matches this runner's labelled containers against the sessions the registry says it holds, at
@@ -29,6 +31,10 @@ const CLOCK_SLACK_MS = 2_000;
 @Injectable()
 export class ReconcileContainers extends PeriodicTask implements BeforeApplicationShutdown {
   private running: Promise<void> | null = null;
+  /** A retry sooner than the interval, after a failed pass; its delay doubles while passes fail. */
+  private retry: NodeJS.Timeout | null = null;
+  private retryDelayMs = RECONCILE_RETRY_FIRST_MS;
+  private stopped = false;
   /** When this runner process started: helper containers older than that are an earlier incarnation's. */
   private readonly startedAt = Date.now();
 
@@ -50,12 +56,38 @@ export class ReconcileContainers extends PeriodicTask implements BeforeApplicati
     this.onApplicationShutdown();
   }
 
-  /** One pass; concurrent calls share it. Failures are logged and left to the next pass. */
+  override onApplicationShutdown(): void {
+    super.onApplicationShutdown();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.stopped = true;
+  }
+
+  /**
+   * One pass; concurrent calls share it. A failed pass is logged and tried again soon (1 s, doubling
+   * up to the interval): a runner that starts before the registry answers adopts its containers as
+   * soon as it does, not a whole interval later.
+   */
   runOnce(): Promise<void> {
     this.running ??= this.reconcile()
-      .catch((error) => this.logger.warn({ err: (error as Error).message }, 'reconciliation failed; will retry'))
+      .then(() => {
+        this.retryDelayMs = RECONCILE_RETRY_FIRST_MS;
+      })
+      .catch((error) => this.retrySoon(error as Error))
       .finally(() => (this.running = null));
     return this.running;
+  }
+
+  private retrySoon(error: Error): void {
+    const delayMs = Math.min(this.retryDelayMs, this.settings.reconcileIntervalMs);
+    this.logger.warn({ err: error.message, retryInMs: delayMs }, `reconciliation failed; trying again in ${delayMs} ms`);
+    if (this.stopped || this.retry) return;
+    this.retryDelayMs = delayMs * 2;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.runOnce();
+    }, delayMs);
+    this.retry.unref();
   }
 
   private async reconcile(): Promise<void> {
