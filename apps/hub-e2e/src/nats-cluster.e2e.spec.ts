@@ -18,6 +18,13 @@ const WORKSPACE_ROOT = resolve(__dirname, '../../..');
 const SESSIONS = 20;
 /** The run's path every session must take, each move once. */
 const PATH = ['created->waiting', 'waiting->ready', 'ready->starting', 'starting->running', 'running->completed'];
+/**
+ * The same run when the registry took the session's container.exited before its container.started:
+ * each subject has its own durable consumer, and a failover can hold up one of them for seconds while
+ * the other goes on. The session then goes from starting to completed; container.started still came,
+ * once, and changed nothing.
+ */
+const PATH_WITH_STARTED_LATE = ['created->waiting', 'waiting->ready', 'ready->starting', 'starting->completed'];
 /** The events told once about each session (their ids are deterministic, or written once to the outbox). */
 const ONCE_PER_SESSION = ['session.created', 'session.start-requested', 'deps.resolved', 'session.ready', 'container.started', 'container.exited'];
 
@@ -144,7 +151,7 @@ describe('a clustered NATS: one node killed mid-run loses nothing', () => {
     for (const id of sessionIds) {
       const ofSession = events.filter((e) => e.data['sessionId'] === id);
       const moves = ofSession.filter((e) => e.subject === 'session.status-changed').map((e) => `${e.data['from']}->${e.data['to']}`);
-      expect({ id, moves }).toEqual({ id, moves: PATH });
+      expect({ id, moves }).toEqual({ id, moves: moves.includes('starting->completed') ? PATH_WITH_STARTED_LATE : PATH });
       for (const subject of ONCE_PER_SESSION) expect({ id, subject, count: ofSession.filter((e) => e.subject === subject).length }).toEqual({ id, subject, count: 1 });
     }
     expect(events.filter((e) => e.subject === 'orchestration.finished' && e.data['orchestrationId'] === orchestration.id)).toHaveLength(1);

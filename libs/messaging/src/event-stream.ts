@@ -43,6 +43,15 @@ export async function ensureStream(
   whenCreated: Partial<StreamConfig> = {},
   replicas: number = natsReplicas(),
 ): Promise<void> {
+  await whileJetStreamSettles(() => ensureStreamOnce(jsm, config, whenCreated, replicas));
+}
+
+async function ensureStreamOnce(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+  whenCreated: Partial<StreamConfig>,
+  replicas: number,
+): Promise<void> {
   const update = async () => {
     const raise = raisedReplicas((await jsm.streams.info(config.name)).config, replicas);
     await jsm.streams.update(config.name, { ...config, ...raise });
@@ -69,7 +78,7 @@ export async function ensureStream(
  * once the deployment is a cluster. Called by the bucket's writer, the principal that may update it.
  */
 export async function ensureStreamReplicas(jsm: JetStreamManager, stream: string, replicas: number = natsReplicas()): Promise<void> {
-  const raise = raisedReplicas((await jsm.streams.info(stream)).config, replicas);
+  const raise = raisedReplicas((await whileJetStreamSettles(() => jsm.streams.info(stream))).config, replicas);
   if (!raise.num_replicas) return;
   await jsm.streams.update(stream, raise);
   await untilServedByReplicas(jsm, stream, raise.num_replicas);
@@ -137,13 +146,42 @@ export async function ensureDurableConsumer(
     ack_wait: nanos(ackWaitMs),
     max_ack_pending: 1000,
   };
-  try {
-    await jsm.consumers.info(EVENT_STREAM.name, durable);
-    await jsm.consumers.update(EVENT_STREAM.name, durable, { ack_wait: config.ack_wait });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(EVENT_STREAM.name, config);
+  await whileJetStreamSettles(async () => {
+    try {
+      await jsm.consumers.info(EVENT_STREAM.name, durable);
+      await jsm.consumers.update(EVENT_STREAM.name, durable, { ack_wait: config.ack_wait });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.consumers.add(EVENT_STREAM.name, config);
+    }
+  });
+}
+
+/** How long a service starting on a cluster waits for JetStream to answer its stream and consumer requests. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs `setUp` (idempotent stream or consumer set-up) again while JetStream does not answer in time:
+ * on a cluster that has just formed, or whose stream is being raised to more copies or is electing a
+ * leader, its API requests time out for a few seconds (each after 5 s), and a service starting then
+ * would otherwise exit. Any other error is thrown at once; so is a timeout past SETTLE_TIMEOUT_MS.
+ */
+export async function whileJetStreamSettles<T>(setUp: () => Promise<T>, timeoutMs = SETTLE_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    try {
+      return await setUp();
+    } catch (error) {
+      if (!isJetStreamUnsettled(error) || Date.now() + delayMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
+}
+
+/** A request JetStream did not answer in time, or had no one to answer (no leader yet). */
+function isJetStreamUnsettled(error: unknown): boolean {
+  const e = error as { code?: string; api_error?: { code?: number } } | undefined;
+  return e?.code === 'TIMEOUT' || e?.code === '503' || e?.api_error?.code === 503;
 }
 
 export function isNotFound(error: unknown): boolean {
