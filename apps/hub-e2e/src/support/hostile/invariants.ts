@@ -1,3 +1,4 @@
+import { DASHBOARD_ASSETS_PATH, HTTP_ROUTES } from '@hub/contracts';
 import type { HostileRequest } from './hostile-request';
 import { isResponse, type Outcome, type RawResponse } from './raw-client';
 
@@ -13,6 +14,19 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** The path a request reached, without an absolute-form prefix or the query. */
 const pathOf = (request: HostileRequest) => request.path.replace(/^[a-z]+:\/\/[^/]*/i, '').split('?')[0];
+
+/**
+ * The paths the routes catalog serves without a token (`auth: 'none'`: health, /metrics, the API's
+ * description, the dashboard's pages), as patterns (a trailing slash reaches the same route); and the
+ * dashboard's assets. They hold no data.
+ */
+const OPEN_PATHS: RegExp[] = [
+  ...Object.values(HTTP_ROUTES)
+    .filter((route) => route.auth === 'none')
+    .map((route) => new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i')),
+  new RegExp(`^${DASHBOARD_ASSETS_PATH}/`, 'i'),
+];
+const isOpenPath = (path: string) => OPEN_PATHS.some((open) => open.test(path));
 
 /** Gateway errors (README: "Errors are JSON { error, message, details? }"). */
 const isGatewayError = (body: unknown) => isRecord(body) && typeof body['error'] === 'string' && typeof body['message'] === 'string';
@@ -65,7 +79,7 @@ export function problemsWith(request: HostileRequest, outcome: Outcome): string[
   const problems: string[] = [];
   const text = () => JSON.stringify(outcome.body.toString('latin1').slice(0, 300));
   if (status >= 500 || status < 200) problems.push(`answered ${status}: ${text()}`);
-  if (!request.authorized && status < 400 && !/^\/health\//i.test(pathOf(request))) {
+  if (!request.authorized && status < 400 && !isOpenPath(pathOf(request))) {
     problems.push(`answered ${status} without the right token: ${text()}`);
   }
   if (status >= 400 && status < 500) {
