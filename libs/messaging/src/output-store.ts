@@ -325,6 +325,8 @@ function underAny(name: string, prefixes: ReadonlySet<string>): boolean {
 
 /** Chunks fetched per request: up to 2 MiB in flight, never more, however slowly the stream is read. */
 const CHUNKS_PER_FETCH = 16;
+/** How long a read waits for its next chunk, over as many fetches as it takes, before it gives up. */
+const CHUNK_WAIT_MS = 10_000;
 
 async function* chunksOf(js: JetStreamClient, info: ObjectInfo): AsyncGenerator<Buffer> {
   const sha = createHash('sha256');
@@ -333,8 +335,12 @@ async function* chunksOf(js: JetStreamClient, info: ObjectInfo): AsyncGenerator<
   if (info.chunks > 0) {
     const consumer = await js.consumers.get(OUTPUT_STREAM, { filterSubjects: chunkSubject(info.nuid) });
     try {
+      // A fetch may end early and empty: the ordered consumer behind it is recreated from where it was
+      // (missed heartbeats when this process was busy, a server's status). Only CHUNK_WAIT_MS without
+      // a chunk, over as many fetches as that takes, means the chunk is not coming.
+      let lastChunkAt = Date.now();
       while (chunks < info.chunks) {
-        const batch = await consumer.fetch({ max_messages: Math.min(CHUNKS_PER_FETCH, info.chunks - chunks), expires: 10_000 });
+        const batch = await consumer.fetch({ max_messages: Math.min(CHUNKS_PER_FETCH, info.chunks - chunks), expires: CHUNK_WAIT_MS });
         let got = 0;
         for await (const message of batch) {
           got++;
@@ -343,7 +349,9 @@ async function* chunksOf(js: JetStreamClient, info: ObjectInfo): AsyncGenerator<
           sha.update(message.data);
           yield Buffer.from(message.data);
         }
-        if (!got) throw new Error(`object ${info.name}: chunk ${chunks + 1} of ${info.chunks} did not come`);
+        if (got) lastChunkAt = Date.now();
+        else if (Date.now() - lastChunkAt >= CHUNK_WAIT_MS) throw new Error(`object ${info.name}: chunk ${chunks + 1} of ${info.chunks} did not come`);
+        else await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } finally {
       await consumer.delete().catch(() => undefined);
