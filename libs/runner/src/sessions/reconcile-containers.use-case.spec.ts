@@ -120,7 +120,7 @@ describe('ReconcileContainers', () => {
     ledger = new SessionLedger();
     runSession.ledger = ledger;
     dataDir = await mkdtemp(join(tmpdir(), 'hub-reconcile-test-'));
-    const settings = { runnerId: RUNNER, dataDir } as RunnerSettings;
+    const settings = { runnerId: RUNNER, dataDir, reconcileIntervalMs: 30_000 } as RunnerSettings;
     reconcile = new ReconcileContainers(
       registry as unknown as RpcClient,
       runSession as unknown as RunSession,
@@ -137,28 +137,18 @@ describe('ReconcileContainers', () => {
   });
 
   it('tries again within seconds, not a whole interval later, when the registry did not answer', async () => {
-    const settings = { runnerId: RUNNER, dataDir, reconcileIntervalMs: 30_000 } as RunnerSettings;
-    const retrying = new ReconcileContainers(
-      registry as unknown as RpcClient,
-      runSession as unknown as RunSession,
-      ledger,
-      new AttemptFiles(settings),
-      engine as unknown as ContainerEngine,
-      settings,
-      createLogger('reconcile-test', 'silent'),
-    );
     registry.held = [heldOf(1)];
     engine.containers = [container(1, 'running')];
     registry.down = true;
     jest.useFakeTimers();
     try {
-      await retrying.runOnce();
+      await reconcile.runOnce();
       expect(runSession.adopted).toEqual([]);
       registry.down = false;
       await jest.advanceTimersByTimeAsync(1_000);
       expect(runSession.adopted).toEqual([`${id(1)}:c1`]);
     } finally {
-      retrying.onApplicationShutdown();
+      reconcile.onApplicationShutdown();
       jest.useRealTimers();
     }
   });
